@@ -1,0 +1,68 @@
+import { DynamicModule, INestApplication, Module } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { hostname } from 'node:os';
+import { Logger, LoggerModule } from 'nestjs-pino';
+import pino from 'pino';
+import type { Options as HttpLoggerOptions } from 'pino-http';
+import { REDACT_CENSOR, REDACT_PATHS } from './redaction';
+
+export interface LoggingOptions {
+  /** Goes into every line as `app`, so one log pipeline can hold all four apps. */
+  app: string;
+  /** pino level; defaults to `LOG_LEVEL` or `info`. */
+  level?: string;
+  /** Where lines go; stdout unless given (tests pass a stream to read them back). */
+  destination?: pino.DestinationStream;
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+// Probes and scrapes hit these every few seconds; logging them drowns everything else.
+const QUIET_PATHS = /^\/(health(\/[^?]*)?|metrics)(\?.*)?$/;
+
+export function isQuietRequest(url: string | undefined): boolean {
+  return QUIET_PATHS.test(url ?? '');
+}
+
+/** Plain pino options shared by the Nest logger and `createLogger` (for code that runs before Nest). */
+export function pinoOptions(options: LoggingOptions): pino.LoggerOptions {
+  const level = options.level ?? process.env['LOG_LEVEL'] ?? 'info';
+  if (!LEVELS.includes(level)) throw new Error(`log level "${level}" is not one of ${LEVELS.join(', ')}`);
+  return {
+    level,
+    base: { app: options.app, pid: process.pid, hostname: hostname() },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACT_PATHS, censor: REDACT_CENSOR },
+    formatters: { level: (label) => ({ level: label }) },
+  };
+}
+
+export function createLogger(options: LoggingOptions): pino.Logger {
+  return options.destination ? pino(pinoOptions(options), options.destination) : pino(pinoOptions(options));
+}
+
+@Module({})
+export class LoggingModule {
+  static forRoot(options: LoggingOptions): DynamicModule {
+    const httpOptions: HttpLoggerOptions = {
+      ...pinoOptions(options),
+      autoLogging: { ignore: (req: IncomingMessage) => isQuietRequest(req.url) },
+      // 4xx are the caller's problem and 2xx are routine: only server errors are loud.
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    };
+    return {
+      module: LoggingModule,
+      global: true,
+      imports: [
+        LoggerModule.forRoot({ pinoHttp: options.destination ? [httpOptions, options.destination] : httpOptions }),
+      ],
+      exports: [LoggerModule],
+    };
+  }
+}
+
+/** Routes Nest's own logging through pino; call right after `NestFactory.create(..., { bufferLogs: true })`. */
+export function useJsonLogger(app: INestApplication): void {
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+}

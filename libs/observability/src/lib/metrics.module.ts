@@ -1,0 +1,12 @@
+import { Global, Module } from '@nestjs/common';
+import { MetricsController } from './metrics.controller';
+import { MetricsService } from './metrics.service';
+
+/** Global: one registry per app, reachable from every module without re-importing. */
+@Global()
+@Module({
+  providers: [MetricsService],
+  controllers: [MetricsController],
+  exports: [MetricsService],
+})
+export class MetricsModule {}
