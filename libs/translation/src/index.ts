@@ -1,1 +1,4 @@
-export {};
+export * from './lib/names';
+export * from './lib/ownership';
+export * from './lib/source-rules';
+export * from './lib/translate';

@@ -1,0 +1,41 @@
+/** Labels and annotations that mark what registry-bridge owns; shared by the writer and its tests. */
+export const MANAGED_BY_VALUE = 'registry-bridge';
+
+export const LABELS = {
+  managedBy: 'app.kubernetes.io/managed-by',
+  installation: 'registry-bridge.io/installation',
+  registry: 'registry-bridge.io/registry',
+  source: 'registry-bridge.io/source',
+  /** On WorkloadEntries: the ServiceEntry whose workloadSelector picks them. */
+  serviceEntry: 'registry-bridge.io/service-entry',
+} as const;
+
+export const ANNOTATIONS = {
+  serviceKey: 'registry-bridge.io/service-key',
+  service: 'registry-bridge.io/service',
+  scope: 'registry-bridge.io/scope',
+  source: 'registry-bridge.io/source',
+  /** Hash of everything registry-bridge sets on the object; equal hash = nothing to write. */
+  specHash: 'registry-bridge.io/spec-hash',
+  endpointId: 'registry-bridge.io/endpoint-id',
+} as const;
+
+/** Label keys a registry may never set (they would forge ownership or selection). */
+export const RESERVED_LABEL_PREFIXES = ['registry-bridge.io/', 'app.kubernetes.io/managed-by'];
+
+export function ownershipSelector(installation: string, source?: string): string {
+  const parts = [`${LABELS.managedBy}=${MANAGED_BY_VALUE}`, `${LABELS.installation}=${installation}`];
+  if (source) parts.push(`${LABELS.source}=${source}`);
+  return parts.join(',');
+}
+
+export interface ObjectMetaLike {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** True only for objects this installation wrote: the rule for ever modifying or deleting one. */
+export function isOwnedBy(meta: ObjectMetaLike | undefined, installation: string): boolean {
+  const labels = meta?.labels ?? {};
+  return labels[LABELS.managedBy] === MANAGED_BY_VALUE && labels[LABELS.installation] === installation;
+}

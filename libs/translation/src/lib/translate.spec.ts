@@ -1,0 +1,292 @@
+import fc from 'fast-check';
+import { ServiceRecord } from '@registry-bridge/contract';
+import { isDns1123Label } from './names';
+import { ANNOTATIONS, isOwnedBy, LABELS } from './ownership';
+import { SourceRules } from './source-rules';
+import { specHash, translateRecord, TranslationResult } from './translate';
+
+const rules = (over: Partial<SourceRules> = {}): SourceRules => ({
+  source: 'consul-dc1',
+  kind: 'consul',
+  installation: 'default',
+  namespace: 'istio-system',
+  hostTemplate: '{service}.service.consul',
+  allowedHostSuffixes: ['.consul'],
+  allowWildcardHosts: false,
+  endpointMode: 'inline',
+  location: 'MESH_INTERNAL',
+  exportTo: ['*'],
+  defaultProtocol: 'TCP',
+  includeHealth: ['healthy'],
+  labels: {},
+  ...over,
+});
+
+const ep = (id: string, address: string, over: Partial<ServiceRecord['endpoints'][number]> = {}) => ({
+  id,
+  address,
+  ports: {},
+  labels: {},
+  health: 'healthy' as const,
+  ...over,
+});
+
+const record = (over: Partial<ServiceRecord> = {}): ServiceRecord => ({
+  source: { name: 'consul-dc1', kind: 'consul' },
+  service: 'web',
+  ports: [{ name: 'http', number: 8080, protocol: 'HTTP' }],
+  endpoints: [ep('web-1', '10.0.0.1'), ep('web-2', '10.0.0.2')],
+  metadata: {},
+  revision: 7,
+  observedAt: '2026-11-24T10:00:00.000Z',
+  ...over,
+});
+
+function ok(r: TranslationResult) {
+  if (!r.ok) throw new Error(`expected success, got ${r.reason}: ${r.detail}`);
+  return r;
+}
+
+describe('translateRecord: hosts', () => {
+  it.each<[string, Partial<ServiceRecord>, Partial<SourceRules>, string]>([
+    ['consul default', {}, {}, 'web.service.consul'],
+    ['consul with datacenter', { metadata: { datacenter: 'dc1' } }, { hostTemplate: '{service}.service.{datacenter}.consul' }, 'web.service.dc1.consul'],
+    ['eureka lower-cased, underscore to dash', { source: { name: 'eureka-a', kind: 'eureka' }, service: 'ORDER_SERVICE' }, { source: 'eureka-a', kind: 'eureka', hostTemplate: '{service}.eureka', allowedHostSuffixes: ['eureka'] }, 'order-service.eureka'],
+    ['cloud map service.namespace', { source: { name: 'cm', kind: 'cloudmap' }, service: 'api', scope: 'prod.local' }, { source: 'cm', kind: 'cloudmap', hostTemplate: '{service}.{scope}', allowedHostSuffixes: ['.local'] }, 'api.prod.local'],
+  ])('%s', (_n, rec, rl, host) => {
+    const r = ok(translateRecord(record(rec), rules(rl)));
+    expect(r.host).toBe(host);
+    expect(r.serviceEntry.spec.hosts).toEqual([host]);
+  });
+
+  it.each<[string, Partial<ServiceRecord>, Partial<SourceRules>, string]>([
+    ['a host outside the allow-list', {}, { allowedHostSuffixes: ['.internal'] }, 'host-not-allowed'],
+    ['an allow-list suffix matched only as a whole label', {}, { allowedHostSuffixes: ['sul'] }, 'host-not-allowed'],
+    ['an empty allow-list', {}, { allowedHostSuffixes: [] }, 'host-not-allowed'],
+    ['a template that claims a foreign host', { service: 'x' }, { hostTemplate: 'api.bank.example', allowedHostSuffixes: ['.consul'] }, 'host-not-allowed'],
+    ['a wildcard host', { service: 'x' }, { hostTemplate: '*.service.consul' }, 'host-wildcard'],
+    ['a name of only symbols', { service: '%%%' }, {}, 'host-invalid'],
+    ['a label over 63 characters', { service: 'a'.repeat(64) }, {}, 'host-invalid'],
+    ['no ports', { ports: [] }, {}, 'no-ports'],
+    ['rules of another source', { source: { name: 'other', kind: 'consul' } }, {}, 'source-mismatch'],
+  ])('refuses %s', (_n, rec, rl, reason) => {
+    const r = translateRecord(record(rec), rules(rl));
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.reason).toBe(reason);
+  });
+
+  it('allows a wildcard host only when configured', () => {
+    expect(ok(translateRecord(record({ service: 'x' }), rules({ hostTemplate: '*.{service}.consul', allowWildcardHosts: true }))).host).toBe('*.x.consul');
+  });
+
+  it('keeps dots of a service name as host labels and drops slashes and unicode', () => {
+    expect(ok(translateRecord(record({ service: 'api.v2' }), rules())).host).toBe('api.v2.service.consul');
+    expect(ok(translateRecord(record({ service: 'a/b' }), rules())).host).toBe('a-b.service.consul');
+    expect(ok(translateRecord(record({ service: 'café' }), rules())).host).toBe('cafe.service.consul');
+  });
+});
+
+describe('translateRecord: names and ownership', () => {
+  it('names objects deterministically as DNS-1123 labels with a hash of the key', () => {
+    const a = ok(translateRecord(record(), rules()));
+    const b = ok(translateRecord(record({ revision: 99, observedAt: '2030-01-01T00:00:00Z' }), rules()));
+    expect(a.serviceEntry.metadata.name).toBe(b.serviceEntry.metadata.name);
+    expect(a.serviceEntry.metadata.name).toMatch(/^consul-dc1-web-[0-9a-f]{8}$/);
+  });
+
+  it('keeps names of services over 63 characters within 63 and distinct', () => {
+    const long1 = 'x'.repeat(200) + 'a';
+    const long2 = 'x'.repeat(200) + 'b';
+    const rl = rules({ hostTemplate: 'svc-{source}.consul' });
+    const n1 = ok(translateRecord(record({ service: long1 }), rl)).serviceEntry.metadata.name;
+    const n2 = ok(translateRecord(record({ service: long2 }), rl)).serviceEntry.metadata.name;
+    expect(n1.length).toBeLessThanOrEqual(63);
+    expect(isDns1123Label(n1)).toBe(true);
+    expect(n1).not.toBe(n2);
+  });
+
+  it('carries ownership labels and the original registry names', () => {
+    const se = ok(translateRecord(record({ scope: 'ns1' }), rules({ installation: 'prod', labels: { team: 'edge' } }))).serviceEntry;
+    expect(se.metadata.labels).toMatchObject({
+      [LABELS.managedBy]: 'registry-bridge',
+      [LABELS.installation]: 'prod',
+      [LABELS.registry]: 'consul',
+      [LABELS.source]: 'consul-dc1',
+      team: 'edge',
+    });
+    expect(se.metadata.annotations).toMatchObject({ [ANNOTATIONS.service]: 'web', [ANNOTATIONS.scope]: 'ns1', [ANNOTATIONS.serviceKey]: 'consul-dc1/ns1/web' });
+    expect(isOwnedBy(se.metadata, 'prod')).toBe(true);
+    expect(isOwnedBy(se.metadata, 'other')).toBe(false);
+    expect(isOwnedBy({ labels: { [LABELS.managedBy]: 'helm' } }, 'prod')).toBe(false);
+  });
+
+  it('writes the spec hash that no-op detection compares, independent of revision and time', () => {
+    const a = ok(translateRecord(record(), rules())).serviceEntry;
+    const b = ok(translateRecord(record({ revision: 8, observedAt: '2027-01-01T00:00:00Z' }), rules())).serviceEntry;
+    const c = ok(translateRecord(record({ endpoints: [ep('web-1', '10.0.0.9')] }), rules())).serviceEntry;
+    expect(a.metadata.annotations[ANNOTATIONS.specHash]).toBe(specHash(a));
+    expect(a.metadata.annotations[ANNOTATIONS.specHash]).toBe(b.metadata.annotations[ANNOTATIONS.specHash]);
+    expect(a.metadata.annotations[ANNOTATIONS.specHash]).not.toBe(c.metadata.annotations[ANNOTATIONS.specHash]);
+  });
+
+  it('does not change the hash when the registry reorders endpoints', () => {
+    const a = ok(translateRecord(record(), rules())).serviceEntry;
+    const b = ok(translateRecord(record({ endpoints: [ep('web-2', '10.0.0.2'), ep('web-1', '10.0.0.1')] }), rules())).serviceEntry;
+    expect(b.metadata.annotations[ANNOTATIONS.specHash]).toBe(a.metadata.annotations[ANNOTATIONS.specHash]);
+  });
+});
+
+describe('translateRecord: ports and protocols', () => {
+  it.each<[string, ServiceRecord['ports'], Array<{ name: string; number: number; protocol: string }>, string[]]>([
+    ['registry protocol kept', [{ name: 'grpc', number: 9090, protocol: 'grpc' }], [{ name: 'grpc', number: 9090, protocol: 'GRPC' }], []],
+    ['default protocol when none', [{ name: 'db', number: 5432 }], [{ name: 'db', number: 5432, protocol: 'TCP' }], []],
+    ['unknown protocol falls back and is counted', [{ name: 'x', number: 1, protocol: 'SPDY' }], [{ name: 'x', number: 1, protocol: 'TCP' }], ['port-protocol-unknown']],
+    ['duplicate number dropped', [{ name: 'http', number: 80 }, { name: 'web', number: 80 }], [{ name: 'http', number: 80, protocol: 'TCP' }], ['port-duplicate-number']],
+    ['duplicate name renamed', [{ name: 'http', number: 80 }, { name: 'HTTP', number: 81 }], [{ name: 'http', number: 80, protocol: 'TCP' }, { name: 'http-81', number: 81, protocol: 'TCP' }], ['port-duplicate-name']],
+    ['unusable name replaced', [{ name: '!!', number: 7 }], [{ name: 'port-7', number: 7, protocol: 'TCP' }], []],
+  ])('%s', (_n, ports, expected, reasons) => {
+    const r = ok(translateRecord(record({ ports, endpoints: [] }), rules()));
+    expect(r.serviceEntry.spec.ports).toEqual(expected);
+    expect(r.drops.map((d) => d.reason)).toEqual(reasons);
+  });
+
+  it('caps 300 ports at the CRD limit of 256', () => {
+    const ports = Array.from({ length: 300 }, (_, i) => ({ name: `p${i}`, number: 1000 + i }));
+    const r = ok(translateRecord(record({ ports, endpoints: [] }), rules()));
+    expect(r.serviceEntry.spec.ports).toHaveLength(256);
+    expect(r.dropCounts['port-over-limit']).toBe(44);
+  });
+
+  it('maps ports that differ per endpoint', () => {
+    const r = ok(
+      translateRecord(
+        record({ endpoints: [ep('a', '10.0.0.1', { ports: { http: 8080 } }), ep('b', '10.0.0.2', { ports: { http: 9090 } }), ep('c', '10.0.0.3', { ports: { nope: 1 } })] }),
+        rules(),
+      ),
+    );
+    expect(r.serviceEntry.spec.endpoints).toEqual([{ address: '10.0.0.1' }, { address: '10.0.0.2', ports: { http: 9090 } }, { address: '10.0.0.3' }]);
+    expect(r.dropCounts['endpoint-port-unknown']).toBe(1);
+  });
+});
+
+describe('translateRecord: endpoints', () => {
+  it.each<[string, ServiceRecord['endpoints'], 'STATIC' | 'DNS', string[]]>([
+    ['IPv4', [ep('a', '10.0.0.1')], 'STATIC', ['10.0.0.1']],
+    ['IPv6', [ep('a', '2001:db8::1')], 'STATIC', ['2001:db8::1']],
+    ['host names use DNS and are lower-cased', [ep('a', 'Api.Example.COM.')], 'DNS', ['api.example.com']],
+    ['bad addresses dropped', [ep('a', 'not an ip'), ep('b', '300.1.1.1'), ep('c', '10.0.0.3')], 'STATIC', ['10.0.0.3']],
+    ['duplicate ids dropped', [ep('a', '10.0.0.1'), ep('a', '10.0.0.2')], 'STATIC', ['10.0.0.1']],
+    ['same address and port twice dropped', [ep('a', '10.0.0.1'), ep('b', '10.0.0.1')], 'STATIC', ['10.0.0.1']],
+    ['unhealthy hostname keeps DNS resolution', [ep('a', '10.0.0.1'), ep('b', 'x.example.com', { health: 'unhealthy' })], 'DNS', ['10.0.0.1']],
+  ])('%s', (_n, endpoints, resolution, addresses) => {
+    const r = ok(translateRecord(record({ endpoints }), rules()));
+    expect(r.serviceEntry.spec.resolution).toBe(resolution);
+    expect(r.serviceEntry.spec.endpoints?.map((e) => e.address)).toEqual(addresses);
+  });
+
+  it.each<[string, Array<'healthy' | 'unhealthy' | 'unknown'>, string[]]>([
+    ['healthy only by default', ['healthy'], ['10.0.0.1']],
+    ['unknown included when configured', ['healthy', 'unknown'], ['10.0.0.1', '10.0.0.3']],
+  ])('health: %s', (_n, includeHealth, addresses) => {
+    const endpoints = [ep('a', '10.0.0.1'), ep('b', '10.0.0.2', { health: 'unhealthy' }), ep('c', '10.0.0.3', { health: 'unknown' })];
+    const r = ok(translateRecord(record({ endpoints }), rules({ includeHealth })));
+    expect(r.serviceEntry.spec.endpoints?.map((e) => e.address)).toEqual(addresses);
+  });
+
+  it('keeps the ServiceEntry with no endpoints when all are unhealthy', () => {
+    const r = ok(translateRecord(record({ endpoints: [ep('a', '10.0.0.1', { health: 'unhealthy' })] }), rules()));
+    expect(r.serviceEntry.spec.endpoints).toEqual([]);
+    expect(r.serviceEntry.spec.hosts).toEqual(['web.service.consul']);
+  });
+
+  it('carries locality, weight, network and service account', () => {
+    const r = ok(translateRecord(record({ endpoints: [ep('a', '10.0.0.1', { locality: 'us-east-1/us-east-1a', weight: 3 })] }), rules({ network: 'vm-net', serviceAccount: 'legacy' })));
+    expect(r.serviceEntry.spec.endpoints).toEqual([{ address: '10.0.0.1', locality: 'us-east-1/us-east-1a', weight: 3, network: 'vm-net', serviceAccount: 'legacy' }]);
+  });
+
+  it('sanitizes labels: invalid keys and values and reserved keys are dropped and counted', () => {
+    const labels = { version: 'v1', 'bad key': 'x', 'ok/also': 'y', long: 'v'.repeat(64), 'registry-bridge.io/source': 'forged', 'app.kubernetes.io/managed-by': 'me' };
+    const r = ok(translateRecord(record({ endpoints: [ep('a', '10.0.0.1', { labels })] }), rules()));
+    expect(r.serviceEntry.spec.endpoints?.[0].labels).toEqual({ version: 'v1', 'ok/also': 'y' });
+    expect(r.dropCounts).toMatchObject({ 'label-invalid-key': 1, 'label-invalid-value': 1, 'label-reserved': 2 });
+  });
+
+  it('caps 5,000 inline endpoints at the CRD limit and counts the rest', () => {
+    const endpoints = Array.from({ length: 5000 }, (_, i) => ep(`e${String(i).padStart(5, '0')}`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
+    const r = ok(translateRecord(record({ endpoints }), rules()));
+    expect(r.serviceEntry.spec.endpoints).toHaveLength(4096);
+    expect(r.drops.some((d) => d.reason === 'endpoint-over-limit' && d.detail.startsWith('904 endpoints'))).toBe(true);
+  });
+
+  it('writes 5,000 WorkloadEntries in workloadEntry mode', () => {
+    const endpoints = Array.from({ length: 5000 }, (_, i) => ep(`e${i}`, `10.1.${(i >> 8) & 255}.${i & 255}`));
+    const r = ok(translateRecord(record({ endpoints }), rules({ endpointMode: 'workloadEntry' })));
+    expect(r.workloadEntries).toHaveLength(5000);
+    expect(new Set(r.workloadEntries.map((w) => w.metadata.name)).size).toBe(5000);
+  });
+});
+
+describe('translateRecord: workloadEntry mode', () => {
+  const r = ok(
+    translateRecord(
+      record({ endpoints: [ep('web-1', '10.0.0.1', { labels: { version: 'v1' }, locality: 'r/z', weight: 2, ports: { http: 9000 } }), ep('web-2', '10.0.0.2', { health: 'unhealthy' })] }),
+      rules({ endpointMode: 'workloadEntry', serviceAccount: 'sa' }),
+    ),
+  );
+
+  it('selects WorkloadEntries instead of inline endpoints', () => {
+    const name = r.serviceEntry.metadata.name;
+    expect(r.serviceEntry.spec.endpoints).toBeUndefined();
+    expect(r.serviceEntry.spec.workloadSelector).toEqual({ labels: { [LABELS.serviceEntry]: name } });
+  });
+
+  it('writes one WorkloadEntry per healthy instance with labels, locality, weight, ports and service account', () => {
+    expect(r.workloadEntries).toHaveLength(1);
+    const we = r.workloadEntries[0];
+    expect(we.metadata.name).toMatch(new RegExp(`^${r.serviceEntry.metadata.name}-[0-9a-f]{8}$`));
+    expect(we.metadata.labels[LABELS.managedBy]).toBe('registry-bridge');
+    expect(we.metadata.annotations[ANNOTATIONS.endpointId]).toBe('web-1');
+    expect(we.spec).toEqual({
+      address: '10.0.0.1',
+      ports: { http: 9000 },
+      labels: { version: 'v1', [LABELS.serviceEntry]: r.serviceEntry.metadata.name },
+      locality: 'r/z',
+      weight: 2,
+      serviceAccount: 'sa',
+    });
+  });
+});
+
+describe('translateRecord: properties', () => {
+  const arbEndpoint = fc.record({
+    id: fc.string({ minLength: 1, maxLength: 20 }),
+    address: fc.oneof(fc.ipV4(), fc.ipV6(), fc.domain(), fc.string({ maxLength: 30 })),
+    ports: fc.dictionary(fc.constantFrom('http', 'grpc', 'x'), fc.integer({ min: 1, max: 65535 })),
+    labels: fc.dictionary(fc.string({ maxLength: 70 }), fc.string({ maxLength: 70 }), { maxKeys: 5 }),
+    health: fc.constantFrom('healthy' as const, 'unhealthy' as const, 'unknown' as const),
+  });
+  const arbRecord = fc.record({
+    service: fc.string({ minLength: 1, maxLength: 300 }),
+    ports: fc.array(fc.record({ name: fc.string({ minLength: 1, maxLength: 20 }), number: fc.integer({ min: 1, max: 65535 }), protocol: fc.option(fc.string({ minLength: 1, maxLength: 8 }), { nil: undefined }) }), { maxLength: 8 }),
+    endpoints: fc.array(arbEndpoint, { maxLength: 30 }),
+  });
+
+  it('never throws and always yields CRD-valid names, labels, ports and addresses', () => {
+    fc.assert(
+      fc.property(arbRecord, fc.constantFrom<'inline' | 'workloadEntry'>('inline', 'workloadEntry'), (partial, endpointMode) => {
+        const r = translateRecord(record(partial), rules({ endpointMode }));
+        if (!r.ok) return;
+        const se = r.serviceEntry;
+        expect(isDns1123Label(se.metadata.name)).toBe(true);
+        const numbers = (se.spec.ports ?? []).map((p) => p.number);
+        expect(new Set(numbers).size).toBe(numbers.length);
+        for (const e of [...(se.spec.endpoints ?? []), ...r.workloadEntries.map((w) => w.spec)]) {
+          expect(e.address).toMatch(/^[0-9a-f:.a-z-]+$/);
+          for (const k of Object.keys(e.labels ?? {})) expect(k).not.toMatch(/\s/);
+        }
+        for (const we of r.workloadEntries) expect(we.metadata.name.length).toBeLessThanOrEqual(253);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,330 @@
+import type { IServiceEntry } from '@kubernetes-models/istio/networking.istio.io/v1/ServiceEntry';
+import type { IWorkloadEntry } from '@kubernetes-models/istio/networking.istio.io/v1/WorkloadEntry';
+import { Endpoint, ServiceRecord, serviceKey } from '@registry-bridge/contract';
+import { classifyAddress, isDns1123Subdomain, isValidLabelKey, isValidLabelValue, objectName, sanitizeLabelPart, shortHash } from './names';
+import { ANNOTATIONS, LABELS, MANAGED_BY_VALUE, RESERVED_LABEL_PREFIXES } from './ownership';
+import { CRD_LIMITS, ISTIO_PROTOCOLS, SourceRules } from './source-rules';
+
+export type ServiceEntryObject = IServiceEntry & { metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string> } };
+export type WorkloadEntryObject = IWorkloadEntry & { metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string> } };
+
+/** Why something was dropped; counted by the writer (`registry_bridge_translation_drops_total{reason}`). */
+export type DropReason =
+  | 'endpoint-bad-address'
+  | 'endpoint-duplicate'
+  | 'endpoint-unhealthy'
+  | 'endpoint-over-limit'
+  | 'endpoint-port-unknown'
+  | 'endpoint-ports-over-limit'
+  | 'port-duplicate-number'
+  | 'port-duplicate-name'
+  | 'port-over-limit'
+  | 'port-protocol-unknown'
+  | 'label-invalid-key'
+  | 'label-invalid-value'
+  | 'label-reserved'
+  | 'label-over-limit'
+  | 'field-invalid';
+
+export interface Drop {
+  reason: DropReason;
+  detail: string;
+}
+
+export type RefusalReason = 'host-invalid' | 'host-not-allowed' | 'host-wildcard' | 'no-ports' | 'source-mismatch';
+
+export type TranslationResult =
+  | {
+      ok: true;
+      key: string;
+      host: string;
+      serviceEntry: ServiceEntryObject;
+      /** Empty in inline mode. */
+      workloadEntries: WorkloadEntryObject[];
+      /** First drops with details, for logs and status. */
+      drops: Drop[];
+      /** Every drop, counted by reason. */
+      dropCounts: Partial<Record<DropReason, number>>;
+    }
+  | { ok: false; key: string; reason: RefusalReason; detail: string; host?: string };
+
+const PROTOCOLS = new Set<string>(ISTIO_PROTOCOLS);
+const MAX_DROPS_LISTED = 50;
+
+/** Renders and validates the host of a record; exported for the dry-run and the collision index. */
+export function renderHost(record: ServiceRecord, rules: SourceRules): { ok: true; host: string } | { ok: false; reason: RefusalReason; detail: string; host?: string } {
+  const vars: Record<string, string> = {
+    service: record.service,
+    scope: record.scope ?? '',
+    source: record.source.name,
+    datacenter: record.metadata['datacenter'] ?? record.metadata['dc'] ?? '',
+  };
+  const raw = rules.hostTemplate.replace(/\{(\w+)\}/g, (_m, name: string) => vars[name] ?? '');
+  // Registry names are case-insensitive in DNS terms; `_` is common in Eureka app names.
+  const host = raw
+    .toLowerCase()
+    .split('.')
+    .map((label) => (label === '*' ? label : sanitizeLabelPart(label.replace(/_/g, '-'))))
+    .join('.');
+  const wildcard = host.startsWith('*.');
+  if (wildcard && !rules.allowWildcardHosts) return { ok: false, reason: 'host-wildcard', detail: `wildcard host "${host}" is not allowed for source ${rules.source}`, host };
+  const checked = wildcard ? host.slice(2) : host;
+  if (!isDns1123Subdomain(checked) || checked.includes('*')) {
+    return { ok: false, reason: 'host-invalid', detail: `host "${raw}" (from template "${rules.hostTemplate}") is not a valid DNS-1123 name`, host };
+  }
+  const allowed = rules.allowedHostSuffixes.some((suffix) => {
+    const s = suffix.toLowerCase().replace(/^\*?\.?/, '');
+    return checked === s || checked.endsWith(`.${s}`);
+  });
+  if (!allowed) {
+    return { ok: false, reason: 'host-not-allowed', detail: `host "${host}" is outside the allowed suffixes [${rules.allowedHostSuffixes.join(', ')}] of source ${rules.source}`, host };
+  }
+  return { ok: true, host };
+}
+
+function sanitizeLabels(input: Record<string, string>, drops: Drop[], context: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(input).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (RESERVED_LABEL_PREFIXES.some((p) => key.startsWith(p))) {
+      drops.push({ reason: 'label-reserved', detail: `${context}: label "${key}" is reserved` });
+    } else if (!isValidLabelKey(key)) {
+      drops.push({ reason: 'label-invalid-key', detail: `${context}: label key "${key.slice(0, 80)}" is not a valid Kubernetes label key` });
+    } else if (!isValidLabelValue(value)) {
+      drops.push({ reason: 'label-invalid-value', detail: `${context}: value of label "${key}" is not a valid Kubernetes label value` });
+    } else if (Object.keys(out).length >= CRD_LIMITS.labels - 8) {
+      drops.push({ reason: 'label-over-limit', detail: `${context}: label "${key}" over the ${CRD_LIMITS.labels} label limit` });
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+function portName(name: string, number: number): string {
+  const clean = sanitizeLabelPart(name);
+  return clean || `port-${number}`;
+}
+
+interface PortPlan {
+  ports: Array<{ name: string; number: number; protocol: string }>;
+  /** registry port name -> SE port name */
+  names: Map<string, string>;
+}
+
+function planPorts(record: ServiceRecord, rules: SourceRules, drops: Drop[]): PortPlan {
+  const ports: PortPlan['ports'] = [];
+  const names = new Map<string, string>();
+  const seenNumbers = new Set<number>();
+  const seenNames = new Set<string>();
+  for (const port of record.ports) {
+    if (seenNumbers.has(port.number)) {
+      drops.push({ reason: 'port-duplicate-number', detail: `port ${port.name}/${port.number}: number already used` });
+      // Endpoints may still reference this name; map it to the port that holds the number.
+      const holder = ports.find((p) => p.number === port.number);
+      if (holder && !names.has(port.name)) names.set(port.name, holder.name);
+      continue;
+    }
+    let name = portName(port.name, port.number);
+    if (seenNames.has(name)) {
+      drops.push({ reason: 'port-duplicate-name', detail: `port ${port.name}/${port.number}: name "${name}" already used, renamed` });
+      name = `${name}-${port.number}`;
+    }
+    if (ports.length >= CRD_LIMITS.ports) {
+      drops.push({ reason: 'port-over-limit', detail: `port ${port.name}/${port.number}: over the ${CRD_LIMITS.ports} port limit` });
+      continue;
+    }
+    let protocol = (port.protocol ?? '').toUpperCase();
+    if (protocol && !PROTOCOLS.has(protocol)) {
+      drops.push({ reason: 'port-protocol-unknown', detail: `port ${port.name}/${port.number}: protocol "${port.protocol}" unknown to Istio, using ${rules.defaultProtocol}` });
+      protocol = '';
+    }
+    ports.push({ name, number: port.number, protocol: protocol || rules.defaultProtocol });
+    names.set(port.name, name);
+    seenNumbers.add(port.number);
+    seenNames.add(name);
+  }
+  return { ports, names };
+}
+
+interface PlannedEndpoint {
+  id: string;
+  address: string;
+  ports?: Record<string, number>;
+  labels?: Record<string, string>;
+  locality?: string;
+  weight?: number;
+  network?: string;
+  serviceAccount?: string;
+}
+
+function planEndpoint(ep: Endpoint, plan: PortPlan, rules: SourceRules, drops: Drop[]): PlannedEndpoint | undefined {
+  const kind = classifyAddress(ep.address);
+  if (kind === 'invalid') {
+    drops.push({ reason: 'endpoint-bad-address', detail: `endpoint ${ep.id}: address "${ep.address.slice(0, 80)}" is neither an IP nor a host name` });
+    return undefined;
+  }
+  const address = kind === 'hostname' ? ep.address.toLowerCase().replace(/\.$/, '') : ep.address;
+  const ports: Record<string, number> = {};
+  for (const [name, number] of Object.entries(ep.ports)) {
+    const seName = plan.names.get(name);
+    if (!seName) {
+      drops.push({ reason: 'endpoint-port-unknown', detail: `endpoint ${ep.id}: port "${name}" is not a port of the service` });
+      continue;
+    }
+    const servicePort = plan.ports.find((p) => p.name === seName);
+    if (servicePort && servicePort.number === number) continue;
+    if (Object.keys(ports).length >= CRD_LIMITS.endpointPorts) {
+      drops.push({ reason: 'endpoint-ports-over-limit', detail: `endpoint ${ep.id}: over the ${CRD_LIMITS.endpointPorts} port limit` });
+      break;
+    }
+    ports[seName] = number;
+  }
+  const labels = sanitizeLabels(ep.labels, drops, `endpoint ${ep.id}`);
+  const out: PlannedEndpoint = { id: ep.id, address };
+  if (Object.keys(ports).length) out.ports = sortObject(ports);
+  if (Object.keys(labels).length) out.labels = labels;
+  if (ep.locality) out.locality = ep.locality;
+  if (ep.weight !== undefined) out.weight = ep.weight;
+  const network = ep.network ?? rules.network;
+  if (network) out.network = network;
+  const serviceAccount = ep.serviceAccount ?? rules.serviceAccount;
+  if (serviceAccount) out.serviceAccount = serviceAccount;
+  return out;
+}
+
+function sortObject<T>(o: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Canonical JSON (sorted keys) so the same content always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Hash over what we set on an object (labels, annotations except the hash, spec). */
+export function specHash(obj: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: unknown }): string {
+  const annotations = { ...obj.metadata.annotations };
+  delete annotations[ANNOTATIONS.specHash];
+  return shortHash(canonicalJson({ labels: obj.metadata.labels, annotations, spec: obj.spec }), 16);
+}
+
+function withHash<T extends { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: unknown }>(obj: T): T {
+  obj.metadata.annotations[ANNOTATIONS.specHash] = specHash(obj);
+  return obj;
+}
+
+/**
+ * Pure translation of one record into the Istio objects registry-bridge writes for it
+ * (DESIGN section 3). Bad fields and endpoints are dropped with a reason; the whole service is
+ * refused only when its host cannot be written safely or it has no port.
+ */
+export function translateRecord(record: ServiceRecord, rules: SourceRules): TranslationResult {
+  const key = serviceKey({ source: record.source.name, scope: record.scope, service: record.service });
+  if (record.source.name !== rules.source || record.source.kind !== rules.kind) {
+    return { ok: false, key, reason: 'source-mismatch', detail: `record of ${record.source.kind}/${record.source.name} translated with rules of ${rules.kind}/${rules.source}` };
+  }
+  const hostResult = renderHost(record, rules);
+  if (!hostResult.ok) return { ok: false, key, reason: hostResult.reason, detail: hostResult.detail, host: hostResult.host };
+  const host = hostResult.host;
+
+  const drops: Drop[] = [];
+  const plan = planPorts(record, rules, drops);
+  if (plan.ports.length === 0) return { ok: false, key, reason: 'no-ports', detail: `service ${record.service} has no usable port`, host };
+
+  // Resolution follows every endpoint the registry has (healthy or not), so it does not flap with health.
+  const seenIds = new Set<string>();
+  const seenTargets = new Set<string>();
+  let anyHostname = false;
+  const kept: PlannedEndpoint[] = [];
+  const sortedEndpoints = [...record.endpoints].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const ep of sortedEndpoints) {
+    if (seenIds.has(ep.id)) {
+      drops.push({ reason: 'endpoint-duplicate', detail: `endpoint ${ep.id}: duplicate id` });
+      continue;
+    }
+    seenIds.add(ep.id);
+    if (classifyAddress(ep.address) === 'hostname') anyHostname = true;
+    if (!rules.includeHealth.includes(ep.health)) {
+      drops.push({ reason: 'endpoint-unhealthy', detail: `endpoint ${ep.id}: ${ep.health}` });
+      continue;
+    }
+    const planned = planEndpoint(ep, plan, rules, drops);
+    if (!planned) continue;
+    const target = canonicalJson({ a: planned.address, p: planned.ports ?? {} });
+    if (seenTargets.has(target)) {
+      drops.push({ reason: 'endpoint-duplicate', detail: `endpoint ${ep.id}: same address and ports as another endpoint` });
+      continue;
+    }
+    seenTargets.add(target);
+    kept.push(planned);
+  }
+
+  const inline = rules.endpointMode === 'inline';
+  if (inline && kept.length > CRD_LIMITS.inlineEndpoints) {
+    const over = kept.splice(CRD_LIMITS.inlineEndpoints);
+    drops.push({ reason: 'endpoint-over-limit', detail: `${over.length} endpoints over the inline limit of ${CRD_LIMITS.inlineEndpoints} (use endpointMode workloadEntry)` });
+  }
+
+  const name = objectName([record.source.name, record.scope ?? '', record.service], key);
+  const commonLabels: Record<string, string> = {
+    ...rules.labels,
+    [LABELS.managedBy]: MANAGED_BY_VALUE,
+    [LABELS.installation]: rules.installation,
+    [LABELS.registry]: record.source.kind,
+    [LABELS.source]: record.source.name,
+  };
+  const annotations: Record<string, string> = {
+    [ANNOTATIONS.serviceKey]: key,
+    [ANNOTATIONS.source]: record.source.name,
+    [ANNOTATIONS.service]: record.service,
+  };
+  if (record.scope) annotations[ANNOTATIONS.scope] = record.scope;
+
+  const spec: IServiceEntry['spec'] = {
+    hosts: [host],
+    location: rules.location,
+    resolution: anyHostname ? 'DNS' : 'STATIC',
+    ports: plan.ports,
+    exportTo: [...rules.exportTo],
+  };
+  const workloadEntries: WorkloadEntryObject[] = [];
+  if (inline) {
+    spec.endpoints = kept.map(({ id: _id, ...rest }) => rest);
+  } else {
+    spec.workloadSelector = { labels: { [LABELS.serviceEntry]: name } };
+    for (const ep of kept) {
+      const { id, ...rest } = ep;
+      workloadEntries.push(
+        withHash({
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'WorkloadEntry',
+          metadata: {
+            name: `${name}-${shortHash(id)}`,
+            namespace: rules.namespace,
+            labels: { ...commonLabels, [LABELS.serviceEntry]: name },
+            annotations: { ...annotations, [ANNOTATIONS.endpointId]: id.slice(0, 256) },
+          },
+          spec: { ...rest, labels: { ...(rest.labels ?? {}), [LABELS.serviceEntry]: name } },
+        }),
+      );
+    }
+  }
+
+  const serviceEntry: ServiceEntryObject = withHash({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
+    metadata: { name, namespace: rules.namespace, labels: commonLabels, annotations },
+    spec,
+  });
+  const dropCounts: Partial<Record<DropReason, number>> = {};
+  for (const d of drops) dropCounts[d.reason] = (dropCounts[d.reason] ?? 0) + 1;
+  return { ok: true, key, host, serviceEntry, workloadEntries, drops: drops.slice(0, MAX_DROPS_LISTED), dropCounts };
+}
