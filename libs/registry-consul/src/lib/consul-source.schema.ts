@@ -1,0 +1,120 @@
+import { sourceNameSchema } from '@registry-bridge/contract';
+import { z } from 'zod';
+
+/** A secret is read from a file (mounted Secret) or an environment variable; never inline in config. */
+export const consulSecretRefSchema = z.union([
+  z.object({ file: z.string().min(1) }).strict(),
+  z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }).strict(),
+]);
+export type ConsulSecretRef = z.infer<typeof consulSecretRefSchema>;
+
+export const consulTlsSchema = z
+  .object({
+    caFile: z.string().min(1).optional(),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    serverName: z.string().min(1).optional(),
+    /** Only for tests and emergencies; logged as a warning at start. */
+    insecureSkipVerify: z.boolean().default(false),
+  })
+  .strict()
+  .refine((t) => !!t.certFile === !!t.keyFile, { message: 'certFile and keyFile go together' });
+
+const pattern = z.string().min(1).max(256);
+
+export const consulFiltersSchema = z
+  .object({
+    /** Glob patterns (`*`, `?`) on service names; empty = all. */
+    allow: z.array(pattern).default([]),
+    /** Glob patterns on service names; deny wins over allow. */
+    deny: z.array(pattern).default([]),
+    /** An instance must carry every one of these tags. */
+    requiredTags: z.array(z.string().min(1)).default([]),
+    /** An instance carrying any of these tags is skipped. */
+    forbiddenTags: z.array(z.string().min(1)).default([]),
+    /** Consul filter expression for /v1/catalog/services (ServiceNode selectors, e.g. `ServiceMeta.team == "a"`). */
+    catalogExpression: z.string().min(1).max(4096).optional(),
+    /** Consul filter expression for /v1/health/service/<name> (e.g. `Service.Meta.env == "prod"`). */
+    healthExpression: z.string().min(1).max(4096).optional(),
+    /** Connect sidecar proxies and gateways are not workloads of their own. */
+    includeConnect: z.boolean().default(false),
+    /** The `consul` service itself (the servers). */
+    includeConsul: z.boolean().default(false),
+  })
+  .strict();
+
+export const consulNormalizeSchema = z
+  .object({
+    /** Istio protocol when the service meta has no `protocol`; unset lets the writer decide. */
+    defaultProtocol: z.string().min(1).max(32).optional(),
+    /** Consul `warning` counts as healthy (Consul DNS does the same); off by default. */
+    warningIsHealthy: z.boolean().default(false),
+    /** Plain tags (not `k=v` / `k|v`) become labels `<prefix><tag>: "true"`; null drops them. */
+    plainTagLabelPrefix: z.string().max(200).nullable().default('tag.'),
+    /** If set, only these plain tags become labels. */
+    plainTagAllowList: z.array(z.string().min(1)).optional(),
+    /** Service meta becomes labels `<prefix><key>`; null drops them. */
+    metaLabelPrefix: z.string().max(200).nullable().default(''),
+    /** Service or node meta key holding the zone for the locality `<datacenter>/<zone>`. */
+    zoneMetaKey: z.string().min(1).optional(),
+    /** Istio network of the endpoints (multi-network meshes). */
+    network: z.string().min(1).max(253).optional(),
+  })
+  .strict();
+
+export const consulWatchSchema = z
+  .object({
+    /** Blocking wait sent to Consul (`wait=`), ms. */
+    waitMs: z.number().int().min(1000).max(600000).default(60000),
+    /**
+     * Upper bound of concurrent long polls per source. Consul limits HTTP connections per client IP
+     * (limits.http_max_conns_per_client, 200 by default); stay well below it.
+     */
+    maxBlockingWatches: z.number().int().min(0).max(5000).default(128),
+    /** Services outside the blocking pool are re-read round-robin at this rate (requests/s). */
+    pollRatePerSecond: z.number().min(0.1).max(1000).default(20),
+    /** Concurrency of those short polls. */
+    pollConcurrency: z.number().int().min(1).max(64).default(4),
+    /** Minimum spacing of two requests of one loop, ms (churn degrades to polling). */
+    minLoopIntervalMs: z.number().int().min(0).max(60000).default(200),
+    backoffBaseMs: z.number().int().min(10).default(250),
+    backoffMaxMs: z.number().int().min(100).default(30000),
+    /** Non-blocking request timeout, ms. */
+    requestTimeoutMs: z.number().int().min(100).default(10000),
+    /** Consistency: `stale` spreads reads over servers (default), `default` goes to the leader, `consistent` checks leadership. */
+    consistency: z.enum(['stale', 'default', 'consistent']).default('stale'),
+    /** Complete snapshot re-sent at least this often (ms) by the lease holder. */
+    snapshotIntervalMs: z.number().int().min(1000).default(60000),
+  })
+  .strict();
+
+export const consulSourceSchema = z
+  .object({
+    name: sourceNameSchema,
+    /** http(s)://host:port of a Consul agent or server. */
+    address: z.string().url().refine((u) => /^https?:/.test(u), 'must be an http or https URL'),
+    datacenter: z.string().min(1).max(128).optional(),
+    /** Consul Enterprise namespace; becomes the record scope. */
+    namespace: z.string().min(1).max(128).optional(),
+    /** Consul Enterprise admin partition; becomes part of the record scope. */
+    partition: z.string().min(1).max(128).optional(),
+    token: consulSecretRefSchema.optional(),
+    tls: consulTlsSchema.optional(),
+    filters: consulFiltersSchema.default(() => consulFiltersSchema.parse({})),
+    normalize: consulNormalizeSchema.default(() => consulNormalizeSchema.parse({})),
+    watch: consulWatchSchema.default(() => consulWatchSchema.parse({})),
+  })
+  .strict();
+export type ConsulSourceConfig = z.infer<typeof consulSourceSchema>;
+export type ConsulSourceInput = z.input<typeof consulSourceSchema>;
+
+export const consulSourcesSchema = z
+  .array(consulSourceSchema)
+  .min(1)
+  .refine((s) => new Set(s.map((x) => x.name)).size === s.length, { message: 'source names must be unique' });
+
+/** Record scope of a source: `partition/namespace` as far as set (Enterprise only). */
+export function sourceScope(src: Pick<ConsulSourceConfig, 'namespace' | 'partition'>): string | undefined {
+  const parts = [src.partition, src.namespace].filter((x): x is string => !!x);
+  return parts.length ? parts.join('/') : undefined;
+}

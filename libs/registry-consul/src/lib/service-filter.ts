@@ -1,0 +1,46 @@
+import type { ConsulSourceConfig } from './consul-source.schema';
+
+type Filters = ConsulSourceConfig['filters'];
+
+/** `*` and `?` globs, anchored, everything else literal. */
+export function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+export type ServiceSkipReason = 'consul_service' | 'denied' | 'not_allowed' | 'missing_required_tag';
+
+/**
+ * Decides from the catalog listing (name and the union of its instances' tags) whether a service is
+ * watched at all. Per-instance tag rules are applied again in normalization.
+ */
+export class ServiceFilter {
+  private readonly allow: RegExp[];
+  private readonly deny: RegExp[];
+
+  constructor(private readonly filters: Filters) {
+    this.allow = filters.allow.map(globToRegExp);
+    this.deny = filters.deny.map(globToRegExp);
+  }
+
+  skipReason(name: string, tagUnion: readonly string[] = []): ServiceSkipReason | undefined {
+    if (name === 'consul' && !this.filters.includeConsul) return 'consul_service';
+    if (this.deny.some((r) => r.test(name))) return 'denied';
+    if (this.allow.length > 0 && !this.allow.some((r) => r.test(name))) return 'not_allowed';
+    if (this.filters.requiredTags.some((t) => !tagUnion.includes(t))) return 'missing_required_tag';
+    return undefined;
+  }
+
+  /** Per instance: every required tag present, no forbidden tag. */
+  instanceTagsPass(tags: readonly string[]): boolean {
+    return this.filters.requiredTags.every((t) => tags.includes(t)) && !this.filters.forbiddenTags.some((t) => tags.includes(t));
+  }
+
+  /** Catalog filter sent to Consul: the configured expression, and proxies/gateways left out server-side. */
+  catalogExpression(): string | undefined {
+    const parts: string[] = [];
+    if (this.filters.catalogExpression) parts.push(`(${this.filters.catalogExpression})`);
+    if (!this.filters.includeConnect) parts.push('ServiceKind == ""');
+    return parts.length ? parts.join(' and ') : undefined;
+  }
+}
