@@ -1,0 +1,372 @@
+import { createHash } from 'node:crypto';
+import { LIMITS, serviceKey, type ServiceRecordInput, type SourceRef } from '@registry-bridge/contract';
+import { createAppFilter, type AppFilterOptions } from './app-filter';
+import { decodeApplications, EurekaPayloadError, type ApplicationsPayload } from './eureka-payload';
+import { DEFAULT_NORMALIZE_OPTIONS, normalizeApp, type DropReason, type NormalizeOptions, type NormalizedApp } from './eureka-normalizer';
+import { EurekaRestClient, EurekaUnavailableError, type EurekaResponse } from './eureka-rest.client';
+import { LocalRegistry } from './local-registry';
+import { parseSelfPreservation, type SelfPreservationState } from './self-preservation';
+
+/** Where records go: the contract's RecordProducer has exactly this shape. */
+export interface EurekaRecordSink {
+  upsert(record: ServiceRecordInput): Promise<unknown>;
+  remove(msg: { source: SourceRef; service: string; revision: number; observedAt: string }): Promise<unknown>;
+  snapshot(msg: { source: SourceRef; epoch: number; complete: boolean; services: { service: string }[]; observedAt: string }): Promise<unknown>;
+  sourceStatus(msg: {
+    source: SourceRef;
+    reachable: boolean;
+    lastSuccessAt?: string;
+    error?: string;
+    conditions?: Record<string, string | number | boolean>;
+    observedAt: string;
+  }): Promise<unknown>;
+}
+
+export type FullFetchReason = 'start' | 'periodic' | 'hash_mismatch' | 'delta_refused' | 'delta_missed' | 'delta_disabled';
+
+/** Observation points for metrics; every hook is optional. */
+export interface EurekaSyncHooks {
+  fetch?(kind: 'full' | 'delta', outcome: 'ok' | 'error', seconds: number): void;
+  deltaApplied?(): void;
+  hashMismatch?(): void;
+  fullFetch?(reason: FullFetchReason): void;
+  dropped?(reason: DropReason, count: number): void;
+  emitted?(type: 'upsert' | 'remove' | 'snapshot', count: number): void;
+  unchanged?(count: number): void;
+  selfPreservation?(state: SelfPreservationState | undefined): void;
+  success?(at: Date): void;
+  failure?(error: string): void;
+}
+
+export interface EurekaSyncLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface EurekaSyncOptions {
+  /** Configured source name (DNS-1123 label); one source is one Eureka cluster. */
+  source: string;
+  /** Full `/apps` fetch at least this often, ms. */
+  fullFetchIntervalMs: number;
+  /** Use `/apps/delta` between full fetches. */
+  useDelta: boolean;
+  /**
+   * The server keeps deltas this long (`retentionTimeInMSInDeltaQueue`, 3 min by default): after a
+   * longer gap a delta may have missed changes, so a full fetch is made instead.
+   */
+  deltaRetentionMs: number;
+  apps?: AppFilterOptions;
+  normalize?: Partial<Omit<NormalizeOptions, 'source'>>;
+  /** Read self-preservation from the dashboard at this path of the server's origin; undefined disables it. */
+  dashboardPath?: string;
+  /** How often to read the dashboard, ms. */
+  dashboardIntervalMs: number;
+}
+
+export const DEFAULT_SYNC_OPTIONS: Omit<EurekaSyncOptions, 'source'> = {
+  fullFetchIntervalMs: 5 * 60_000,
+  useDelta: true,
+  deltaRetentionMs: 150_000,
+  dashboardPath: '/',
+  dashboardIntervalMs: 60_000,
+};
+
+export interface SyncResult {
+  mode: 'full' | 'delta';
+  fullReason?: FullFetchReason;
+  upserts: number;
+  removes: number;
+  unchanged: number;
+  snapshot: boolean;
+  hashMismatch: boolean;
+}
+
+interface Emitted {
+  contentHash: string;
+  revision: number;
+}
+
+/** Stable JSON (sorted object keys) so equal content hashes equally. */
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export function contentHash(app: NormalizedApp): string {
+  return createHash('sha256').update(stableStringify({ p: app.ports, e: app.endpoints, m: app.metadata })).digest('base64url');
+}
+
+/**
+ * Next revision of a service key. Eureka's timestamps (lastDirtyTimestamp is set by the instance's
+ * own clock) are used when they move forward; otherwise, and after a restart or takeover where
+ * the last revision is unknown, the local clock is the floor, so a newer view never carries a
+ * lower revision than an older one (e.g. removing the newest instance of an app).
+ */
+export function nextRevision(registryRevision: number, last: number | undefined, now: number): number {
+  if (last === undefined) return Math.max(registryRevision, now);
+  return registryRevision > last ? registryRevision : Math.max(last + 1, now);
+}
+
+/**
+ * Keeps one Eureka cluster (one source) in step: full fetch at start and periodically, deltas in
+ * between checked against `apps__hashcode`, and emission of upserts (only on real change),
+ * removes, complete snapshots (only after a successful full fetch) and source status.
+ * A failed fetch emits only `sourceStatus(reachable=false)`: nothing that could read as empty.
+ */
+export class EurekaSourceSyncer {
+  readonly ref: SourceRef;
+  private readonly options: EurekaSyncOptions;
+  private readonly normalizeOptions: NormalizeOptions;
+  private readonly filter: (app: string) => boolean;
+  private readonly local = new LocalRegistry();
+  private readonly emitted = new Map<string, Emitted>();
+  private hasFull = false;
+  private lastFullAt = 0;
+  private lastFetchAt = 0;
+  private lastEpoch = 0;
+  private lastSuccessAt?: Date;
+  private lastDashboardAt = 0;
+  private selfPreservation?: SelfPreservationState;
+
+  constructor(
+    private readonly client: EurekaRestClient,
+    private readonly sink: EurekaRecordSink,
+    options: Partial<EurekaSyncOptions> & { source: string },
+    private readonly hooks: EurekaSyncHooks = {},
+    private readonly logger?: EurekaSyncLogger,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.options = { ...DEFAULT_SYNC_OPTIONS, ...options };
+    this.ref = { name: options.source, kind: 'eureka' };
+    this.normalizeOptions = { ...DEFAULT_NORMALIZE_OPTIONS, ...options.normalize, source: this.ref };
+    this.filter = createAppFilter(options.apps);
+  }
+
+  /** Forget everything (after losing the source lease): the next sync starts with a full fetch. */
+  reset(): void {
+    this.hasFull = false;
+    this.emitted.clear();
+    this.local.replace({ hashCode: '', apps: new Map() });
+  }
+
+  get lastSuccess(): Date | undefined {
+    return this.lastSuccessAt;
+  }
+
+  get selfPreservationState(): SelfPreservationState | undefined {
+    return this.selfPreservation;
+  }
+
+  /** One round. Never throws for registry trouble: that becomes a sourceStatus; sink failures do throw. */
+  async syncOnce(): Promise<SyncResult | undefined> {
+    let result: SyncResult;
+    try {
+      result = await this.fetchAndApply();
+    } catch (err) {
+      if (!(err instanceof EurekaUnavailableError || err instanceof EurekaPayloadError || err instanceof EurekaHttpError)) throw err;
+      const error = err.message.slice(0, LIMITS.error);
+      this.hooks.failure?.(error);
+      this.logger?.warn({ source: this.ref.name, err: error }, 'eureka fetch failed; source reported unreachable');
+      await this.sink.sourceStatus({
+        source: this.ref,
+        reachable: false,
+        error,
+        lastSuccessAt: this.lastSuccessAt?.toISOString(),
+        conditions: this.conditions(),
+        observedAt: new Date(this.clock()).toISOString(),
+      });
+      return undefined;
+    }
+    await this.readDashboard();
+    const now = new Date(this.clock());
+    this.lastSuccessAt = now;
+    this.hooks.success?.(now);
+    await this.sink.sourceStatus({
+      source: this.ref,
+      reachable: true,
+      lastSuccessAt: now.toISOString(),
+      conditions: this.conditions(),
+      observedAt: now.toISOString(),
+    });
+    return result;
+  }
+
+  private conditions(): Record<string, string | number | boolean> {
+    const sp = this.selfPreservation;
+    return {
+      selfPreservation: sp ? sp.active : 'unknown',
+      ...(sp && { selfPreservationEnabled: sp.enabled, renewsBelowThreshold: sp.belowRenewThreshold }),
+      server: this.client.activeServer.slice(0, 256),
+      applications: this.local.size,
+    };
+  }
+
+  private fullReason(now: number): FullFetchReason | undefined {
+    if (!this.hasFull) return 'start';
+    if (!this.options.useDelta) return 'delta_disabled';
+    if (now - this.lastFullAt >= this.options.fullFetchIntervalMs) return 'periodic';
+    if (now - this.lastFetchAt >= this.options.deltaRetentionMs) return 'delta_missed';
+    return undefined;
+  }
+
+  private async fetchAndApply(): Promise<SyncResult> {
+    const now = this.clock();
+    let reason = this.fullReason(now);
+    let hashMismatch = false;
+    if (reason === undefined) {
+      const delta = await this.timed('delta', () => this.client.getDelta());
+      if (delta.status === 403 || delta.status === 404) {
+        // Delta disabled on the server or access not yet allowed: Eureka's own client falls back to a full fetch.
+        reason = 'delta_refused';
+      } else {
+        const payload = this.decode(delta);
+        this.local.applyDelta(payload);
+        this.hooks.deltaApplied?.();
+        const localHash = this.local.hashCode();
+        if (localHash !== payload.hashCode) {
+          hashMismatch = true;
+          this.hooks.hashMismatch?.();
+          this.logger?.info({ source: this.ref.name, server: payload.hashCode, local: localHash }, 'apps__hashcode differs after delta; full fetch');
+          reason = 'hash_mismatch';
+        } else {
+          this.lastFetchAt = now;
+          return { mode: 'delta', hashMismatch, ...(await this.emitChanges(false)) };
+        }
+      }
+    }
+    this.hooks.fullFetch?.(reason);
+    const full = await this.timed('full', () => this.client.getApplications());
+    const payload = this.decode(full);
+    this.local.replace(payload);
+    // Until its snapshot is out, this full fetch does not count: a failed send repeats the full fetch.
+    this.hasFull = false;
+    const emitted = await this.emitChanges(true);
+    this.hasFull = true;
+    this.lastFullAt = now;
+    this.lastFetchAt = now;
+    return { mode: 'full', fullReason: reason, hashMismatch, ...emitted };
+  }
+
+  private async timed(kind: 'full' | 'delta', fn: () => Promise<EurekaResponse>): Promise<EurekaResponse> {
+    const started = performance.now();
+    try {
+      const res = await fn();
+      const ok = res.status === 200 || (kind === 'delta' && (res.status === 403 || res.status === 404));
+      this.hooks.fetch?.(kind, ok ? 'ok' : 'error', (performance.now() - started) / 1000);
+      return res;
+    } catch (err) {
+      this.hooks.fetch?.(kind, 'error', (performance.now() - started) / 1000);
+      throw err;
+    }
+  }
+
+  private decode(res: EurekaResponse): ApplicationsPayload {
+    if (res.status !== 200) throw new EurekaHttpError(`${res.server} answered HTTP ${res.status}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(res.body);
+    } catch {
+      throw new EurekaPayloadError(`${res.server} sent a body that is not JSON`);
+    }
+    return decodeApplications(body);
+  }
+
+  private async emitChanges(complete: boolean): Promise<Omit<SyncResult, 'mode' | 'hashMismatch' | 'fullReason'>> {
+    const observedAt = new Date(this.clock()).toISOString();
+    let upserts = 0;
+    let removes = 0;
+    let unchanged = 0;
+    const present = new Set<string>();
+    const services: { service: string }[] = [];
+    for (const appName of this.local.appNames()) {
+      if (!this.filter(appName)) continue;
+      const { app, drops } = normalizeApp(appName, this.local.instances(appName), this.normalizeOptions);
+      if (!app) {
+        this.countDrops(drops);
+        continue;
+      }
+      const key = serviceKey({ source: this.ref.name, service: app.service });
+      // Two apps differing only in case would be one service; the first (sorted) wins.
+      if (present.has(key)) continue;
+      present.add(key);
+      services.push({ service: app.service });
+      const hash = contentHash(app);
+      const last = this.emitted.get(key);
+      if (last?.contentHash === hash) {
+        unchanged++;
+        continue;
+      }
+      this.countDrops(drops);
+      const revision = nextRevision(app.registryRevision, last?.revision, this.clock());
+      await this.sink.upsert({
+        source: this.ref,
+        service: app.service,
+        ports: app.ports,
+        endpoints: app.endpoints,
+        metadata: app.metadata,
+        revision,
+        observedAt,
+      });
+      this.emitted.set(key, { contentHash: hash, revision });
+      upserts++;
+    }
+    for (const [key, last] of [...this.emitted]) {
+      if (present.has(key)) continue;
+      const service = decodeURIComponent(key.split('/')[2]);
+      await this.sink.remove({ source: this.ref, service, revision: Math.max(last.revision + 1, this.clock()), observedAt });
+      this.emitted.delete(key);
+      removes++;
+    }
+    if (upserts) this.hooks.emitted?.('upsert', upserts);
+    if (removes) this.hooks.emitted?.('remove', removes);
+    if (unchanged) this.hooks.unchanged?.(unchanged);
+    let snapshot = false;
+    if (complete) {
+      const epoch = Math.max(this.lastEpoch + 1, this.clock());
+      await this.sink.snapshot({ source: this.ref, epoch, complete: true, services, observedAt });
+      this.lastEpoch = epoch;
+      this.hooks.emitted?.('snapshot', 1);
+      snapshot = true;
+    }
+    if (upserts || removes) this.logger?.info({ source: this.ref.name, upserts, removes, unchanged }, 'eureka changes emitted');
+    return { upserts, removes, unchanged, snapshot };
+  }
+
+  private countDrops(drops: Partial<Record<DropReason, number>>): void {
+    for (const [reason, n] of Object.entries(drops)) if (n) this.hooks.dropped?.(reason as DropReason, n);
+  }
+
+  private async readDashboard(): Promise<void> {
+    const path = this.options.dashboardPath;
+    if (path === undefined) return;
+    const now = this.clock();
+    if (this.lastDashboardAt && now - this.lastDashboardAt < this.options.dashboardIntervalMs) return;
+    this.lastDashboardAt = now;
+    let state: SelfPreservationState | undefined;
+    try {
+      const res = await this.client.getFromOrigin(path, { Accept: 'text/html' });
+      state = res.status === 200 ? parseSelfPreservation(res.body) : undefined;
+    } catch {
+      state = undefined;
+    }
+    if (state?.active && !this.selfPreservation?.active) {
+      this.logger?.warn({ source: this.ref.name }, 'eureka is in self-preservation: instances are not expired and may be listed UP while dead');
+    }
+    this.selfPreservation = state;
+    this.hooks.selfPreservation?.(state);
+  }
+}
+
+export class EurekaHttpError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EurekaHttpError';
+  }
+}

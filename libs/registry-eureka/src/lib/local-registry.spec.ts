@@ -1,0 +1,56 @@
+import { decodeApplications } from './eureka-payload';
+import { LocalRegistry } from './local-registry';
+
+const inst = (app: string, id: string, status = 'UP', actionType?: string) => ({ app, instanceId: id, hostName: `${id}.local`, status, ...(actionType && { actionType }) });
+const payload = (hash: string, ...instances: ReturnType<typeof inst>[]) =>
+  decodeApplications({
+    applications: {
+      apps__hashcode: hash,
+      application: [...new Set(instances.map((i) => i.app))].map((name) => ({ name, instance: instances.filter((i) => i.app === name) })),
+    },
+  });
+
+describe('LocalRegistry', () => {
+  it('replaces on a full fetch and computes the hash like the server', () => {
+    const r = new LocalRegistry();
+    r.replace(payload('DOWN_1_UP_2_', inst('A', 'a1'), inst('A', 'a2', 'DOWN'), inst('B', 'b1')));
+    expect(r.appNames()).toEqual(['A', 'B']);
+    expect(r.hashCode()).toBe('DOWN_1_UP_2_');
+  });
+
+  it('applies ADDED, MODIFIED and DELETED by instance id', () => {
+    const r = new LocalRegistry();
+    r.replace(payload('UP_2_', inst('A', 'a1'), inst('B', 'b1')));
+    const res = r.applyDelta(payload('', inst('A', 'a2', 'UP', 'ADDED'), inst('A', 'a1', 'DOWN', 'MODIFIED'), inst('B', 'b1', 'UP', 'DELETED')));
+    expect([...res.touched].sort()).toEqual(['A', 'B']);
+    expect(r.appNames()).toEqual(['A']);
+    expect(r.instances('A').map((i) => [i.instanceId, i.status])).toEqual([
+      ['a1', 'DOWN'],
+      ['a2', 'UP'],
+    ]);
+    expect(r.hashCode()).toBe('DOWN_1_UP_1_');
+  });
+
+  it('is idempotent when the same delta is seen twice (deltas overlap between polls)', () => {
+    const r = new LocalRegistry();
+    r.replace(payload('UP_1_', inst('A', 'a1')));
+    const d = payload('', inst('A', 'a2', 'UP', 'ADDED'), inst('A', 'a1', 'UP', 'DELETED'));
+    r.applyDelta(d);
+    r.applyDelta(d);
+    expect(r.hashCode()).toBe('UP_1_');
+    expect(r.instances('A').map((i) => i.instanceId)).toEqual(['a2']);
+  });
+
+  it('skips entries without id or with an unknown action, and deleting an unknown instance is harmless', () => {
+    const r = new LocalRegistry();
+    const res = r.applyDelta(
+      decodeApplications({
+        applications: {
+          application: { name: 'A', instance: [{ app: 'A', status: 'UP', actionType: 'ADDED' }, { ...inst('A', 'x'), actionType: 'WHATEVER' }, inst('A', 'gone', 'UP', 'DELETED')] },
+        },
+      }),
+    );
+    expect(res.skipped).toBe(2);
+    expect(r.size).toBe(0);
+  });
+});
