@@ -1,12 +1,6 @@
+import { secretSchema } from '@registry-bridge/app-config';
 import { sourceNameSchema } from '@registry-bridge/contract';
 import { z } from 'zod';
-
-/** A secret is read from a file (mounted Secret) or an environment variable; never inline in config. */
-export const consulSecretRefSchema = z.union([
-  z.object({ file: z.string().min(1) }).strict(),
-  z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }).strict(),
-]);
-export type ConsulSecretRef = z.infer<typeof consulSecretRefSchema>;
 
 export const consulTlsSchema = z
   .object({
@@ -78,7 +72,7 @@ export const consulWatchSchema = z
     /** Minimum spacing of two requests of one loop, ms (churn degrades to polling). */
     minLoopIntervalMs: z.number().int().min(0).max(60000).default(200),
     backoffBaseMs: z.number().int().min(10).default(250),
-    backoffMaxMs: z.number().int().min(100).default(30000),
+    backoffMaxMs: z.number().int().min(10).default(30000),
     /** Non-blocking request timeout, ms. */
     requestTimeoutMs: z.number().int().min(100).default(10000),
     /** Consistency: `stale` spreads reads over servers (default), `default` goes to the leader, `consistent` checks leadership. */
@@ -98,7 +92,8 @@ export const consulSourceSchema = z
     namespace: z.string().min(1).max(128).optional(),
     /** Consul Enterprise admin partition; becomes part of the record scope. */
     partition: z.string().min(1).max(128).optional(),
-    token: consulSecretRefSchema.optional(),
+    /** ACL token as `{ file: path }` or `{ env: NAME }`; resolved at start, never logged. */
+    token: secretSchema.optional(),
     tls: consulTlsSchema.optional(),
     filters: consulFiltersSchema.default(() => consulFiltersSchema.parse({})),
     normalize: consulNormalizeSchema.default(() => consulNormalizeSchema.parse({})),

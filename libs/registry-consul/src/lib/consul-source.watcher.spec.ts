@@ -1,0 +1,222 @@
+import { ServiceRecordInput } from '@registry-bridge/contract';
+import { ConsulHttpClient, ConsulRequestError, ConsulResponse } from './consul-http.client';
+import { ConsulHealthEntry } from './consul-normalize';
+import { consulSourceSchema } from './consul-source.schema';
+import { ConsulSink, ConsulSourceWatcher, SourceHealth } from './consul-source.watcher';
+
+/** A fake Consul with blocking semantics: a request with the current index waits for a change. */
+class FakeConsul {
+  catalog: Record<string, string[]> = {};
+  catalogIndex = 10;
+  catalogFiltered = false;
+  health: Record<string, { entries: ConsulHealthEntry[]; index: number }> = {};
+  stateIndex = 5;
+  down = false;
+  trustDomain = 'aaaa-bbbb.consul';
+  requests: string[] = [];
+  private waiters: Array<() => void> = [];
+
+  changed(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    w.forEach((f) => f());
+  }
+
+  async get<T>(path: string, o: { index?: number; signal?: AbortSignal } = {}): Promise<ConsulResponse<T>> {
+    this.requests.push(`${path}${o.index ? `?index=${o.index}` : ''}`);
+    for (;;) {
+      if (o.signal?.aborted) throw new ConsulRequestError('aborted', 'aborted');
+      if (this.down) throw new ConsulRequestError('network', 'connect ECONNREFUSED');
+      const cur = this.current(path);
+      if (!o.index || cur.index !== o.index) return cur as ConsulResponse<T>;
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        o.signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
+  }
+
+  private current(path: string): ConsulResponse<unknown> {
+    const base = { filteredByAcl: false, knownLeader: true };
+    if (path === '/v1/connect/ca/roots') return { ...base, body: { TrustDomain: this.trustDomain }, index: 1 };
+    if (path === '/v1/catalog/services') return { ...base, body: this.catalog, index: this.catalogIndex, filteredByAcl: this.catalogFiltered };
+    if (path === '/v1/health/state/any') return { ...base, body: [], index: this.stateIndex };
+    const name = decodeURIComponent(path.replace('/v1/health/service/', ''));
+    const h = this.health[name] ?? { entries: [], index: this.catalogIndex };
+    return { ...base, body: h.entries, index: h.index };
+  }
+
+  close(): void {
+    this.changed();
+  }
+}
+
+const inst = (id: string, address = '10.0.0.1', status = 'passing'): ConsulHealthEntry => ({
+  Node: { Node: 'n1', Address: address, Datacenter: 'dc1' },
+  Service: { ID: id, Service: 'web', Port: 80, Tags: [] },
+  Checks: [{ CheckID: 'c', Status: status }],
+});
+
+class RecordingSink implements ConsulSink {
+  upserts: ServiceRecordInput[] = [];
+  removes: Array<{ service: string; revision: number; lineage?: string }> = [];
+  snapshots: Array<{ complete: boolean; services: Array<{ service: string }> }> = [];
+  statuses: SourceHealth[] = [];
+  async upsert(r: ServiceRecordInput) {
+    this.upserts.push(r);
+  }
+  async remove(m: { service: string; revision: number; lineage?: string }) {
+    this.removes.push(m);
+  }
+  async snapshot(m: { complete: boolean; services: Array<{ service: string }> }) {
+    this.snapshots.push(m);
+  }
+  status(s: SourceHealth) {
+    this.statuses.push(s);
+  }
+}
+
+const quietLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const until = async (cond: () => boolean, ms = 3000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+function setup(watch: object = {}, owns: (key: string) => boolean = () => true) {
+  const consul = new FakeConsul();
+  const sink = new RecordingSink();
+  const cfg = consulSourceSchema.parse({
+    name: 'consul-dc1',
+    address: 'http://127.0.0.1:8500',
+    watch: { minLoopIntervalMs: 0, backoffBaseMs: 10, backoffMaxMs: 20, pollRatePerSecond: 200, ...watch },
+  });
+  const w = new ConsulSourceWatcher(cfg, consul as unknown as ConsulHttpClient, sink, { owns, holdsSnapshotLease: () => true }, quietLog);
+  return { consul, sink, w };
+}
+
+describe('ConsulSourceWatcher', () => {
+  let stop: (() => Promise<void>) | undefined;
+  afterEach(async () => stop?.());
+
+  it('emits a record per service, a complete snapshot, and skips `consul`', async () => {
+    const { consul, sink, w } = setup();
+    stop = () => w.stop();
+    consul.catalog = { web: [], consul: [] };
+    consul.health['web'] = { entries: [inst('web-1')], index: 12 };
+    await w.start();
+    await until(() => sink.upserts.length === 1 && sink.snapshots.length === 1);
+    expect(sink.upserts[0]).toMatchObject({ service: 'web', revision: 12, lineage: 'consul-aaaa-bbbb', endpoints: [{ id: 'n1/web-1', health: 'healthy' }] });
+    expect(sink.snapshots[0]).toMatchObject({ complete: true, services: [{ service: 'web' }] });
+    expect(w.status).toMatchObject({ reachable: true, services: 1, owned: 1, blockingWatches: 1 });
+  });
+
+  it('re-emits only on real change, with a higher revision, and removes a deregistered service', async () => {
+    const { consul, sink, w } = setup();
+    stop = () => w.stop();
+    consul.catalog = { web: [] };
+    consul.health['web'] = { entries: [inst('web-1')], index: 12 };
+    await w.start();
+    await until(() => sink.upserts.length === 1);
+    // index moves, content does not (e.g. a check's output changed): nothing sent
+    consul.health['web'] = { entries: [inst('web-1')], index: 13 };
+    consul.changed();
+    await until(() => consul.requests.includes('/v1/health/service/web?index=13'));
+    expect(sink.upserts).toHaveLength(1);
+    consul.health['web'] = { entries: [inst('web-1', '10.0.0.1', 'critical')], index: 14 };
+    consul.changed();
+    await until(() => sink.upserts.length === 2);
+    expect(sink.upserts[1]).toMatchObject({ revision: 14, endpoints: [{ health: 'unhealthy' }] });
+    consul.catalog = {};
+    consul.catalogIndex = 20;
+    consul.changed();
+    await until(() => sink.removes.length === 1);
+    expect(sink.removes[0]).toMatchObject({ service: 'web', revision: 20, lineage: 'consul-aaaa-bbbb' });
+    await until(() => sink.snapshots.length === 2);
+    expect(sink.snapshots[1]).toMatchObject({ complete: true, services: [] });
+  });
+
+  it('says unreachable and emits nothing that reads as empty while Consul is down', async () => {
+    const { consul, sink, w } = setup();
+    stop = () => w.stop();
+    consul.catalog = { web: [] };
+    consul.health['web'] = { entries: [inst('web-1')], index: 12 };
+    await w.start();
+    await until(() => sink.upserts.length === 1);
+    const before = { snapshots: sink.snapshots.length };
+    consul.down = true;
+    consul.catalogIndex = 11; // wake the catalog watch into the outage
+    consul.changed();
+    await until(() => sink.statuses.some((s) => !s.reachable));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sink.removes).toEqual([]);
+    expect(sink.snapshots).toHaveLength(before.snapshots);
+    expect(sink.upserts).toHaveLength(1);
+    expect(w.status.error).toMatch(/ECONNREFUSED/);
+  });
+
+  it('sends an incomplete snapshot and no removal when ACLs filter the catalog', async () => {
+    const { consul, sink, w } = setup();
+    stop = () => w.stop();
+    consul.catalog = { web: [], api: [] };
+    await w.start();
+    await until(() => sink.snapshots.length === 1);
+    consul.catalog = {};
+    consul.catalogFiltered = true;
+    consul.catalogIndex = 30;
+    consul.changed();
+    await until(() => sink.snapshots.length === 2);
+    expect(sink.snapshots[1]).toMatchObject({ complete: false, services: [] });
+    expect(sink.removes).toEqual([]);
+    expect(w.status).toMatchObject({ reachable: true, aclFiltered: true });
+  });
+
+  it('starts a new lineage when the catalog index goes backwards (Consul rebuilt)', async () => {
+    const { consul, sink, w } = setup();
+    stop = () => w.stop();
+    consul.catalog = { web: [] };
+    consul.catalogIndex = 500;
+    consul.health['web'] = { entries: [inst('web-1')], index: 480 };
+    await w.start();
+    await until(() => sink.upserts.length === 1);
+    consul.trustDomain = 'cccc-dddd.consul';
+    consul.catalogIndex = 7;
+    consul.health['web'] = { entries: [inst('web-1')], index: 6 };
+    consul.changed();
+    await until(() => sink.upserts.length === 2);
+    expect(sink.upserts[1]).toMatchObject({ lineage: 'consul-cccc-dddd', revision: 6 });
+  });
+
+  it('bounds blocking watches and covers the rest by health-state detection and round-robin polls', async () => {
+    const { consul, sink, w } = setup({ maxBlockingWatches: 2 });
+    stop = () => w.stop();
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    consul.catalog = Object.fromEntries(names.map((n) => [n, []]));
+    for (const n of names) consul.health[n] = { entries: [{ ...inst(`${n}-1`), Service: { ID: `${n}-1`, Service: n, Port: 80 } }], index: 12 };
+    await w.start();
+    await until(() => sink.upserts.length === 5);
+    expect(w.status.blockingWatches).toBe(2);
+    const pooled = w.blockingPool();
+    const outside = names.find((n) => !pooled.includes(n)) as string;
+    consul.health[outside] = { entries: [{ ...inst(`${outside}-1`, '10.0.0.1', 'critical'), Service: { ID: `${outside}-1`, Service: outside, Port: 80 } }], index: 40 };
+    consul.stateIndex = 41;
+    consul.changed();
+    await until(() => sink.upserts.some((u) => u.service === outside && u.revision === 40));
+    // the changed service is promoted into the pool, the pool stays bounded
+    await until(() => w.blockingPool().includes(outside));
+    expect(w.blockingPool()).toHaveLength(2);
+  });
+
+  it('watches only owned services', async () => {
+    const { consul, sink, w } = setup({}, (key) => key.endsWith('/a'));
+    stop = () => w.stop();
+    consul.catalog = { a: [], b: [] };
+    await w.start();
+    await until(() => sink.upserts.length === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sink.upserts.map((u) => u.service)).toEqual(['a']);
+    expect(consul.requests.some((r) => r.startsWith('/v1/health/service/b'))).toBe(false);
+  });
+});

@@ -1,0 +1,610 @@
+import { createHash } from 'node:crypto';
+import { ServiceRecordInput, ServiceRef, serviceKey, SourceRef } from '@registry-bridge/contract';
+import { backoffDelay, nextIndex, rateLimitDelay } from './blocking-index';
+import { ConsulHttpClient, ConsulRequestError } from './consul-http.client';
+import { ConsulHealthEntry, DropReason, maxModifyIndex, normalizeService } from './consul-normalize';
+import { ConsulSourceConfig, sourceScope } from './consul-source.schema';
+import { ServiceFilter } from './service-filter';
+
+/** Where the watcher's output goes (the app wires it to the ingest producer). */
+export interface ConsulSink {
+  upsert(record: ServiceRecordInput): Promise<void>;
+  remove(msg: { service: string; scope?: string; revision: number; lineage?: string }): Promise<void>;
+  snapshot(msg: { epoch: number; complete: boolean; services: ServiceRef[] }): Promise<void>;
+  /** Called on every reachability transition and after each successful catalog read. */
+  status(s: SourceHealth): void;
+}
+
+/** Which services this replica watches, and whether it sends the source's snapshots. */
+export interface ConsulOwnership {
+  owns(serviceKey: string): boolean;
+  holdsSnapshotLease(): boolean;
+}
+
+export interface ConsulWatcherMetrics {
+  watchesActive(n: number): void;
+  changeSeen(loop: WatchLoop): void;
+  error(loop: WatchLoop, kind: string): void;
+  indexReset(loop: WatchLoop): void;
+  dropped(reason: DropReason | 'acl_filtered', n: number): void;
+  request(loop: WatchLoop, mode: 'blocking' | 'poll'): void;
+  emitted(type: 'upsert' | 'remove' | 'snapshot' | 'unchanged'): void;
+  changeLatency(seconds: number): void;
+}
+
+export type WatchLoop = 'catalog' | 'service' | 'health_state';
+
+export interface SourceHealth {
+  reachable: boolean;
+  lastSuccessAt?: string;
+  error?: string;
+  /** The token may not read everything: snapshots are sent as incomplete. */
+  aclFiltered: boolean;
+  services: number;
+  owned: number;
+  blockingWatches: number;
+}
+
+interface ServiceState {
+  name: string;
+  key: string;
+  index: number;
+  revision: number;
+  hash?: string;
+  /** Services whose instances are all proxies/gateways: not workloads, never emitted. */
+  excluded: boolean;
+  lastChangeAt: number;
+  nodes: Set<string>;
+  watch?: AbortController;
+  lastError?: string;
+}
+
+const noopMetrics: ConsulWatcherMetrics = {
+  watchesActive: () => undefined,
+  changeSeen: () => undefined,
+  error: () => undefined,
+  indexReset: () => undefined,
+  dropped: () => undefined,
+  request: () => undefined,
+  emitted: () => undefined,
+  changeLatency: () => undefined,
+};
+
+interface Logger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Watches one Consul source.
+ *
+ * Coverage of thousands of services with a bounded number of long polls:
+ * - one blocking query on /v1/catalog/services (membership and tag changes of every service);
+ * - up to `maxBlockingWatches` blocking queries on /v1/health/service/<name>, given to the owned
+ *   services that changed most recently (hot services get every change at once);
+ * - when more services are owned than the pool holds, one blocking query on /v1/health/state/any
+ *   spots health flips of every other service (a check's ModifyIndex moved) and reads that service
+ *   at once, and promotes it into the pool;
+ * - the rest is re-read round-robin at `pollRatePerSecond` (catches address/port/meta edits that
+ *   move neither tags nor checks).
+ */
+export class ConsulSourceWatcher {
+  readonly source: SourceRef;
+  private readonly scope?: string;
+  private readonly filter: ServiceFilter;
+  private readonly abort = new AbortController();
+  private readonly services = new Map<string, ServiceState>();
+  private catalog = new Map<string, string[]>();
+  private catalogIndex = 0;
+  private catalogFiltered = false;
+  private lineage?: string;
+  private clusterId?: string;
+  private readonly pool = new Set<string>();
+  private pollQueue: string[] = [];
+  private readonly urgent = new Set<string>();
+  private healthState?: { index: number; byService: Map<string, string>; byNode: Map<string, string>; abort: AbortController };
+  private health: SourceHealth = { reachable: false, aclFiltered: false, services: 0, owned: 0, blockingWatches: 0 };
+  private lastSnapshotAt = 0;
+  private lastSnapshotSig = '';
+  private wake?: () => void;
+  private readonly loops = new Set<Promise<void>>();
+
+  constructor(
+    private readonly cfg: ConsulSourceConfig,
+    private readonly client: ConsulHttpClient,
+    private readonly sink: ConsulSink,
+    private readonly ownership: ConsulOwnership,
+    private readonly log: Logger,
+    private readonly metrics: ConsulWatcherMetrics = noopMetrics,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.source = { name: cfg.name, kind: 'consul' };
+    this.scope = sourceScope(cfg);
+    this.filter = new ServiceFilter(cfg.filters);
+  }
+
+  get status(): SourceHealth {
+    return { ...this.health };
+  }
+
+  get currentLineage(): string | undefined {
+    return this.lineage;
+  }
+
+  /** Names of the services in the blocking pool (for tests and the debug log). */
+  blockingPool(): string[] {
+    return [...this.pool];
+  }
+
+  async start(): Promise<void> {
+    this.lineage = await this.readLineage();
+    this.track(this.catalogLoop());
+    this.track(this.pollLoop());
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    for (const s of this.services.values()) s.watch?.abort();
+    this.healthState?.abort.abort();
+    this.wake?.();
+    await Promise.allSettled([...this.loops]);
+    this.client.close();
+  }
+
+  private track(p: Promise<void>): void {
+    this.loops.add(p);
+    void p.finally(() => this.loops.delete(p));
+  }
+
+  /** Membership changed: drop what we no longer own, pick up what we now own. */
+  ownershipChanged(): void {
+    this.rebalance();
+  }
+
+  // ---------------------------------------------------------------- lineage
+
+  /**
+   * The Connect CA trust domain is `<cluster id>.consul`, minted when a cluster is bootstrapped:
+   * a wiped/rebuilt Consul gets a new one, so records carry a lineage every replica agrees on.
+   */
+  private async readLineage(): Promise<string | undefined> {
+    try {
+      const r = await this.client.get<{ TrustDomain?: string }>('/v1/connect/ca/roots', { signal: this.abort.signal });
+      const id = r.body.TrustDomain?.split('.')[0];
+      if (id) {
+        this.clusterId = id;
+        return `consul-${id}`.slice(0, 128);
+      }
+    } catch (err) {
+      this.log.info({ source: this.cfg.name, err: (err as Error).message }, 'no Connect CA (cluster id) to name the index lineage; using index resets only');
+    }
+    return this.lineage;
+  }
+
+  private async onCatalogWentBackwards(): Promise<void> {
+    const before = this.clusterId;
+    const fresh = await this.readLineage();
+    // Same cluster but its index restarted (snapshot restore): still a new history of revisions.
+    this.lineage = fresh && this.clusterId !== before ? fresh : `${(fresh ?? 'consul').slice(0, 100)}.r${this.now().toString(36)}`;
+    this.log.warn({ source: this.cfg.name, lineage: this.lineage }, 'Consul index went backwards: new revision lineage, re-reading every service');
+    for (const s of this.services.values()) {
+      s.index = 0;
+      s.revision = 0;
+      s.hash = undefined;
+      this.urgent.add(s.name);
+    }
+    this.wake?.();
+  }
+
+  // ---------------------------------------------------------------- catalog
+
+  private async catalogLoop(): Promise<void> {
+    const w = this.cfg.watch;
+    let failures = 0;
+    let lastStart = 0;
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      await sleep(rateLimitDelay(lastStart, this.now(), w.minLoopIntervalMs), signal);
+      lastStart = this.now();
+      try {
+        this.metrics.request('catalog', this.catalogIndex ? 'blocking' : 'poll');
+        const expr = this.filter.catalogExpression();
+        const r = await this.client.get<Record<string, string[] | null>>('/v1/catalog/services', {
+          index: this.catalogIndex,
+          waitMs: w.waitMs,
+          signal,
+          query: expr ? { filter: expr } : undefined,
+        });
+        failures = 0;
+        const step = nextIndex(this.catalogIndex, r.index);
+        if (step.verdict === 'reset') {
+          this.metrics.indexReset('catalog');
+          if (this.catalogIndex > 1 && (r.index ?? 0) < this.catalogIndex) await this.onCatalogWentBackwards();
+        }
+        this.catalogIndex = step.next;
+        this.catalogFiltered = r.filteredByAcl;
+        this.markReachable();
+        if (step.verdict !== 'unchanged' || this.snapshotDue()) {
+          if (step.verdict !== 'unchanged') this.metrics.changeSeen('catalog');
+          await this.applyCatalog(r.body, r.index ?? this.catalogIndex);
+        }
+      } catch (err) {
+        if (signal.aborted) break;
+        failures++;
+        this.recordError('catalog', err);
+        this.markUnreachable(err);
+        await sleep(backoffDelay(failures, w.backoffBaseMs, w.backoffMaxMs), signal);
+      }
+    }
+  }
+
+  private async applyCatalog(body: Record<string, string[] | null>, index: number): Promise<void> {
+    const next = new Map<string, string[]>();
+    for (const [name, tags] of Object.entries(body ?? {})) {
+      const t = (tags ?? []).filter((x): x is string => typeof x === 'string');
+      if (!this.filter.skipReason(name, t)) next.set(name, t);
+    }
+    const previous = this.catalog;
+    this.catalog = next;
+
+    for (const [name, tags] of next) {
+      const before = previous.get(name);
+      if (!before || before.join('\u0000') !== tags.join('\u0000')) this.urgent.add(name);
+    }
+    // Gone from a successful, unfiltered read: a removal. A filtered read proves nothing.
+    if (!this.catalogFiltered) {
+      for (const name of previous.keys()) {
+        if (next.has(name)) continue;
+        const st = this.services.get(name);
+        if (st) {
+          st.watch?.abort();
+          this.services.delete(name);
+          this.pool.delete(name);
+          if (st.hash && !st.excluded && this.ownership.owns(st.key)) {
+            await this.sink.remove({
+              service: name,
+              ...(this.scope ? { scope: this.scope } : {}),
+              revision: Math.max(index, st.revision + 1),
+              ...(this.lineage ? { lineage: this.lineage } : {}),
+            });
+            this.metrics.emitted('remove');
+          }
+        }
+      }
+    }
+    this.rebalance();
+    await this.maybeSnapshot();
+  }
+
+  private snapshotDue(): boolean {
+    return this.ownership.holdsSnapshotLease() && this.now() - this.lastSnapshotAt >= this.cfg.watch.snapshotIntervalMs;
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    if (!this.ownership.holdsSnapshotLease()) {
+      this.lastSnapshotSig = '';
+      return;
+    }
+    const services = [...this.catalog.keys()]
+      .filter((n) => !this.services.get(n)?.excluded)
+      .sort()
+      .map((service) => (this.scope ? { service, scope: this.scope } : { service }));
+    const complete = !this.catalogFiltered;
+    const sig = `${complete}|${services.map((s) => s.service).join('\u0000')}`;
+    if (sig === this.lastSnapshotSig && !this.snapshotDue()) return;
+    await this.sink.snapshot({ epoch: this.now(), complete, services });
+    this.metrics.emitted('snapshot');
+    this.lastSnapshotSig = sig;
+    this.lastSnapshotAt = this.now();
+  }
+
+  // ---------------------------------------------------------------- ownership and the pool
+
+  private keyOf(name: string): string {
+    return serviceKey({ source: this.cfg.name, scope: this.scope, service: name });
+  }
+
+  private rebalance(): void {
+    const owned: ServiceState[] = [];
+    for (const name of this.catalog.keys()) {
+      const key = this.keyOf(name);
+      let st = this.services.get(name);
+      if (!this.ownership.owns(key)) {
+        if (st) {
+          st.watch?.abort();
+          this.services.delete(name);
+          this.pool.delete(name);
+        }
+        continue;
+      }
+      if (!st) {
+        st = { name, key, index: 0, revision: 0, excluded: false, lastChangeAt: 0, nodes: new Set() };
+        this.services.set(name, st);
+        this.urgent.add(name);
+      }
+      owned.push(st);
+    }
+    for (const name of [...this.services.keys()]) if (!this.catalog.has(name)) this.services.get(name)?.watch?.abort();
+
+    // The pool goes to the services that changed most recently; ties by name keep it stable.
+    const k = this.cfg.watch.maxBlockingWatches;
+    const ranked = owned.filter((s) => !s.excluded).sort((a, b) => b.lastChangeAt - a.lastChangeAt || (a.name < b.name ? -1 : 1));
+    const want = new Set(ranked.slice(0, k).map((s) => s.name));
+    for (const name of [...this.pool]) {
+      if (!want.has(name)) {
+        this.services.get(name)?.watch?.abort();
+        this.pool.delete(name);
+      }
+    }
+    for (const name of want) if (!this.pool.has(name)) this.startBlockingWatch(name);
+    this.pollQueue = ranked.filter((s) => !this.pool.has(s.name)).map((s) => s.name);
+    this.health.services = this.catalog.size;
+    this.health.owned = owned.length;
+    this.health.blockingWatches = this.pool.size;
+    this.metrics.watchesActive(this.pool.size);
+
+    if (this.pollQueue.length > 0 && !this.healthState) this.startHealthStateWatch();
+    if (this.pollQueue.length === 0 && this.healthState) {
+      this.healthState.abort.abort();
+      this.healthState = undefined;
+    }
+    if (this.urgent.size) this.wake?.();
+  }
+
+  private startBlockingWatch(name: string): void {
+    const st = this.services.get(name);
+    if (!st) return;
+    this.pool.add(name);
+    this.urgent.delete(name);
+    const ctl = new AbortController();
+    st.watch = ctl;
+    const signal = AbortSignal.any([ctl.signal, this.abort.signal]);
+    const w = this.cfg.watch;
+    this.track(
+      (async () => {
+        let failures = 0;
+        let lastStart = 0;
+        while (!signal.aborted) {
+          await sleep(rateLimitDelay(lastStart, this.now(), w.minLoopIntervalMs), signal);
+          if (signal.aborted) break;
+          lastStart = this.now();
+          try {
+            await this.readService(st, true, signal);
+            failures = 0;
+          } catch (err) {
+            if (signal.aborted) break;
+            failures++;
+            this.recordError('service', err, name);
+            await sleep(backoffDelay(failures, w.backoffBaseMs, w.backoffMaxMs), signal);
+          }
+        }
+        if (st.watch === ctl) st.watch = undefined;
+      })(),
+    );
+  }
+
+  // ---------------------------------------------------------------- service reads
+
+  private async readService(st: ServiceState, blocking: boolean, signal: AbortSignal): Promise<void> {
+    const expr = this.cfg.filters.healthExpression;
+    this.metrics.request('service', blocking ? 'blocking' : 'poll');
+    const r = await this.client.get<ConsulHealthEntry[]>(`/v1/health/service/${encodeURIComponent(st.name)}`, {
+      index: blocking ? st.index : 0,
+      waitMs: this.cfg.watch.waitMs,
+      signal,
+      query: expr ? { filter: expr } : undefined,
+    });
+    if (r.filteredByAcl) {
+      // Entries hidden by ACLs would read as "instances gone": refuse the answer instead.
+      this.metrics.dropped('acl_filtered', 1);
+      throw new ConsulRequestError('acl', `Consul hid instances of ${st.name} from this token (X-Consul-Results-Filtered-By-ACLs): it needs service:read and node:read`);
+    }
+    const step = nextIndex(st.index, r.index);
+    if (step.verdict === 'reset') this.metrics.indexReset('service');
+    st.index = step.next;
+    st.lastError = undefined;
+    if (step.verdict === 'unchanged' && st.hash) return;
+    this.metrics.changeSeen('service');
+    await this.process(st, Array.isArray(r.body) ? r.body : [], Math.max(r.index ?? 0, maxModifyIndex(r.body ?? [])));
+  }
+
+  private async process(st: ServiceState, entries: ConsulHealthEntry[], observedIndex: number): Promise<void> {
+    const observedAt = new Date(this.now()).toISOString();
+    const res = normalizeService(entries, {
+      source: this.source,
+      service: st.name,
+      scope: this.scope,
+      datacenter: this.cfg.datacenter,
+      revision: 0,
+      lineage: this.lineage,
+      observedAt,
+      options: this.cfg.normalize,
+      instanceTagsPass: (t) => this.filter.instanceTagsPass(t),
+      includeConnect: this.cfg.filters.includeConnect,
+    });
+    for (const [reason, n] of Object.entries(res.drops)) this.metrics.dropped(reason as DropReason, n ?? 0);
+    st.nodes = new Set(entries.map((e) => e.Node?.Node).filter((n): n is string => !!n));
+    if (res.onlyProxies) {
+      if (!st.excluded) this.log.info({ source: this.cfg.name, service: st.name }, 'service has only Connect proxy/gateway instances: not synced');
+      st.excluded = true;
+      return;
+    }
+    st.excluded = false;
+    const { observedAt: _o, revision: _r, ...content } = res.record;
+    const hash = createHash('sha256').update(JSON.stringify(content)).digest('base64url');
+    if (hash === st.hash) {
+      this.metrics.emitted('unchanged');
+      return;
+    }
+    // Later changes always carry a higher revision, even when a per-service index went backwards.
+    const revision = Math.max(observedIndex, st.revision + 1);
+    if (!this.ownership.owns(st.key) || this.abort.signal.aborted) return;
+    await this.sink.upsert({ ...res.record, revision });
+    this.metrics.emitted('upsert');
+    const first = st.hash === undefined;
+    st.hash = hash;
+    st.revision = revision;
+    if (!first) {
+      st.lastChangeAt = this.now();
+      if (!this.pool.has(st.name)) this.rebalance();
+    }
+  }
+
+  // ---------------------------------------------------------------- outside the pool
+
+  private startHealthStateWatch(): void {
+    const ctl = new AbortController();
+    const state = { index: 0, byService: new Map<string, string>(), byNode: new Map<string, string>(), abort: ctl };
+    this.healthState = state;
+    const signal = AbortSignal.any([ctl.signal, this.abort.signal]);
+    const w = this.cfg.watch;
+    this.track(
+      (async () => {
+        let failures = 0;
+        let lastStart = 0;
+        while (!signal.aborted) {
+          await sleep(rateLimitDelay(lastStart, this.now(), w.minLoopIntervalMs), signal);
+          if (signal.aborted) break;
+          lastStart = this.now();
+          try {
+            this.metrics.request('health_state', state.index ? 'blocking' : 'poll');
+            const r = await this.client.get<Array<{ Node?: string; CheckID?: string; Status?: string; ServiceName?: string; ModifyIndex?: number }>>(
+              '/v1/health/state/any',
+              { index: state.index, waitMs: w.waitMs, signal },
+            );
+            failures = 0;
+            const step = nextIndex(state.index, r.index);
+            if (step.verdict === 'reset') this.metrics.indexReset('health_state');
+            const first = state.index === 0;
+            state.index = step.next;
+            if (step.verdict === 'unchanged') continue;
+            this.metrics.changeSeen('health_state');
+            const byService = new Map<string, string>();
+            const byNode = new Map<string, string>();
+            for (const c of r.body ?? []) {
+              const sig = `${c.CheckID}:${c.Status}:${c.ModifyIndex};`;
+              const map = c.ServiceName ? byService : byNode;
+              const k = c.ServiceName || c.Node || '';
+              map.set(k, (map.get(k) ?? '') + sig);
+            }
+            if (!first) {
+              for (const [name, sig] of byService) if (state.byService.get(name) !== sig) this.markDirty(name);
+              for (const name of state.byService.keys()) if (!byService.has(name)) this.markDirty(name);
+              const nodes = new Set<string>();
+              for (const [n, sig] of byNode) if (state.byNode.get(n) !== sig) nodes.add(n);
+              for (const n of state.byNode.keys()) if (!byNode.has(n)) nodes.add(n);
+              if (nodes.size) for (const s of this.services.values()) if ([...s.nodes].some((n) => nodes.has(n))) this.markDirty(s.name);
+            }
+            state.byService = byService;
+            state.byNode = byNode;
+          } catch (err) {
+            if (signal.aborted) break;
+            failures++;
+            this.recordError('health_state', err);
+            await sleep(backoffDelay(failures, w.backoffBaseMs, w.backoffMaxMs), signal);
+          }
+        }
+      })(),
+    );
+  }
+
+  private markDirty(name: string): void {
+    if (this.pool.has(name) || !this.services.has(name)) return;
+    this.urgent.add(name);
+    this.wake?.();
+  }
+
+  /** Short reads: urgent services first (new, tag change, health flip), then round-robin at the configured rate. */
+  private async pollLoop(): Promise<void> {
+    const signal = this.abort.signal;
+    const w = this.cfg.watch;
+    const spacing = 1000 / w.pollRatePerSecond;
+    let cursor = 0;
+    let inflight = 0;
+    const slots: Array<() => void> = [];
+    const acquire = async (): Promise<void> => {
+      while (inflight >= w.pollConcurrency) await new Promise<void>((r) => slots.push(r));
+      inflight++;
+    };
+    const release = (): void => {
+      inflight--;
+      slots.shift()?.();
+    };
+    let lastRoundRobin = 0;
+    while (!signal.aborted) {
+      let name: string | undefined;
+      const urgent = [...this.urgent].find((n) => this.services.has(n) && !this.pool.has(n));
+      if (urgent) {
+        this.urgent.delete(urgent);
+        name = urgent;
+      } else {
+        for (const n of [...this.urgent]) if (!this.services.has(n) || this.pool.has(n)) this.urgent.delete(n);
+        const wait = this.pollQueue.length ? rateLimitDelay(lastRoundRobin, this.now(), spacing) : 60000;
+        if (wait > 0) {
+          await new Promise<void>((resolve) => {
+            this.wake = resolve;
+            void sleep(wait, signal).then(resolve);
+          });
+          this.wake = undefined;
+          continue;
+        }
+        lastRoundRobin = this.now();
+        if (cursor >= this.pollQueue.length) cursor = 0;
+        name = this.pollQueue[cursor++];
+      }
+      const st = name ? this.services.get(name) : undefined;
+      if (!st || this.pool.has(st.name)) continue;
+      await acquire();
+      void this.readService(st, false, signal)
+        .catch((err) => {
+          if (!signal.aborted) this.recordError('service', err, st.name);
+        })
+        .finally(release);
+    }
+  }
+
+  // ---------------------------------------------------------------- status
+
+  private recordError(loop: WatchLoop, err: unknown, service?: string): void {
+    const e = err instanceof ConsulRequestError ? err : new ConsulRequestError('network', (err as Error)?.message ?? String(err));
+    this.metrics.error(loop, e.kind);
+    const st = service ? this.services.get(service) : undefined;
+    if (st && st.lastError === e.message) return; // log a persistent per-service error once
+    if (st) st.lastError = e.message;
+    this.log.warn({ source: this.cfg.name, loop, service, kind: e.kind, err: e.message }, 'Consul read failed');
+  }
+
+  private markReachable(): void {
+    const was = this.health.reachable;
+    this.health = {
+      ...this.health,
+      reachable: true,
+      lastSuccessAt: new Date(this.now()).toISOString(),
+      aclFiltered: this.catalogFiltered,
+      error: this.catalogFiltered ? 'the ACL token may not read every service (results filtered by ACLs): snapshots are incomplete' : undefined,
+    };
+    if (!was) this.log.info({ source: this.cfg.name }, 'Consul reachable');
+    this.sink.status(this.status);
+  }
+
+  private markUnreachable(err: unknown): void {
+    const was = this.health.reachable;
+    this.health = { ...this.health, reachable: false, error: (err as Error)?.message?.slice(0, 2000) ?? 'unknown error' };
+    if (was) this.log.error({ source: this.cfg.name, err: this.health.error }, 'Consul unreachable: holding everything as it was');
+    this.sink.status(this.status);
+  }
+}
