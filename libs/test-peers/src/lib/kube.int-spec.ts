@@ -1,0 +1,90 @@
+import { ApiException, CoreV1Api, KubeConfig, KubernetesObject, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { loadPeersEnv, PeersEnv } from './peers-env';
+
+// Smoke test of the Kubernetes API server peer with Istio's own CRDs installed.
+interface ServiceEntry extends KubernetesObject {
+  spec: {
+    hosts: string[];
+    location?: string;
+    resolution?: string;
+    ports?: { number: number; name: string; protocol?: string }[];
+    endpoints?: { address: string; labels?: Record<string, string> }[];
+  };
+}
+
+function kubeConfig(file: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(file);
+  return kc;
+}
+
+/** Awaits a request that must fail with `code`; returns the message of the API server's Status. */
+async function expectApiError(p: Promise<unknown>, code: number): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ApiException);
+    const err = e as ApiException<unknown>;
+    expect(err.code).toBe(code);
+    const status = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as { message?: string };
+    return status.message ?? '';
+  }
+  throw new Error(`expected the API server to answer ${code}`);
+}
+
+describe('peer: Kubernetes API server + Istio CRDs', () => {
+  let env: PeersEnv;
+  let objects: KubernetesObjectApi;
+  const ns = `smoke-${process.pid}-${Date.now()}`;
+
+  beforeAll(async () => {
+    env = await loadPeersEnv({ peers: ['kube'] });
+    const admin = kubeConfig(env.kube.adminKubeconfig);
+    objects = KubernetesObjectApi.makeApiClient(admin);
+    // no controller-manager runs: namespaces are created directly (and are gone at the next `up`)
+    await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
+  });
+
+  const serviceEntry = (spec: ServiceEntry['spec']): ServiceEntry => ({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
+    metadata: { name: 'orders', namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'registry-bridge' } },
+    spec,
+  });
+
+  it('creates, server-side applies and deletes a networking.istio.io/v1 ServiceEntry', async () => {
+    const created = await objects.create(
+      serviceEntry({ hosts: ['orders.consul.local'], location: 'MESH_INTERNAL', resolution: 'STATIC', ports: [{ number: 8080, name: 'http', protocol: 'HTTP' }], endpoints: [{ address: '10.0.0.1' }] }),
+    );
+    expect(created.metadata?.uid).toBeTruthy();
+
+    const applied = await objects.patch(
+      serviceEntry({ hosts: ['orders.consul.local'], location: 'MESH_INTERNAL', resolution: 'STATIC', ports: [{ number: 8080, name: 'http', protocol: 'HTTP' }], endpoints: [{ address: '10.0.0.1' }, { address: '10.0.0.2' }] }),
+      undefined,
+      undefined,
+      'registry-bridge-smoke',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+    expect(applied.spec.endpoints?.map((e) => e.address)).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(applied.metadata?.managedFields?.some((f) => f.manager === 'registry-bridge-smoke' && f.operation === 'Apply')).toBe(true);
+
+    const read = await objects.read<ServiceEntry>({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'orders', namespace: ns } });
+    expect(read.metadata?.resourceVersion).toBe(applied.metadata?.resourceVersion);
+
+    await objects.delete(read);
+    await expectApiError(objects.read({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'orders', namespace: ns } }), 404);
+  });
+
+  it('rejects a ServiceEntry that the CRD schema does not allow', async () => {
+    const body = await expectApiError(objects.create(serviceEntry({ hosts: ['bad.consul.local'], resolution: 'BOGUS', ports: [{ number: 8080, name: 'http' }] })), 422);
+    expect(body).toMatch(/spec\.resolution/);
+    expect(body).toMatch(/Unsupported value/);
+  });
+
+  it('the writer identity is authenticated but has no rights until RBAC grants them', async () => {
+    const writer = KubernetesObjectApi.makeApiClient(kubeConfig(env.kube.writerKubeconfig));
+    const body = await expectApiError(writer.list('networking.istio.io/v1', 'ServiceEntry', ns), 403);
+    expect(body).toContain(`User "${env.kube.writerUser}" cannot list resource "serviceentries"`);
+  });
+});
