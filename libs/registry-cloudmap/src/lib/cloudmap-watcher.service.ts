@@ -1,0 +1,365 @@
+import { LIMITS, RecordProducer, ServiceRecordInput, serviceKey } from '@registry-bridge/contract';
+import type { CloudMapSourceConfig } from './cloudmap-config.schema';
+import { buildServiceRecord, CloudMapServiceRef, DropCounts } from './cloudmap-normalize.util';
+import { CloudMapReader } from './cloudmap-reader.service';
+import { NameFilter } from './name-filter.util';
+import { sleep } from './request-budget.service';
+
+/** Where records go: the contract's RecordProducer (on the ingest queue) fits. */
+export type RecordSink = Pick<RecordProducer, 'upsert' | 'remove' | 'snapshot' | 'sourceStatus'>;
+
+/** Sharing work between replicas; collector-core's MembershipService fits. */
+export interface WatcherCoordination {
+  owns(serviceKey: string): boolean;
+  /** Takes or renews the named lease; true while this replica holds it. */
+  leaseFor(name: string): Promise<boolean>;
+}
+
+/** Emits only real changes; collector-core's ChangeTracker fits. */
+export interface ChangeFilter {
+  shouldEmit(record: ServiceRecordInput): boolean;
+  forget(key: string): unknown;
+}
+
+export type ChangeKind = 'added' | 'revision' | 'health' | 'removed';
+
+export interface WatcherObserver {
+  onDrops(drops: DropCounts): void;
+  onChange(kind: ChangeKind): void;
+  onSkip(reason: 'revision-unchanged' | 'content-unchanged'): void;
+  onServices(total: number, owned: number): void;
+  onSuccess(at: number): void;
+  onError(phase: 'inventory' | 'poll', error: unknown): void;
+  onCycle(phase: 'inventory' | 'poll', seconds: number): void;
+}
+
+export const NOOP_WATCHER_OBSERVER: WatcherObserver = {
+  onDrops: () => undefined,
+  onChange: () => undefined,
+  onSkip: () => undefined,
+  onServices: () => undefined,
+  onSuccess: () => undefined,
+  onError: () => undefined,
+  onCycle: () => undefined,
+};
+
+/** Single replica: owns everything, always holds the lease. */
+export const SINGLE_REPLICA: WatcherCoordination = { owns: () => true, leaseFor: async () => true };
+
+export interface SourceHealth {
+  reachable: boolean;
+  inventoryReady: boolean;
+  lastSuccessAt?: number;
+  error?: string;
+}
+
+interface ServiceState {
+  ref: CloudMapServiceRef;
+  /** Last InstancesRevision compared against DiscoverInstancesRevision. */
+  seenRevision?: number;
+  /** Revision of the last record sent, for a removal. */
+  sentRevision?: number;
+  nextHealthAt: number;
+}
+
+export interface WatcherDeps {
+  reader: CloudMapReader;
+  sink: RecordSink;
+  coordination?: WatcherCoordination;
+  changes: ChangeFilter;
+  observer?: WatcherObserver;
+  now?: () => number;
+  /** Called with messages worth a log line (never secrets: AWS error names and messages only). */
+  log?: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
+}
+
+const NOT_FOUND = new Set(['ServiceNotFound', 'NamespaceNotFound']);
+
+class SinkError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('sink failed');
+  }
+}
+
+export function describeError(err: unknown): string {
+  const e = err as { name?: string; message?: string };
+  const text = e && typeof e === 'object' ? `${e.name ?? 'Error'}: ${e.message ?? ''}` : String(err);
+  return text.slice(0, LIMITS.error);
+}
+
+/**
+ * Watches one Cloud Map source. Inventory (ListNamespaces + ListServices, fully paginated) at a
+ * slow cadence, then per owned service: DiscoverInstancesRevision, and DiscoverInstances when it
+ * moved or a health re-read is due. A failed read never produces a removal or a snapshot.
+ */
+export class CloudMapWatcher {
+  private inventory?: Map<string, CloudMapServiceRef>;
+  private readonly states = new Map<string, ServiceState>();
+  private health: SourceHealth = { reachable: false, inventoryReady: false };
+  private inventoryFailed = false;
+  private pollFailed = false;
+  private readonly filter: NameFilter;
+  private readonly coordination: WatcherCoordination;
+  private readonly observer: WatcherObserver;
+  private readonly now: () => number;
+  private started = false;
+  private stopped = false;
+  private loops: Promise<void>[] = [];
+  private wake?: () => void;
+  private inventoryDue = 0;
+
+  constructor(
+    readonly config: CloudMapSourceConfig,
+    private readonly deps: WatcherDeps,
+  ) {
+    this.filter = new NameFilter(config);
+    this.coordination = deps.coordination ?? SINGLE_REPLICA;
+    this.observer = deps.observer ?? NOOP_WATCHER_OBSERVER;
+    this.now = deps.now ?? Date.now;
+  }
+
+  get source(): string {
+    return this.config.name;
+  }
+
+  sourceHealth(): SourceHealth {
+    return { ...this.health };
+  }
+
+  private keyOf(ref: Pick<CloudMapServiceRef, 'namespaceName' | 'name'>): string {
+    return serviceKey({ source: this.source, scope: ref.namespaceName, service: ref.name });
+  }
+
+  /** Starts the inventory, poll and status loops. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.loops = [this.inventoryLoop(), this.pollLoop(), this.statusLoop()];
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await Promise.allSettled(this.loops);
+  }
+
+  private async pause(ms: number): Promise<void> {
+    if (this.stopped) return;
+    await Promise.race([sleep(ms), new Promise<void>((resolve) => (this.wake = resolve))]);
+  }
+
+  private async inventoryLoop(): Promise<void> {
+    while (!this.stopped) {
+      await this.runInventory();
+      this.inventoryDue = this.now() + this.config.intervals.inventorySeconds * 1000;
+      while (!this.stopped && this.now() < this.inventoryDue) await this.pause(Math.min(1000, this.inventoryDue - this.now()));
+    }
+  }
+
+  private async pollLoop(): Promise<void> {
+    while (!this.stopped) {
+      const start = this.now();
+      if (this.inventory) await this.runPollCycle();
+      const rest = this.config.intervals.revisionSeconds * 1000 - (this.now() - start);
+      await this.pause(this.inventory ? Math.max(50, rest) : 200);
+    }
+  }
+
+  private async statusLoop(): Promise<void> {
+    while (!this.stopped) {
+      await this.pause(this.config.intervals.statusSeconds * 1000);
+      if (!this.stopped && (this.inventory || this.inventoryFailed)) await this.sendStatus();
+    }
+  }
+
+  async sendStatus(): Promise<void> {
+    const h = this.health;
+    try {
+      await this.deps.sink.sourceStatus({
+        source: { name: this.source, kind: 'cloudmap' },
+        reachable: h.reachable,
+        ...(h.lastSuccessAt ? { lastSuccessAt: new Date(h.lastSuccessAt).toISOString() } : {}),
+        ...(h.error && !h.reachable ? { error: h.error } : {}),
+        conditions: { inventoryReady: h.inventoryReady, services: this.inventory?.size ?? 0 },
+        observedAt: new Date(this.now()).toISOString(),
+      });
+    } catch (err) {
+      this.deps.log?.('warn', 'could not send source status', { source: this.source, error: describeError(err) });
+    }
+  }
+
+  private updateHealth(error?: unknown, notify = true): void {
+    const wasReachable = this.health.reachable;
+    const reachable = !this.inventoryFailed && !this.pollFailed && this.health.inventoryReady;
+    this.health = { ...this.health, reachable, ...(error ? { error: describeError(error) } : {}) };
+    if (notify && wasReachable && !reachable) void this.sendStatus();
+  }
+
+  private markSuccess(): void {
+    const at = this.now();
+    this.health.lastSuccessAt = at;
+    this.observer.onSuccess(at);
+  }
+
+  /** One full inventory read; public for tests and for a manual resync. */
+  async runInventory(): Promise<boolean> {
+    const start = this.now();
+    let refs: CloudMapServiceRef[];
+    try {
+      refs = await this.deps.reader.inventory(this.filter);
+    } catch (err) {
+      this.inventoryFailed = true;
+      this.observer.onError('inventory', err);
+      this.deps.log?.('warn', 'Cloud Map inventory failed; nothing removed, no snapshot', { source: this.source, error: describeError(err) });
+      this.updateHealth(err, false);
+      await this.sendStatus();
+      return false;
+    }
+    const observedAt = new Date(this.now()).toISOString();
+    const next = new Map(refs.map((r) => [this.keyOf(r), r]));
+    const previous = this.inventory;
+    this.inventory = next;
+    this.deps.reader.forgetServices(new Set(refs.map((r) => r.id)));
+    this.inventoryFailed = false;
+    this.health.inventoryReady = true;
+    this.markSuccess();
+    this.updateHealth();
+    if (previous) {
+      for (const [key, ref] of previous) {
+        if (next.has(key)) continue;
+        const state = this.states.get(key);
+        this.states.delete(key);
+        this.deps.changes.forget(key);
+        if (!state || !this.coordination.owns(key)) continue;
+        try {
+          await this.deps.sink.remove({
+            source: { name: this.source, kind: 'cloudmap' },
+            service: ref.name,
+            scope: ref.namespaceName,
+            revision: state.sentRevision ?? state.seenRevision ?? 0,
+            observedAt,
+          });
+          this.observer.onChange('removed');
+        } catch (err) {
+          this.deps.log?.('warn', 'could not send a removal', { source: this.source, key, error: describeError(err) });
+        }
+      }
+    }
+    // Only after every page of every selected namespace was read: the one message that may delete.
+    if (await this.coordination.leaseFor(`inventory:${this.source}`).catch(() => false)) {
+      try {
+        await this.deps.sink.snapshot({
+          source: { name: this.source, kind: 'cloudmap' },
+          epoch: start,
+          complete: true,
+          services: refs.map((r) => ({ service: r.name, scope: r.namespaceName })),
+          observedAt,
+        });
+      } catch (err) {
+        this.deps.log?.('warn', 'could not send the inventory snapshot', { source: this.source, error: describeError(err) });
+      }
+    }
+    this.observer.onCycle('inventory', (this.now() - start) / 1000);
+    return true;
+  }
+
+  /** One pass over the owned services; public for tests. */
+  async runPollCycle(): Promise<void> {
+    const inventory = this.inventory;
+    if (!inventory) return;
+    const start = this.now();
+    const owned: string[] = [];
+    for (const key of inventory.keys()) if (this.coordination.owns(key)) owned.push(key);
+    const ownedSet = new Set(owned);
+    // Keys that moved to another replica: forget them, so a later return re-reads and re-sends.
+    for (const key of [...this.states.keys()]) {
+      if (!ownedSet.has(key) || !inventory.has(key)) {
+        this.states.delete(key);
+        this.deps.changes.forget(key);
+      }
+    }
+    this.observer.onServices(inventory.size, owned.length);
+    let ok = 0;
+    let failed = 0;
+    let lastError: unknown;
+    let next = 0;
+    const worker = async () => {
+      while (!this.stopped) {
+        const key = owned[next++];
+        if (key === undefined) return;
+        const ref = inventory.get(key) as CloudMapServiceRef;
+        try {
+          await this.pollService(key, ref);
+          ok++;
+        } catch (err) {
+          const name = (err as { name?: string })?.name ?? '';
+          if (err instanceof SinkError) {
+            // The registry answered; the queue did not. Not a registry failure.
+            ok++;
+            this.deps.log?.('warn', 'could not send a record; it is re-read next cycle', { source: this.source, key, error: describeError(err.cause) });
+          } else if (NOT_FOUND.has(name)) {
+            // Deleted since the inventory: the next inventory says so; never a removal from here.
+            this.inventoryDue = Math.min(this.inventoryDue, this.now() + 1000);
+            ok++;
+          } else {
+            failed++;
+            lastError = err;
+            this.observer.onError('poll', err);
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.config.concurrency, Math.max(1, owned.length)) }, worker));
+    if (ok > 0) this.markSuccess();
+    this.pollFailed = failed > 0 && ok === 0;
+    if (failed > 0) this.deps.log?.('warn', 'Cloud Map reads failed for some services; they keep their last state', { source: this.source, failed, ok, error: describeError(lastError) });
+    this.updateHealth(this.pollFailed ? lastError : undefined);
+    this.observer.onCycle('poll', (this.now() - start) / 1000);
+  }
+
+  private async pollService(key: string, ref: CloudMapServiceRef): Promise<void> {
+    let state = this.states.get(key);
+    if (!state || state.ref.id !== ref.id) {
+      state = { ref, nextHealthAt: 0 };
+      this.states.set(key, state);
+    }
+    state.ref = ref;
+    const now = this.now();
+    const healthDue = now >= state.nextHealthAt;
+    let dir: number | undefined;
+    if (state.seenRevision !== undefined && !healthDue) {
+      dir = await this.deps.reader.revision(ref);
+      if (dir === state.seenRevision) {
+        this.observer.onSkip('revision-unchanged');
+        return;
+      }
+    }
+    const read = await this.deps.reader.instances(ref, this.config.discoverMaxResults);
+    const revision = Math.max(read.revision, dir ?? 0);
+    const { record, drops } = buildServiceRecord(ref, read.instances, revision, {
+      source: this.source,
+      region: this.config.region,
+      protocolAttribute: this.config.protocolAttribute,
+      observedAt: new Date(this.now()).toISOString(),
+    });
+    this.observer.onDrops(drops);
+    const firstRead = state.seenRevision === undefined;
+    state.seenRevision = dir ?? read.revision;
+    // Jittered so a few hundred services do not all re-read health in the same second.
+    state.nextHealthAt = this.now() + this.config.intervals.healthSeconds * 1000 * (0.9 + Math.random() * 0.2);
+    if (!this.deps.changes.shouldEmit(record)) {
+      this.observer.onSkip('content-unchanged');
+      return;
+    }
+    try {
+      await this.deps.sink.upsert(record);
+    } catch (err) {
+      // Not sent: forget both, so the next cycle reads and sends again.
+      this.deps.changes.forget(key);
+      state.seenRevision = undefined;
+      throw new SinkError(err);
+    }
+    state.sentRevision = revision;
+    this.observer.onChange(firstRead ? 'added' : dir !== undefined ? 'revision' : 'health');
+  }
+}
