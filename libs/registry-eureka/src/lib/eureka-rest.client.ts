@@ -154,7 +154,10 @@ export class EurekaRestClient {
     const started = performance.now();
     const isHttps = url.protocol === 'https:';
     const lib = isHttps ? https : http;
-    return new Promise<EurekaResponse>((resolve, reject) => {
+    return new Promise<EurekaResponse>((resolvePromise, rejectPromise) => {
+      let settled = false;
+      const resolve = (r: EurekaResponse) => void (settled || ((settled = true), resolvePromise(r)));
+      const reject = (e: Error) => void (settled || ((settled = true), rejectPromise(e)));
       const req = lib.request(
         url,
         {
@@ -170,12 +173,14 @@ export class EurekaRestClient {
           stream.on('data', (chunk: Buffer) => {
             size += chunk.length;
             if (size > this.maxBodyBytes) {
-              req.destroy(new Error(`response larger than ${this.maxBodyBytes} bytes`));
+              reject(new Error(`response larger than ${this.maxBodyBytes} bytes`));
+              res.destroy();
               return;
             }
             chunks.push(chunk);
           });
           stream.on('error', reject);
+          res.on('error', reject);
           stream.on('end', () =>
             resolve({
               status: res.statusCode ?? 0,

@@ -1,21 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseSelfPreservation } from './self-preservation';
 
-const page = (banner = '') => `<html><h1>System Status</h1>${banner}<h1>DS Replicas</h1><h1>Instances currently registered with Eureka</h1></html>`;
+// Pages captured from the real Spring Cloud Netflix Eureka server used by scripts/peers.sh.
+const fixture = (name: string) => readFileSync(join(__dirname, '__fixtures__', name), 'utf8');
+const page = (banner = '', leaseExpiration = 'true') =>
+  `<h1>System Status</h1><table><tr><td>Lease expiration enabled</td><td>${leaseExpiration}</td></tr><tr><td>Renews threshold</td><td>85</td></tr><tr><td>Renews (last min)</td><td>120</td></tr></table>${banner}<h1>DS Replicas</h1><h1>Instances currently registered with Eureka</h1>`;
 
 describe('parseSelfPreservation', () => {
+  it('reads the emergency banner of a real server in self-preservation', () => {
+    expect(parseSelfPreservation(fixture('dashboard-self-preservation.html'))).toEqual({
+      active: true,
+      enabled: true,
+      belowRenewThreshold: true,
+      renewsThreshold: 3,
+      renewsLastMin: 0,
+    });
+  });
+
+  it('reads a real server with self-preservation switched off', () => {
+    expect(parseSelfPreservation(fixture('dashboard-self-preservation-off.html'))).toMatchObject({ active: false, enabled: false, belowRenewThreshold: true });
+  });
+
   it.each([
-    ['no banner', page(), { active: false, enabled: true, belowRenewThreshold: false }],
+    ['no banner', page(), { active: false, enabled: true, belowRenewThreshold: false, renewsThreshold: 85, renewsLastMin: 120 }],
+    ['no banner but lease expiration off', page('', 'false'), { active: true, enabled: true, belowRenewThreshold: false, renewsThreshold: 85, renewsLastMin: 120 }],
     [
-      'the emergency banner',
-      page("<b>EMERGENCY! EUREKA MAY BE INCORRECTLY CLAIMING INSTANCES ARE UP WHEN THEY'RE NOT. RENEWALS ARE LESSER THAN THRESHOLD AND HENCE THE INSTANCES ARE NOT BEING EXPIRED JUST TO BE SAFE.</b>"),
-      { active: true, enabled: true, belowRenewThreshold: true },
+      'self-preservation off, above threshold',
+      page('<b>THE SELF PRESERVATION MODE IS TURNED OFF. THIS MAY NOT PROTECT INSTANCE EXPIRY IN CASE OF NETWORK/OTHER PROBLEMS.</b>'),
+      { active: false, enabled: false, belowRenewThreshold: false, renewsThreshold: 85, renewsLastMin: 120 },
     ],
-    [
-      'below threshold with self-preservation off',
-      page('<b>RENEWALS ARE LESSER THAN THE THRESHOLD. THE SELF PRESERVATION MODE IS TURNED OFF. THIS MAY NOT PROTECT INSTANCE EXPIRY IN CASE OF NETWORK/OTHER PROBLEMS.</b>'),
-      { active: false, enabled: false, belowRenewThreshold: true },
-    ],
-    ['self-preservation off', page('<b>THE SELF PRESERVATION MODE IS TURNED OFF. THIS MAY NOT PROTECT INSTANCE EXPIRY IN CASE OF NETWORK/OTHER PROBLEMS.</b>'), { active: false, enabled: false, belowRenewThreshold: false }],
   ])('%s', (_name, html, expected) => {
     expect(parseSelfPreservation(html)).toEqual(expected);
   });

@@ -1,0 +1,197 @@
+import { messageSchema } from '@registry-bridge/contract';
+import { RecordProducer } from '@registry-bridge/contract';
+import type { EurekaInstanceJson } from './eureka-payload';
+import { EurekaRestClient } from './eureka-rest.client';
+import { EurekaSourceSyncer, nextRevision, type EurekaSyncHooks } from './eureka-source.syncer';
+import { FakeEurekaServer } from './fake-eureka.testing';
+import { reconcileHashCode } from './reconcile-hash';
+
+type Sent = { name: string; data: Record<string, unknown> };
+
+const T0 = 1_800_000_000_000;
+const inst = (app: string, id: string, status = 'UP', over: Partial<EurekaInstanceJson> = {}): EurekaInstanceJson => ({
+  app,
+  instanceId: id,
+  hostName: `${id}.local`,
+  ipAddr: '10.0.0.1',
+  status,
+  port: { $: 8080, '@enabled': 'true' },
+  lastDirtyTimestamp: String(T0 - 1000),
+  lastUpdatedTimestamp: String(T0 - 1000),
+  ...over,
+});
+const apps = (instances: EurekaInstanceJson[], hash = reconcileHashCode([instances])) => ({
+  applications: {
+    versions__delta: '1',
+    apps__hashcode: hash,
+    application: [...new Set(instances.map((i) => i.app))].map((name) => ({ name, instance: instances.filter((i) => i.app === name) })),
+  },
+});
+
+describe('EurekaSourceSyncer', () => {
+  const server = new FakeEurekaServer();
+  let url: string;
+  let sent: Sent[];
+  let now: number;
+  let failSink: string | undefined;
+  const counts: Record<string, number> = {};
+  const hooks: EurekaSyncHooks = {
+    hashMismatch: () => void (counts['mismatch'] = (counts['mismatch'] ?? 0) + 1),
+    fullFetch: (reason) => void (counts[`full:${reason}`] = (counts[`full:${reason}`] ?? 0) + 1),
+    deltaApplied: () => void (counts['delta'] = (counts['delta'] ?? 0) + 1),
+  };
+  let syncer: EurekaSourceSyncer;
+  let client: EurekaRestClient;
+
+  // The real producer validates every message against the contract before "sending" it.
+  const producer = () =>
+    new RecordProducer({
+      add: async (name, data) => {
+        if (failSink === name) throw new Error('redis down');
+        expect(messageSchema.safeParse(data).success).toBe(true);
+        sent.push({ name, data: data as Record<string, unknown> });
+      },
+    });
+  const of = (name: string) => sent.filter((s) => s.name === name);
+
+  beforeAll(async () => {
+    url = await server.start();
+  });
+  afterAll(() => server.stop());
+  beforeEach(() => {
+    sent = [];
+    now = T0;
+    failSink = undefined;
+    for (const k of Object.keys(counts)) delete counts[k];
+    client = new EurekaRestClient({ serviceUrls: [url] });
+    syncer = new EurekaSourceSyncer(client, producer(), { source: 'eureka-a', dashboardPath: undefined, fullFetchIntervalMs: 300_000, deltaRetentionMs: 150_000 }, hooks, undefined, () => now);
+  });
+  afterEach(() => client.close());
+
+  it('starts with a full fetch: upserts, a complete snapshot, a reachable status', async () => {
+    server.json({ '/apps': apps([inst('ORDERS', 'o1'), inst('ORDERS', 'o2', 'DOWN'), inst('PAY', 'p1')]) });
+    const r = await syncer.syncOnce();
+    expect(r).toMatchObject({ mode: 'full', fullReason: 'start', upserts: 2, removes: 0, snapshot: true });
+    expect(of('upsert').map((s) => (s.data['record'] as { service: string }).service)).toEqual(['orders', 'pay']);
+    expect(of('snapshot')[0].data).toMatchObject({ complete: true, services: [{ service: 'orders' }, { service: 'pay' }] });
+    expect(of('sourceStatus')[0].data).toMatchObject({ reachable: true, conditions: { selfPreservation: 'unknown', applications: 2 } });
+    const order = sent.map((s) => s.name);
+    expect(order.indexOf('snapshot')).toBeGreaterThan(order.lastIndexOf('upsert'));
+  });
+
+  it('applies a delta and emits only what really changed', async () => {
+    const o1 = inst('ORDERS', 'o1');
+    const p1 = inst('PAY', 'p1');
+    server.json({ '/apps': apps([o1, p1]), '/apps/delta': apps([], 'UP_2_') });
+    await syncer.syncOnce();
+    const firstRevision = (of('upsert')[0].data['record'] as { revision: number }).revision;
+    sent = [];
+    now += 10_000;
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'delta', upserts: 0, unchanged: 2, snapshot: false });
+    expect(of('upsert')).toHaveLength(0);
+
+    server.json({ '/apps/delta': apps([{ ...o1, status: 'DOWN', actionType: 'MODIFIED', lastUpdatedTimestamp: String(now) }], 'DOWN_1_UP_1_') });
+    now += 10_000;
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'delta', upserts: 1, hashMismatch: false });
+    const rec = of('upsert')[0].data['record'] as { service: string; revision: number; endpoints: { health: string }[] };
+    expect(rec.service).toBe('orders');
+    expect(rec.endpoints[0].health).toBe('unhealthy');
+    expect(rec.revision).toBeGreaterThan(firstRevision);
+    expect(counts['delta']).toBe(2);
+  });
+
+  it('refetches everything when the hash after a delta disagrees with the server', async () => {
+    server.json({ '/apps': apps([inst('ORDERS', 'o1')]), '/apps/delta': apps([], 'DOWN_1_UP_1_') });
+    await syncer.syncOnce();
+    server.json({ '/apps': apps([inst('ORDERS', 'o1'), inst('ORDERS', 'o2', 'DOWN')]), '/apps/delta': apps([], 'DOWN_1_UP_1_') });
+    now += 10_000;
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'full', fullReason: 'hash_mismatch', hashMismatch: true, upserts: 1, snapshot: true });
+    expect(counts['mismatch']).toBe(1);
+  });
+
+  it('falls back to a full fetch when the server refuses deltas', async () => {
+    server.json({ '/apps': apps([inst('ORDERS', 'o1')]), '/apps/delta': 403 });
+    await syncer.syncOnce();
+    now += 10_000;
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'full', fullReason: 'delta_refused' });
+  });
+
+  it('does a full fetch periodically and after a gap longer than the delta retention', async () => {
+    server.json({ '/apps': apps([inst('ORDERS', 'o1')]), '/apps/delta': apps([], 'UP_1_') });
+    await syncer.syncOnce();
+    now += 200_000;
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'full', fullReason: 'delta_missed' });
+    now += 300_000;
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'full', fullReason: 'periodic' });
+  });
+
+  it('on an unreachable server sends only reachable=false: no snapshot, no removes', async () => {
+    server.json({ '/apps': apps([inst('ORDERS', 'o1')]), '/apps/delta': 500 });
+    await syncer.syncOnce();
+    sent = [];
+    now += 10_000;
+    expect(await syncer.syncOnce()).toBeUndefined();
+    expect(sent.map((s) => s.name)).toEqual(['sourceStatus']);
+    expect(sent[0].data).toMatchObject({ reachable: false, lastSuccessAt: new Date(T0).toISOString() });
+    expect(String(sent[0].data['error'])).toMatch(/HTTP 500/);
+  });
+
+  it('treats an unparseable or unauthorized answer as unreachable too', async () => {
+    server.handler = (_req, res) => res.writeHead(200).end('<html>login</html>');
+    expect(await syncer.syncOnce()).toBeUndefined();
+    server.json({ '/apps': 401 });
+    expect(await syncer.syncOnce()).toBeUndefined();
+    expect(sent.map((s) => [s.name, s.data['reachable']])).toEqual([
+      ['sourceStatus', false],
+      ['sourceStatus', false],
+    ]);
+  });
+
+  it('removes an app whose last instance was cancelled, with a revision above the last one', async () => {
+    const o1 = inst('ORDERS', 'o1', 'UP', { lastDirtyTimestamp: String(T0 + 50_000) });
+    server.json({ '/apps': apps([o1, inst('PAY', 'p1')]), '/apps/delta': apps([{ ...o1, actionType: 'DELETED' }], 'UP_1_') });
+    await syncer.syncOnce();
+    const last = (of('upsert')[0].data['record'] as { revision: number }).revision;
+    sent = [];
+    now += 5_000;
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'delta', removes: 1 });
+    expect(of('remove')[0].data).toMatchObject({ service: 'orders' });
+    expect(of('remove')[0].data['revision'] as number).toBeGreaterThan(last);
+  });
+
+  it('repeats the full fetch when the snapshot could not be sent', async () => {
+    server.json({ '/apps': apps([inst('ORDERS', 'o1')]), '/apps/delta': apps([], 'UP_1_') });
+    failSink = 'snapshot';
+    await expect(syncer.syncOnce()).rejects.toThrow(/redis down/);
+    failSink = undefined;
+    now += 1000;
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'full', snapshot: true, upserts: 0 });
+  });
+
+  it('skips apps outside the allow list and keeps them out of the snapshot', async () => {
+    syncer = new EurekaSourceSyncer(client, producer(), { source: 'eureka-a', dashboardPath: undefined, apps: { exclude: ['pay*'] } }, hooks, undefined, () => now);
+    server.json({ '/apps': apps([inst('ORDERS', 'o1'), inst('PAYMENTS', 'p1')]) });
+    await syncer.syncOnce();
+    expect(of('snapshot')[0].data['services']).toEqual([{ service: 'orders' }]);
+  });
+
+  it('after reset (lease lost and regained) starts over with a full fetch and re-emits', async () => {
+    server.json({ '/apps': apps([inst('ORDERS', 'o1')]), '/apps/delta': apps([], 'UP_1_') });
+    await syncer.syncOnce();
+    syncer.reset();
+    sent = [];
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'full', fullReason: 'start', upserts: 1 });
+  });
+});
+
+describe('nextRevision', () => {
+  it.each<[number, number | undefined, number, number]>([
+    [100, undefined, 50, 100],
+    [100, undefined, 500, 500],
+    [700, 600, 650, 700],
+    [500, 600, 550, 601],
+    [500, 600, 900, 900],
+  ])('registry %s, last %s, now %s -> %s', (reg, last, now, expected) => {
+    expect(nextRevision(reg, last, now)).toBe(expected);
+  });
+});
