@@ -42,6 +42,8 @@ export interface ConsulResponse<T> {
   /** Consul removed entries the token may not read: the answer is not the whole truth. */
   filteredByAcl: boolean;
   knownLeader: boolean;
+  /** `X-Consul-Default-Acl-Policy` (allow|deny) when ACLs are on. */
+  defaultAclPolicy?: string;
 }
 
 export interface ConsulGetOptions {
@@ -117,6 +119,7 @@ export class ConsulHttpClient {
             index: parseConsulIndex(res.headers['x-consul-index']),
             filteredByAcl: res.headers['x-consul-results-filtered-by-acls'] === 'true',
             knownLeader: res.headers['x-consul-knownleader'] !== 'false',
+            defaultAclPolicy: headerValue(res.headers['x-consul-default-acl-policy']),
           });
         });
       });
@@ -132,6 +135,10 @@ export class ConsulHttpClient {
   close(): void {
     this.agent.destroy();
   }
+}
+
+function headerValue(h: string | string[] | undefined): string | undefined {
+  return Array.isArray(h) ? h[0] : h;
 }
 
 function oneLine(s: string): string {

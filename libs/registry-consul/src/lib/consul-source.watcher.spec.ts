@@ -93,7 +93,7 @@ function setup(watch: object = {}, owns: (key: string) => boolean = () => true) 
     address: 'http://127.0.0.1:8500',
     watch: { minLoopIntervalMs: 0, backoffBaseMs: 10, backoffMaxMs: 20, pollRatePerSecond: 200, ...watch },
   });
-  const w = new ConsulSourceWatcher(cfg, consul as unknown as ConsulHttpClient, sink, { owns, holdsSnapshotLease: () => true }, quietLog);
+  const w = new ConsulSourceWatcher(cfg, consul as unknown as ConsulHttpClient, sink, { owns, snapshotLease: async () => true }, quietLog);
   return { consul, sink, w };
 }
 

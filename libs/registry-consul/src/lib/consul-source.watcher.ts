@@ -18,7 +18,8 @@ export interface ConsulSink {
 /** Which services this replica watches, and whether it sends the source's snapshots. */
 export interface ConsulOwnership {
   owns(serviceKey: string): boolean;
-  holdsSnapshotLease(): boolean;
+  /** Takes or renews the source's snapshot lease; true while this replica holds it. */
+  snapshotLease(): Promise<boolean>;
 }
 
 export interface ConsulWatcherMetrics {
@@ -236,7 +237,9 @@ export class ConsulSourceWatcher {
           if (this.catalogIndex > 1 && (r.index ?? 0) < this.catalogIndex) await this.onCatalogWentBackwards();
         }
         this.catalogIndex = step.next;
-        this.catalogFiltered = r.filteredByAcl;
+        // Consul sets the filtered header only for real tokens: anonymous reads under default-deny
+        // come back silently empty, so without a token such an answer proves nothing.
+        this.catalogFiltered = r.filteredByAcl || (!this.cfg.token && r.defaultAclPolicy === 'deny');
         this.markReachable();
         if (step.verdict !== 'unchanged' || this.snapshotDue()) {
           if (step.verdict !== 'unchanged') this.metrics.changeSeen('catalog');
@@ -291,12 +294,14 @@ export class ConsulSourceWatcher {
   }
 
   private snapshotDue(): boolean {
-    return this.ownership.holdsSnapshotLease() && this.now() - this.lastSnapshotAt >= this.cfg.watch.snapshotIntervalMs;
+    return this.now() - this.lastSnapshotAt >= this.cfg.watch.snapshotIntervalMs;
   }
 
   private async maybeSnapshot(): Promise<void> {
-    if (!this.ownership.holdsSnapshotLease()) {
+    if (!(await this.ownership.snapshotLease())) {
+      // Not the holder: when the lease comes our way, send at once.
       this.lastSnapshotSig = '';
+      this.lastSnapshotAt = 0;
       return;
     }
     const services = [...this.catalog.keys()]
@@ -408,7 +413,7 @@ export class ConsulSourceWatcher {
       signal,
       query: expr ? { filter: expr } : undefined,
     });
-    if (r.filteredByAcl) {
+    if (r.filteredByAcl || (!this.cfg.token && r.defaultAclPolicy === 'deny')) {
       // Entries hidden by ACLs would read as "instances gone": refuse the answer instead.
       this.metrics.dropped('acl_filtered', 1);
       throw new ConsulRequestError('acl', `Consul hid instances of ${st.name} from this token (X-Consul-Results-Filtered-By-ACLs): it needs service:read and node:read`);
@@ -595,7 +600,11 @@ export class ConsulSourceWatcher {
       reachable: true,
       lastSuccessAt: new Date(this.now()).toISOString(),
       aclFiltered: this.catalogFiltered,
-      error: this.catalogFiltered ? 'the ACL token may not read every service (results filtered by ACLs): snapshots are incomplete' : undefined,
+      error: this.catalogFiltered
+        ? this.cfg.token
+          ? 'Consul filtered the catalog by ACLs: the token lacks service:read on some services, snapshots are sent incomplete'
+          : 'Consul ACL default policy is deny and no token is configured: the catalog cannot be read in full, snapshots are sent incomplete'
+        : undefined,
     };
     if (!was) this.log.info({ source: this.cfg.name }, 'Consul reachable');
     this.sink.status(this.status);
