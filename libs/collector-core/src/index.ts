@@ -1,1 +1,11 @@
-export {};
+export * from './lib/rendezvous';
+export * from './lib/change-tracker';
+export * from './lib/membership.service';
+export * from './lib/collector-metrics';
+export * from './lib/ingest-producer';
+export * from './lib/source-status.reporter';
+export * from './lib/collector-readiness';
+export * from './lib/collector-health.controller';
+export * from './lib/collector-core.tokens';
+export * from './lib/collector-config.schema';
+export * from './lib/collector-core.module';
