@@ -6,3 +6,4 @@ export * from './lib/eureka-rest.client';
 export * from './lib/self-preservation';
 export * from './lib/app-filter';
 export * from './lib/eureka-source.syncer';
+export * from './lib/eureka-source.schema';

@@ -156,6 +156,11 @@ export class EurekaSourceSyncer {
     this.local.replace({ hashCode: '', apps: new Map() });
   }
 
+  /** Services currently emitted for this source. */
+  get serviceCount(): number {
+    return this.emitted.size;
+  }
+
   get lastSuccess(): Date | undefined {
     return this.lastSuccessAt;
   }

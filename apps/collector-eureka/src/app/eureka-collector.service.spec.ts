@@ -1,0 +1,91 @@
+import { EventEmitter } from 'node:events';
+import type { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService } from '@registry-bridge/collector-core';
+import { MetricsService } from '@registry-bridge/observability';
+import { eurekaSourcesSchema } from '@registry-bridge/registry-eureka';
+import type { CollectorEurekaConfig } from './collector-eureka.config';
+import { EurekaCollectorService } from './eureka-collector.service';
+import { EurekaMetrics } from './eureka-metrics';
+
+class FakeMembership extends EventEmitter {
+  holder = true;
+  held = new Set<string>();
+  holdsLease(name: string) {
+    return this.held.has(name);
+  }
+  async leaseFor(name: string) {
+    if (this.holder) this.held.add(name);
+    return this.holder;
+  }
+  lose(name: string) {
+    this.held.delete(name);
+    this.emit('leaseLost', name);
+  }
+}
+
+describe('EurekaCollectorService', () => {
+  const sent: Array<{ type: string; msg: { reachable?: boolean } }> = [];
+  const producer = {
+    upsert: async (msg: object) => void sent.push({ type: 'upsert', msg }),
+    remove: async (msg: object) => void sent.push({ type: 'remove', msg }),
+    snapshot: async (msg: object) => void sent.push({ type: 'snapshot', msg }),
+    sourceStatus: async (msg: { reachable: boolean }) => void sent.push({ type: 'sourceStatus', msg }),
+  };
+  const collectorMetrics = { error: jest.fn(), success: jest.fn(), change: jest.fn(), owned: jest.fn() };
+  const checks = new Map<string, () => unknown>();
+  const readiness = { register: (name: string, check: () => unknown) => checks.set(name, check) };
+  let membership: FakeMembership;
+  let service: EurekaCollectorService;
+
+  beforeEach(() => {
+    sent.length = 0;
+    membership = new FakeMembership();
+    const config = {
+      eureka: {
+        // A port nobody listens on: every read fails at once, which is enough to see who reads.
+        sources: eurekaSourcesSchema.parse([{ name: 'eureka-a', serviceUrls: ['http://127.0.0.1:9/eureka'], dashboard: { enabled: false } }]),
+        leaseCheckSeconds: 3600,
+        readyPolls: 3,
+      },
+    } as unknown as CollectorEurekaConfig;
+    service = new EurekaCollectorService(
+      config,
+      membership as unknown as MembershipService,
+      producer as unknown as IngestProducer,
+      collectorMetrics as unknown as CollectorMetrics,
+      readiness as unknown as CollectorReadiness,
+      new EurekaMetrics(new MetricsService()),
+    );
+  });
+  afterEach(() => service.onApplicationShutdown());
+
+  it('reads the registry only while holding the source lease, and reports it unreachable', async () => {
+    service.onApplicationBootstrap();
+    await service.tick();
+    expect(sent.map((s) => [s.type, s.msg.reachable])).toEqual([['sourceStatus', false]]);
+    expect(await checks.get('eureka:eureka-a')?.()).toEqual({ ready: false, detail: 'registry not read yet' });
+  });
+
+  it('a standby replica sends nothing and is ready', async () => {
+    membership.holder = false;
+    service.onApplicationBootstrap();
+    await service.tick();
+    expect(sent).toEqual([]);
+    expect(await checks.get('eureka:eureka-a')?.()).toMatchObject({ ready: true });
+  });
+
+  it('stands down when the lease is lost and starts over with a full fetch when it comes back', async () => {
+    service.onApplicationBootstrap();
+    await service.tick();
+    const syncer = service.syncerOf('eureka-a');
+    const reset = jest.spyOn(syncer as NonNullable<typeof syncer>, 'reset');
+    membership.holder = false;
+    membership.lose('eureka-a');
+    expect(reset).toHaveBeenCalledTimes(1);
+    sent.length = 0;
+    await service.tick();
+    expect(sent).toEqual([]);
+    membership.holder = true;
+    await service.tick();
+    expect(sent.map((s) => s.type)).toEqual(['sourceStatus']);
+  });
+});

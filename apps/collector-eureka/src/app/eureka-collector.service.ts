@@ -1,0 +1,156 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG } from '@registry-bridge/app-config';
+import { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService } from '@registry-bridge/collector-core';
+import {
+  EurekaRecordSink,
+  EurekaRestClient,
+  EurekaSourceConfig,
+  EurekaSourceSyncer,
+  EurekaSyncLogger,
+  toClientOptions,
+  toSyncOptions,
+} from '@registry-bridge/registry-eureka';
+import type { CollectorEurekaConfig } from './collector-eureka.config';
+import { EurekaMetrics } from './eureka-metrics';
+
+interface SourceRunner {
+  config: EurekaSourceConfig;
+  client: EurekaRestClient;
+  syncer: EurekaSourceSyncer;
+  held: boolean;
+  running?: Promise<void>;
+  nextSyncAt: number;
+}
+
+/**
+ * Runs one syncer per configured Eureka cluster. Only the replica holding a source's lease
+ * (MembershipService.leaseFor) reads that cluster, so replicas do not multiply the load on
+ * Eureka; the others retry the lease every `leaseCheckSeconds` and take over within seconds of
+ * the holder's death (lease TTL = member TTL).
+ *
+ * Source status goes straight to the producer from the lease holder on every poll (that is the
+ * heartbeat): a replica that lost the lease must not keep re-sending its last, stale status.
+ */
+@Injectable()
+export class EurekaCollectorService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('EurekaCollector');
+  private readonly runners = new Map<string, SourceRunner>();
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: CollectorEurekaConfig,
+    private readonly membership: MembershipService,
+    private readonly producer: IngestProducer,
+    private readonly collectorMetrics: CollectorMetrics,
+    private readonly readiness: CollectorReadiness,
+    private readonly metrics: EurekaMetrics,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const logger: EurekaSyncLogger = {
+      debug: (obj, msg) => this.log.debug({ ...obj, msg }),
+      info: (obj, msg) => this.log.log({ ...obj, msg }),
+      warn: (obj, msg) => this.log.warn({ ...obj, msg }),
+    };
+    for (const source of this.config.eureka.sources) {
+      if (source.tls?.insecureSkipVerify) this.log.warn(`source ${source.name}: TLS verification is OFF (insecureSkipVerify)`);
+      const client = new EurekaRestClient(toClientOptions(source));
+      const sink = this.sinkFor(source.name);
+      const hooks = this.metrics.hooksFor(source.name, (op) => this.collectorMetrics.error(source.name, op));
+      const syncer = new EurekaSourceSyncer(client, sink, toSyncOptions(source), hooks, logger);
+      this.runners.set(source.name, { config: source, client, syncer, held: false, nextSyncAt: 0 });
+      this.metrics.leader.set({ source: source.name }, 0);
+      const graceMs = (source.pollIntervalSeconds * this.config.eureka.readyPolls + source.timeoutSeconds * source.serviceUrls.length) * 1000;
+      this.readiness.register(`eureka:${source.name}`, () => this.readinessOf(source.name, graceMs));
+      this.log.log(`source ${source.name}: ${source.serviceUrls.length} server URL(s), poll every ${source.pollIntervalSeconds}s, full fetch every ${source.fullFetchIntervalSeconds}s`);
+    }
+    this.membership.on('leaseLost', (name) => {
+      const runner = this.runners.get(name);
+      if (runner) this.standDown(runner, 'lease lost');
+    });
+    this.timer = setInterval(() => void this.tick(), this.config.eureka.leaseCheckSeconds * 1000);
+    void this.tick();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await Promise.allSettled([...this.runners.values()].map((r) => r.running));
+    for (const r of this.runners.values()) r.client.close();
+  }
+
+  /** One lease check (and, when due, one sync) per source; sources run independently. */
+  async tick(): Promise<void> {
+    await Promise.all(
+      [...this.runners.values()].map((runner) => {
+        if (!runner.running && !this.stopped) runner.running = this.step(runner).finally(() => (runner.running = undefined));
+        return runner.running;
+      }),
+    );
+  }
+
+  private async step(runner: SourceRunner): Promise<void> {
+    const name = runner.config.name;
+    try {
+      const held = this.membership.holdsLease(name) || (await this.membership.leaseFor(name));
+      if (!held) {
+        if (runner.held) this.standDown(runner, 'lease taken by another replica');
+        return;
+      }
+      if (!runner.held) {
+        runner.held = true;
+        runner.nextSyncAt = 0;
+        this.metrics.leader.set({ source: name }, 1);
+        this.log.log(`source ${name}: lease acquired, this replica reads it`);
+      }
+      const now = Date.now();
+      if (now < runner.nextSyncAt) return;
+      runner.nextSyncAt = now + runner.config.pollIntervalSeconds * 1000;
+      const result = await runner.syncer.syncOnce();
+      if (result) {
+        this.collectorMetrics.success(name);
+        if (result.upserts + result.removes > 0) this.collectorMetrics.change(name, result.upserts + result.removes);
+        this.collectorMetrics.owned(name, runner.syncer.serviceCount);
+      }
+    } catch (err) {
+      // Queue trouble (Redis): nothing was concluded, the next poll tries again.
+      this.collectorMetrics.error(name, 'sync');
+      this.log.warn(`source ${name}: sync failed: ${(err as Error).message}`);
+    }
+  }
+
+  private standDown(runner: SourceRunner, why: string): void {
+    if (!runner.held) return;
+    runner.held = false;
+    runner.syncer.reset();
+    this.metrics.leader.set({ source: runner.config.name }, 0);
+    this.log.log(`source ${runner.config.name}: ${why}; standing by`);
+  }
+
+  private readinessOf(name: string, graceMs: number): { ready: boolean; detail?: string } {
+    const runner = this.runners.get(name);
+    if (!runner?.held) return { ready: true, detail: 'standby (another replica holds the source lease)' };
+    const last = runner.syncer.lastSuccess;
+    if (!last) return { ready: false, detail: 'registry not read yet' };
+    const age = Date.now() - last.getTime();
+    return age <= graceMs ? { ready: true } : { ready: false, detail: `last successful read ${Math.round(age / 1000)}s ago` };
+  }
+
+  private sinkFor(source: string): EurekaRecordSink {
+    return {
+      upsert: (record) => this.producer.upsert(record),
+      remove: (msg) => this.producer.remove(msg),
+      snapshot: (msg) => this.producer.snapshot(msg),
+      sourceStatus: (msg) => {
+        if (!msg.reachable) this.collectorMetrics.error(source, 'unreachable');
+        return this.producer.sourceStatus(msg);
+      },
+    };
+  }
+
+  /** For tests: the syncer of a source. */
+  syncerOf(name: string): EurekaSourceSyncer | undefined {
+    return this.runners.get(name)?.syncer;
+  }
+}
