@@ -1,0 +1,82 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG } from '@registry-bridge/app-config';
+import { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService, SourceStatusReporter } from '@registry-bridge/collector-core';
+import { MetricsService } from '@registry-bridge/observability';
+import { ConsulSourceWatcher, createConsulClient } from '@registry-bridge/registry-consul';
+import { CollectorConsulConfig } from './collector-consul.config';
+import { ConsulMetrics } from './consul-metrics';
+
+/**
+ * One watcher per configured source, wired to the shared runtime: records go to the ingest queue,
+ * ownership follows the replica membership, snapshots only from the holder of the source's lease,
+ * reachability to the status heartbeats and to /health/ready.
+ */
+@Injectable()
+export class ConsulSourcesService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = new Logger('ConsulSources');
+  private readonly watchers: ConsulSourceWatcher[] = [];
+  private readonly onMembership = () => this.watchers.forEach((w) => w.ownershipChanged());
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: CollectorConsulConfig,
+    private readonly producer: IngestProducer,
+    private readonly membership: MembershipService,
+    private readonly reporter: SourceStatusReporter,
+    private readonly readiness: CollectorReadiness,
+    private readonly collectorMetrics: CollectorMetrics,
+    private readonly metricsService: MetricsService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const metrics = new ConsulMetrics(this.metricsService, this.collectorMetrics);
+    for (const src of this.config.sources) {
+      if (src.tls?.insecureSkipVerify) this.log.warn(`source ${src.name}: TLS certificate verification is OFF (tls.insecureSkipVerify)`);
+      const client = createConsulClient(src);
+      const source = { name: src.name, kind: 'consul' as const };
+      const observedAt = () => new Date().toISOString();
+      const watcher = new ConsulSourceWatcher(
+        src,
+        client,
+        {
+          upsert: async (record) => void (await this.producer.upsert(record)),
+          remove: async (m) => void (await this.producer.remove({ source, ...m, observedAt: observedAt() })),
+          snapshot: async (m) => void (await this.producer.snapshot({ source, ...m, observedAt: observedAt() })),
+          status: (s) => {
+            this.collectorMetrics.owned(src.name, s.owned);
+            this.reporter
+              .report(src.name, {
+                reachable: s.reachable,
+                error: s.error,
+                conditions: { aclFiltered: s.aclFiltered, services: s.services, blockingWatches: s.blockingWatches },
+              })
+              .catch((err) => this.log.warn(`status of ${src.name} not sent: ${(err as Error).message}`));
+          },
+        },
+        {
+          owns: (key) => this.membership.owns(key),
+          snapshotLease: () => this.membership.leaseFor(`snapshot:${src.name}`),
+        },
+        {
+          info: (o, m) => this.log.log({ ...o, msg: m }),
+          warn: (o, m) => this.log.warn({ ...o, msg: m }),
+          error: (o, m) => this.log.error({ ...o, msg: m }),
+        },
+        metrics.forSource(src.name, () => client.openSockets()),
+      );
+      this.readiness.register(`consul:${src.name}`, () => {
+        const ready = this.reporter.isReady(src.name, this.config.readinessGraceSeconds);
+        return { ready, detail: ready ? undefined : (watcher.status.error ?? 'no successful read yet') };
+      });
+      this.watchers.push(watcher);
+    }
+    this.membership.on('change', this.onMembership);
+    // A source that cannot start (bad TLS file) must not keep the others from starting.
+    await Promise.all(this.watchers.map((w) => w.start()));
+    this.log.log(`watching ${this.watchers.length} Consul source(s) as member ${this.membership.memberId}`);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.membership.off('change', this.onMembership);
+    await Promise.all(this.watchers.map((w) => w.stop()));
+  }
+}
