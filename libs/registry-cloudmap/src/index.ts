@@ -6,3 +6,4 @@ export * from './lib/redis-request-budget.service';
 export * from './lib/cloudmap-api.client';
 export * from './lib/cloudmap-reader.service';
 export * from './lib/cloudmap-watcher.service';
+export * from './lib/cloudmap-fixture.testing';

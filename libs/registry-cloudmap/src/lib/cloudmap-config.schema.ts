@@ -109,6 +109,12 @@ export const cloudMapSourceSchema = z
       })
       .strict()
       .default({ maxRetries: 5, baseDelayMs: 200, maxDelayMs: 20000, minFactor: 0.05, recoveryPerSecond: 0.05 }),
+    /**
+     * Resolve every service's namespace with GetService (cached; a service never changes namespace)
+     * instead of trusting the ListServices NAMESPACE_ID filter. Only for API implementations that
+     * ignore the filter (moto); AWS honours it. A service listed under two namespaces is always resolved.
+     */
+    verifyServiceNamespace: z.boolean().default(false),
     /** Instance attribute carrying the port protocol (HTTP, GRPC, ...), if any. */
     protocolAttribute: z.string().min(1).max(255).default('protocol'),
   })

@@ -34,12 +34,29 @@ function healthCheckOf(s: Pick<ServiceSummary, 'HealthCheckConfig' | 'HealthChec
   return 'none';
 }
 
+/** Runs fn over items, at most n at a time; results in input order. */
+export async function mapPool<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
+  return out;
+}
+
 /** Read-only Cloud Map calls with full pagination. Every request goes through the client's budget. */
 export class CloudMapReader {
   /** Service id -> namespace id, resolved by GetService; immutable in Cloud Map, so cached. */
   private readonly namespaceOfService = new Map<string, string>();
 
-  constructor(private readonly client: ServiceDiscoveryClient) {}
+  constructor(
+    private readonly client: ServiceDiscoveryClient,
+    private readonly options: { verifyServiceNamespace?: boolean; concurrency?: number } = {},
+  ) {}
 
   async listNamespaces(): Promise<NamespaceInfo[]> {
     const out: NamespaceInfo[] = [];
@@ -75,18 +92,16 @@ export class CloudMapReader {
         byId.set(s.Id, entry);
       }
     }
+    // ServiceSummary carries no namespace id. A service listed under two namespaces (an API that
+    // ignored the filter, as moto does) is resolved by GetService once and cached.
+    const entries = [...byId].filter(([, { summary }]) => filter.service(summary.Name as string));
+    const resolved = await mapPool(entries, this.options.concurrency ?? 8, async ([id, { namespaces: listedIn }]) =>
+      listedIn.length > 1 || this.options.verifyServiceNamespace ? listedIn.find((n) => n.id === this.namespaceOfService.get(id)) ?? (await this.resolveIn(id, listedIn)) : listedIn[0],
+    );
     const refs: CloudMapServiceRef[] = [];
-    for (const [id, { summary, namespaces: listedIn }] of byId) {
-      // ServiceSummary carries no namespace id. A service listed under two namespaces (an API that
-      // ignored the filter, as moto does) is resolved by GetService once and cached.
-      let ns = listedIn[0];
-      if (listedIn.length > 1) {
-        const nsId = await this.resolveNamespace(id);
-        const match = listedIn.find((n) => n.id === nsId);
-        if (!match) continue;
-        ns = match;
-      }
-      if (!filter.service(summary.Name as string)) continue;
+    for (const [i, [id, { summary }]] of entries.entries()) {
+      const ns = resolved[i];
+      if (!ns) continue;
       refs.push({
         id,
         name: summary.Name as string,
@@ -98,6 +113,11 @@ export class CloudMapReader {
       });
     }
     return refs;
+  }
+
+  private async resolveIn(serviceId: string, listedIn: NamespaceInfo[]): Promise<NamespaceInfo | undefined> {
+    const nsId = await this.resolveNamespace(serviceId);
+    return listedIn.find((n) => n.id === nsId);
   }
 
   private async resolveNamespace(serviceId: string): Promise<string | undefined> {

@@ -3,7 +3,6 @@ import type { CloudMapSourceConfig } from './cloudmap-config.schema';
 import { buildServiceRecord, CloudMapServiceRef, DropCounts } from './cloudmap-normalize.util';
 import { CloudMapReader } from './cloudmap-reader.service';
 import { NameFilter } from './name-filter.util';
-import { sleep } from './request-budget.service';
 
 /** Where records go: the contract's RecordProducer (on the ingest queue) fits. */
 export type RecordSink = Pick<RecordProducer, 'upsert' | 'remove' | 'snapshot' | 'sourceStatus'>;
@@ -105,7 +104,7 @@ export class CloudMapWatcher {
   private started = false;
   private stopped = false;
   private loops: Promise<void>[] = [];
-  private wake?: () => void;
+  private readonly wakers = new Set<() => void>();
   private inventoryDue = 0;
 
   constructor(
@@ -139,13 +138,21 @@ export class CloudMapWatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    for (const wake of this.wakers) wake();
     await Promise.allSettled(this.loops);
   }
 
   private async pause(ms: number): Promise<void> {
     if (this.stopped) return;
-    await Promise.race([sleep(ms), new Promise<void>((resolve) => (this.wake = resolve))]);
+    let wake: () => void = () => undefined;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      this.wakers.add(wake);
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+    this.wakers.delete(wake);
   }
 
   private async inventoryLoop(): Promise<void> {

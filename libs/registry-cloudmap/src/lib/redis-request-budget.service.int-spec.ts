@@ -1,0 +1,52 @@
+import { loadPeersEnv } from '@registry-bridge/test-peers';
+import { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { cloudMapSourceSchema } from './cloudmap-config.schema';
+import { RedisRequestBudget } from './redis-request-budget.service';
+
+describe('RedisRequestBudget against Redis', () => {
+  let redis: Redis;
+  beforeAll(async () => {
+    const peers = await loadPeersEnv({ peers: ['redis'] });
+    redis = new Redis(peers.redisUrl, { maxRetriesPerRequest: 1 });
+  });
+  afterAll(async () => {
+    await redis?.quit();
+  });
+
+  const config = cloudMapSourceSchema.parse({ name: 'cm', region: 'eu-west-1', budget: { DiscoverInstances: { rps: 40, burst: 10 } } });
+
+  it('three replicas hammering one bucket get burst + rps * t tokens between them, no more', async () => {
+    const source = `budget-${randomBytes(4).toString('hex')}`;
+    const replicas = [0, 1, 2].map(() => new RedisRequestBudget(redis, source, config));
+    const grants: number[] = [];
+    const start = Date.now();
+    const until = start + 2000;
+    await Promise.all(
+      replicas.flatMap((b) =>
+        Array.from({ length: 8 }, async () => {
+          while (Date.now() < until) {
+            await b.take('DiscoverInstances');
+            if (Date.now() < until) grants.push(Date.now());
+          }
+        }),
+      ),
+    );
+    const seconds = (until - start) / 1000;
+    expect(grants.length).toBeLessThanOrEqual(10 + 40 * seconds + 1);
+    expect(grants.length).toBeGreaterThanOrEqual(40 * seconds * 0.8);
+  });
+
+  it('a throttle seen by one replica slows all of them, and the rate recovers', async () => {
+    const source = `budget-${randomBytes(4).toString('hex')}`;
+    const [a, b] = [new RedisRequestBudget(redis, source, config), new RedisRequestBudget(redis, source, config)];
+    await a.take('DiscoverInstances');
+    expect(await a.penalize('DiscoverInstances')).toBeCloseTo(0.5, 2);
+    expect(await b.penalize('DiscoverInstances')).toBeCloseTo(0.25, 2);
+    const grant = await b.take('DiscoverInstances');
+    // the bucket was drained: the first token after a throttle waits ~1/(40 * 0.25) s
+    expect(grant.waitedMs).toBeGreaterThanOrEqual(50);
+    expect(grant.factor).toBeGreaterThan(0.25);
+    expect(await redis.pttl(a.key('DiscoverInstances'))).toBeGreaterThan(0);
+  });
+});
