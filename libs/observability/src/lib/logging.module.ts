@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { Logger, LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import type { Options as HttpLoggerOptions } from 'pino-http';
-import { REDACT_CENSOR, REDACT_PATHS } from './redaction';
+import { REDACT_CENSOR, REDACT_PATHS, scrubSecrets } from './redaction';
 
 export interface LoggingOptions {
   /** Goes into every line as `app`, so one log pipeline can hold all four apps. */
@@ -33,7 +33,7 @@ export function pinoOptions(options: LoggingOptions): pino.LoggerOptions {
     base: { app: options.app, pid: process.pid, hostname: hostname() },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: REDACT_CENSOR },
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: { level: (label) => ({ level: label }), log: (object) => scrubSecrets(object) },
   };
 }
 

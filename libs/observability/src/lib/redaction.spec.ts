@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { createLogger, isQuietRequest } from './logging.module';
+import { scrubSecrets } from './redaction';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -35,6 +36,24 @@ describe('JSON logger', () => {
       source: { aws: { credentials: { accessKeyId: 'AKIA' } } },
       req: { headers: { accept: '*/*' } },
     });
+  });
+
+  it('redacts deep inside lists and errors, including the AUTH arguments of an ioredis error, without touching the original', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ app: 'writer', destination });
+    const err = Object.assign(new Error('WRONGPASS'), { command: { name: 'auth', args: ['default', 'hunter2'] } });
+    const cfg = { a: { b: { c: { d: { sources: [{ name: 's', Token: 'deep-secret' }] } } } } };
+    log.error({ err, cfg, headers: { 'X-Consul-Token': 'hdr' } }, 'failed');
+    const text = JSON.stringify(lines);
+    for (const secret of ['hunter2', 'deep-secret', '"hdr"']) expect(text).not.toContain(secret);
+    expect(lines[0]).toMatchObject({ err: { type: 'Error', message: 'WRONGPASS', command: { name: 'auth', args: '[redacted]' } }, cfg: { a: { b: { c: { d: { sources: [{ name: 's' }] } } } } } });
+    expect(err.command.args[1]).toBe('hunter2');
+    expect(cfg.a.b.c.d.sources[0].Token).toBe('deep-secret');
+  });
+
+  it('returns objects without secrets as they are (no copy)', () => {
+    const o = { a: [{ b: 1 }], c: new Date(0) };
+    expect(scrubSecrets(o)).toBe(o);
   });
 
   it('refuses an unknown level', () => {
