@@ -1,10 +1,16 @@
 const nxPreset = require('@nx/jest/preset').default;
 
+// @kubernetes/client-node 1.x ships ES modules only: ts-jest turns it (and its ESM-only deps)
+// into CommonJS for Jest. Node itself loads it natively (require(esm), Node >= 20.19).
+const esmOnly = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose'];
+
 module.exports = {
   ...nxPreset,
   testEnvironment: 'node',
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
+    '^.+\\.m?js$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', target: 'es2022' } }],
   },
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  moduleFileExtensions: ['ts', 'mjs', 'js', 'json'],
 };

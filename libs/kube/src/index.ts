@@ -1,1 +1,3 @@
-export {};
+export * from './lib/token-bucket';
+export * from './lib/kube-client';
+export * from './lib/lease-elector';

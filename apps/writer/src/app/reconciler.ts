@@ -1,0 +1,271 @@
+import { parseServiceKey } from '@registry-bridge/contract';
+import { KubeClient, KubeError, KubeObject } from '@registry-bridge/kube';
+import { ANNOTATIONS, canonicalJson, isOwnedBy, LABELS, ownershipSelector, SourceRules, translateRecord, WorkloadEntryObject } from '@registry-bridge/translation';
+import type { Logger } from 'pino';
+import { StateStore } from './state-store';
+import { WriterConfig } from './writer-config';
+import { WriterMetrics } from './writer-metrics';
+
+const SE = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry' } as const;
+const WE = { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry' } as const;
+
+export type ReconcileOutcome =
+  | { action: 'applied' | 'noop' | 'deleted' | 'gone' }
+  | { action: 'refused'; reason: string }
+  | { action: 'held'; reason: string; retryInMs: number };
+
+interface CachedObject {
+  uid?: string;
+  specJson: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  owned: boolean;
+  hosts: string[];
+  key?: string;
+}
+
+/** True when the live object already carries exactly what we would write (hand edits count as drift). */
+function matches(desired: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: unknown }, live: Pick<CachedObject, 'specJson' | 'labels' | 'annotations'>): boolean {
+  if (canonicalJson(desired.spec) !== live.specJson) return false;
+  for (const [k, v] of Object.entries(desired.metadata.labels)) if (live.labels[k] !== v) return false;
+  for (const [k, v] of Object.entries(desired.metadata.annotations)) if (live.annotations[k] !== v) return false;
+  return true;
+}
+
+/** Thrown when leadership was lost mid-reconcile: the job is retried by the next leader. */
+export class NotLeaderError extends Error {
+  constructor() {
+    super('not the leader');
+  }
+}
+
+/**
+ * Turns the newest state of one service key into Kubernetes objects: plan (translate), check
+ * ownership and collisions, apply only what differs, delete only under the safety rules.
+ */
+export class Reconciler {
+  /** What the last list (and our own writes) told us about ServiceEntries, by namespace/name. */
+  private readonly cache = new Map<string, CachedObject>();
+  /** Hosts of ServiceEntries we do not own, by host -> namespace/name. */
+  private foreignHosts = new Map<string, string>();
+  readonly refused = new Map<string, { reason: string; detail: string; at: string }>();
+  readonly guardTrips = new Map<string, { guard: string; detail: string; at: string }>();
+
+  constructor(
+    private readonly kube: KubeClient,
+    private readonly store: StateStore,
+    private readonly rules: Map<string, SourceRules>,
+    private readonly cfg: WriterConfig,
+    private readonly metrics: WriterMetrics,
+    private readonly log: Logger,
+    private readonly isLeader: () => boolean,
+  ) {}
+
+  namespaces(): string[] {
+    return [...new Set([...this.rules.values()].map((r) => r.namespace))];
+  }
+
+  private guard(): void {
+    if (!this.isLeader()) throw new NotLeaderError();
+  }
+
+  /** Reconciles one key; never throws for bad data, only for retryable infrastructure errors. */
+  async reconcile(key: string, now = Date.now()): Promise<ReconcileOutcome> {
+    const started = Date.now();
+    const state = await this.store.get(key);
+    const parts = parseServiceKey(key);
+    const rules = this.rules.get(parts.source);
+    if (!rules) return { action: 'refused', reason: `source ${parts.source} is not configured` };
+    let outcome: ReconcileOutcome;
+    if (!state) outcome = { action: 'gone' };
+    else if (state.deleted) outcome = await this.reconcileDeletion(key, parts.source, rules, state, now);
+    else outcome = await this.reconcileUpsert(key, rules, state);
+    this.metrics.reconcileSeconds.observe({ action: outcome.action }, (Date.now() - started) / 1000);
+    return outcome;
+  }
+
+  private async reconcileUpsert(key: string, rules: SourceRules, state: NonNullable<Awaited<ReturnType<StateStore['get']>>>): Promise<ReconcileOutcome> {
+    const record = state.record;
+    if (!record) return { action: 'gone' };
+    const result = translateRecord(record, rules);
+    if (!result.ok) return this.refuse(key, rules.source, result.reason, result.detail);
+    for (const [reason, n] of Object.entries(result.dropCounts)) this.metrics.drops.inc({ source: rules.source, reason }, n);
+    if (result.drops.length) this.log.debug({ key, drops: result.drops.slice(0, 10) }, 'dropped parts of a record');
+
+    const se = result.serviceEntry;
+    const id = `${se.metadata.namespace}/${se.metadata.name}`;
+    // Duplicate hosts break Istio: refuse when another object (ours or not) already has it.
+    const foreign = this.foreignHosts.get(result.host);
+    if (foreign && foreign !== id) return this.refuse(key, rules.source, 'host-collision', `host ${result.host} is already used by ServiceEntry ${foreign} (not managed by this installation)`);
+    const holder = await this.store.claimHost(result.host, key);
+    if (holder) return this.refuse(key, rules.source, 'host-collision', `host ${result.host} is already claimed by service ${holder}`);
+    if (state.host && state.host !== result.host) await this.store.releaseHost(state.host, key);
+
+    let cached = this.cache.get(id);
+    if (!cached) {
+      this.guard();
+      const live = await this.kube.get<KubeObject>(SE.apiVersion, SE.kind, se.metadata.namespace, se.metadata.name);
+      cached = live ? this.toCached(live) : undefined;
+      if (cached) this.cache.set(id, cached);
+    }
+    if (cached && !cached.owned) {
+      await this.store.releaseHost(result.host, key);
+      return this.refuse(key, rules.source, 'name-collision', `ServiceEntry ${id} exists and is not managed by registry-bridge installation ${rules.installation}; left alone`);
+    }
+
+    const desiredHash = se.metadata.annotations[ANNOTATIONS.specHash];
+    let wrote = false;
+    if (cached && matches(se, cached)) {
+      this.metrics.noops.inc({ kind: 'ServiceEntry' });
+    } else {
+      this.guard();
+      const body = cached?.uid ? { ...se, metadata: { ...se.metadata, uid: cached.uid } } : se;
+      try {
+        const applied = await this.kube.apply(body as KubeObject);
+        this.cache.set(id, this.toCached(applied));
+      } catch (err) {
+        // A uid precondition that fails means the object was replaced: forget and retry.
+        if (err instanceof KubeError && err.status === 409) this.cache.delete(id);
+        throw err;
+      }
+      this.metrics.writes.inc({ kind: 'ServiceEntry', action: cached ? 'update' : 'create' });
+      wrote = true;
+    }
+
+    if (rules.endpointMode === 'workloadEntry' || state.mode === 'workloadEntry') {
+      wrote = (await this.syncWorkloadEntries(se.metadata.namespace, se.metadata.name, result.workloadEntries, rules)) || wrote;
+    }
+    await this.store.markApplied(key, { appliedHash: desiredHash, name: se.metadata.name, namespace: se.metadata.namespace, host: result.host, mode: rules.endpointMode });
+    this.refused.delete(key);
+    if (wrote) this.metrics.propagation.observe({ source: rules.source }, Math.max(0, Date.now() - Date.parse(record.observedAt)) / 1000);
+    return { action: wrote ? 'applied' : 'noop' };
+  }
+
+  private async syncWorkloadEntries(namespace: string, seName: string, desired: WorkloadEntryObject[], rules: SourceRules): Promise<boolean> {
+    this.guard();
+    const live = await this.kube.list<KubeObject>(WE.apiVersion, WE.kind, namespace, `${ownershipSelector(rules.installation)},${LABELS.serviceEntry}=${seName}`);
+    const byName = new Map(live.map((o) => [o.metadata.name, o]));
+    let wrote = false;
+    for (const we of desired) {
+      const cur = byName.get(we.metadata.name);
+      byName.delete(we.metadata.name);
+      if (cur && matches(we, { specJson: canonicalJson(cur.spec ?? {}), labels: cur.metadata.labels ?? {}, annotations: cur.metadata.annotations ?? {} })) {
+        this.metrics.noops.inc({ kind: 'WorkloadEntry' });
+        continue;
+      }
+      this.guard();
+      await this.kube.apply(we as KubeObject);
+      this.metrics.writes.inc({ kind: 'WorkloadEntry', action: cur ? 'update' : 'create' });
+      wrote = true;
+    }
+    for (const stale of byName.values()) {
+      if (!isOwnedBy(stale.metadata, rules.installation)) continue;
+      this.guard();
+      await this.kube.delete(WE.apiVersion, WE.kind, namespace, stale.metadata.name, { uid: stale.metadata.uid });
+      this.metrics.writes.inc({ kind: 'WorkloadEntry', action: 'delete' });
+      wrote = true;
+    }
+    return wrote;
+  }
+
+  private async reconcileDeletion(key: string, source: string, rules: SourceRules, state: NonNullable<Awaited<ReturnType<StateStore['get']>>>, now: number): Promise<ReconcileOutcome> {
+    const hold = async (guard: string, detail: string, retryInMs: number): Promise<ReconcileOutcome> => {
+      if (guard !== 'grace-period') {
+        this.metrics.guardTrips.inc({ source, guard });
+        this.guardTrips.set(source, { guard, detail, at: new Date(now).toISOString() });
+        this.log.warn({ key, source, guard }, `deletion held: ${detail}`);
+      }
+      return { action: 'held', reason: `${guard}: ${detail}`, retryInMs };
+    };
+    const status = await this.store.status(source);
+    const silenceMs = this.cfg.deletion.sourceSilenceSeconds * 1000;
+    if (!status || !status.reachable || now - status.heardAt > silenceMs) {
+      return hold('source-unreachable', `source ${source} is unreachable or silent`, 10_000);
+    }
+    const snapshot = await this.store.completeSnapshot(source);
+    if (!snapshot) return hold('no-complete-snapshot', `source ${source} has not sent a complete snapshot`, 10_000);
+    if (snapshot.keys.has(key) && snapshot.observedAt >= state.observedAt) {
+      return hold('in-snapshot', `the last complete snapshot of ${source} still lists ${key}`, 10_000);
+    }
+    const graceMs = this.cfg.deletion.gracePeriodSeconds * 1000;
+    const removedAt = state.removedAt ?? now;
+    if (now - removedAt < graceMs) return hold('grace-period', 'waiting for the grace period', removedAt + graceMs - now);
+
+    const total = Math.max(snapshot.keys.size, (await this.store.sourceKeys(source)).length);
+    const budget = Math.max(this.cfg.deletion.maxDeletes, Math.floor((total * this.cfg.deletion.maxDeletePercent) / 100));
+    const windowMs = this.cfg.deletion.windowSeconds * 1000;
+    const done = await this.store.deletionsInWindow(source, windowMs, now);
+    if (done >= budget) return hold('deletion-budget', `deletion budget of ${budget} per ${this.cfg.deletion.windowSeconds}s for ${source} is used up`, Math.min(windowMs, 30_000));
+
+    const name = state.name;
+    const namespace = state.namespace ?? rules.namespace;
+    if (name) {
+      this.guard();
+      const live = await this.kube.get<KubeObject>(SE.apiVersion, SE.kind, namespace, name);
+      if (live && isOwnedBy(live.metadata, rules.installation) && live.metadata.annotations?.[ANNOTATIONS.serviceKey] === key) {
+        await this.syncWorkloadEntries(namespace, name, [], rules);
+        this.guard();
+        await this.kube.delete(SE.apiVersion, SE.kind, namespace, name, { uid: live.metadata.uid });
+        this.metrics.writes.inc({ kind: 'ServiceEntry', action: 'delete' });
+        await this.store.recordDeletion(source, key, now);
+      }
+      this.cache.delete(`${namespace}/${name}`);
+    }
+    if (state.host) await this.store.releaseHost(state.host, key);
+    await this.store.forget(key, source, state.observedAt);
+    this.refused.delete(key);
+    return { action: 'deleted' };
+  }
+
+  private async refuse(key: string, source: string, reason: string, detail: string): Promise<ReconcileOutcome> {
+    this.metrics.refused.inc({ source, reason });
+    const prev = this.refused.get(key);
+    if (!prev || prev.reason !== reason) this.log.warn({ key, source, reason }, `refused: ${detail}`);
+    this.refused.set(key, { reason, detail, at: new Date().toISOString() });
+    await this.store.markRefused(key, `${reason}: ${detail}`);
+    return { action: 'refused', reason: `${reason}: ${detail}` };
+  }
+
+  private toCached(obj: KubeObject): CachedObject {
+    const spec = obj.spec as { hosts?: string[] } | undefined;
+    return {
+      uid: obj.metadata.uid,
+      specJson: canonicalJson(obj.spec ?? {}),
+      labels: obj.metadata.labels ?? {},
+      annotations: obj.metadata.annotations ?? {},
+      owned: isOwnedBy(obj.metadata, this.cfg.installation),
+        hosts: spec?.hosts ?? [],
+      key: obj.metadata.annotations?.[ANNOTATIONS.serviceKey],
+    };
+  }
+
+  /**
+   * Lists every ServiceEntry in the namespaces we write to: refreshes the cache (so a hand edit
+   * or delete is repaired), learns hosts of objects we do not own, and returns the keys of owned
+   * objects so orphans can be found.
+   */
+  async refreshFromCluster(): Promise<{ ownedKeys: Map<string, string>; count: number }> {
+    const ownedKeys = new Map<string, string>();
+    const foreign = new Map<string, string>();
+    this.cache.clear();
+    let count = 0;
+    for (const ns of this.namespaces()) {
+      const items = await this.kube.list<KubeObject>(SE.apiVersion, SE.kind, ns);
+      for (const obj of items) {
+        count += 1;
+        const id = `${ns}/${obj.metadata.name}`;
+        const cached = this.toCached(obj);
+        this.cache.set(id, cached);
+        if (cached.owned && cached.key) ownedKeys.set(cached.key, id);
+        if (!cached.owned) for (const h of cached.hosts) foreign.set(h, id);
+      }
+    }
+    this.foreignHosts = foreign;
+    return { ownedKeys, count };
+  }
+
+  /** Forgets what we know of one object (called when we saw it change under us). */
+  invalidate(namespace: string, name: string): void {
+    this.cache.delete(`${namespace}/${name}`);
+  }
+}

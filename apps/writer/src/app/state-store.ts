@@ -1,0 +1,256 @@
+import type { Cluster, Redis } from 'ioredis';
+import { ServiceRecord, SnapshotMessage, SourceStatusMessage, serviceRefKey } from '@registry-bridge/contract';
+
+/** Latest known state of one service key, as the reconcile reads it. */
+export interface KeyState {
+  key: string;
+  revision: number;
+  lineage: string;
+  observedAt: number;
+  deleted: boolean;
+  removedAt?: number;
+  record?: ServiceRecord;
+  appliedHash?: string;
+  name?: string;
+  namespace?: string;
+  host?: string;
+  mode?: string;
+  refused?: string;
+}
+
+export interface SnapshotState {
+  epoch: number;
+  complete: boolean;
+  observedAt: number;
+  keys: Set<string>;
+}
+
+export interface SourceState {
+  reachable: boolean;
+  lastSuccessAt?: string;
+  error?: string;
+  conditions: Record<string, unknown>;
+  observedAt: number;
+  /** When the writer last heard from the source (writer clock). */
+  heardAt: number;
+}
+
+// Compare-and-set on (lineage, revision, observedAt): latest wins whatever the delivery order.
+const CAS_SCRIPT = `
+local cur = redis.call('HMGET', KEYS[1], 'rev', 'lineage', 'observedAt', 'deleted', 'removedAt')
+if cur[1] then
+  local crev = tonumber(cur[1])
+  local nrev = tonumber(ARGV[1])
+  local nobs = tonumber(ARGV[3])
+  local cobs = tonumber(cur[3])
+  if (cur[2] or '') == ARGV[2] then
+    if nrev < crev then return 0 end
+    if nrev == crev and nobs == cobs then return 2 end
+    if nrev == crev and nobs < cobs then return 0 end
+  else
+    if nobs == cobs then return 2 end
+    if nobs < cobs then return 0 end
+  end
+end
+redis.call('HSET', KEYS[1], 'rev', ARGV[1], 'lineage', ARGV[2], 'observedAt', ARGV[3], 'deleted', ARGV[4], 'record', ARGV[5])
+if ARGV[4] == '1' then
+  if cur[4] ~= '1' or not cur[5] then redis.call('HSET', KEYS[1], 'removedAt', ARGV[7]) end
+else
+  redis.call('HDEL', KEYS[1], 'removedAt')
+end
+redis.call('SADD', KEYS[2], ARGV[6])
+return 1
+`;
+
+// Tombstone a key only if nothing newer than the snapshot arrived for it (ARGV[1] = snapshot time).
+const TOMBSTONE_SCRIPT = `
+local cur = redis.call('HMGET', KEYS[1], 'observedAt', 'deleted')
+if cur[1] and tonumber(cur[1]) >= tonumber(ARGV[1]) then return 0 end
+if cur[2] == '1' then return 0 end
+if not cur[1] then
+  redis.call('HSET', KEYS[1], 'rev', '0', 'lineage', '', 'observedAt', '0')
+end
+redis.call('HSET', KEYS[1], 'deleted', '1', 'removedAt', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+return 1
+`;
+
+const SNAPSHOT_SCRIPT = `
+local cur = redis.call('HGET', KEYS[1], 'epoch')
+if cur and tonumber(cur) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'complete', ARGV[2], 'observedAt', ARGV[3], 'keys', ARGV[4])
+return 1
+`;
+
+/**
+ * The writer's durable state in Redis. Keys share one hash tag (the queue prefix) so the
+ * scripts work on Redis Cluster too.
+ */
+export class StateStore {
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly prefix: string,
+  ) {}
+
+  private k(...parts: string[]): string {
+    return [this.prefix, 'writer', ...parts].join(':');
+  }
+  stateKey(key: string): string {
+    return this.k('state', key);
+  }
+
+  /**
+   * Stores an upsert (or a removal, record undefined) if it is newer. 'stored', 'same' (a
+   * redelivery of what is stored: reconcile again, it is cheap) or 'stale'.
+   */
+  async put(key: string, source: string, rev: number, lineage: string, observedAt: number, record: ServiceRecord | undefined, now = Date.now()): Promise<'stored' | 'same' | 'stale'> {
+    const res = await this.redis.eval(
+      CAS_SCRIPT,
+      2,
+      this.stateKey(key),
+      this.k('keys', source),
+      String(rev),
+      lineage,
+      String(observedAt),
+      record ? '0' : '1',
+      record ? JSON.stringify(record) : '',
+      key,
+      String(now),
+    );
+    return res === 1 ? 'stored' : res === 2 ? 'same' : 'stale';
+  }
+
+  async setObject(key: string, name: string, namespace: string): Promise<void> {
+    await this.redis.hset(this.stateKey(key), { name, ns: namespace });
+  }
+
+  async tombstone(key: string, source: string, snapshotObservedAt: number, now = Date.now()): Promise<boolean> {
+    const res = await this.redis.eval(TOMBSTONE_SCRIPT, 2, this.stateKey(key), this.k('keys', source), String(snapshotObservedAt), String(now), key);
+    return res === 1;
+  }
+
+  async get(key: string): Promise<KeyState | undefined> {
+    const h = await this.redis.hgetall(this.stateKey(key));
+    if (!h || !h['rev']) return undefined;
+    return {
+      key,
+      revision: Number(h['rev']),
+      lineage: h['lineage'] ?? '',
+      observedAt: Number(h['observedAt']),
+      deleted: h['deleted'] === '1',
+      removedAt: h['removedAt'] ? Number(h['removedAt']) : undefined,
+      record: h['record'] ? (JSON.parse(h['record']) as ServiceRecord) : undefined,
+      appliedHash: h['appliedHash'] || undefined,
+      name: h['name'] || undefined,
+      namespace: h['ns'] || undefined,
+      host: h['host'] || undefined,
+      mode: h['mode'] || undefined,
+      refused: h['refused'] || undefined,
+    };
+  }
+
+  async markApplied(key: string, fields: { appliedHash: string; name: string; namespace: string; host: string; mode: string }): Promise<void> {
+    await this.redis.hset(this.stateKey(key), { appliedHash: fields.appliedHash, name: fields.name, ns: fields.namespace, host: fields.host, mode: fields.mode, refused: '' });
+  }
+
+  async markRefused(key: string, reason: string): Promise<void> {
+    await this.redis.hset(this.stateKey(key), 'refused', reason.slice(0, 1000));
+  }
+
+  /** Forgets a key after its objects were deleted; only if it is still the tombstone we deleted for. */
+  async forget(key: string, source: string, observedAt: number): Promise<void> {
+    const cur = await this.get(key);
+    if (cur && cur.deleted && cur.observedAt === observedAt) {
+      await this.redis.del(this.stateKey(key));
+      await this.redis.srem(this.k('keys', source), key);
+    }
+  }
+
+  sourceKeys(source: string): Promise<string[]> {
+    return this.redis.smembers(this.k('keys', source));
+  }
+
+  async putSnapshot(msg: SnapshotMessage): Promise<boolean> {
+    const keys = msg.services.map((ref) => serviceRefKey(msg.source.name, ref));
+    const res = await this.redis.eval(
+      SNAPSHOT_SCRIPT,
+      1,
+      this.k('snapshot', msg.complete ? 'complete' : 'partial', msg.source.name),
+      String(msg.epoch),
+      msg.complete ? '1' : '0',
+      String(Date.parse(msg.observedAt)),
+      JSON.stringify(keys),
+    );
+    return res === 1;
+  }
+
+  async completeSnapshot(source: string): Promise<SnapshotState | undefined> {
+    const h = await this.redis.hgetall(this.k('snapshot', 'complete', source));
+    if (!h || !h['epoch']) return undefined;
+    return { epoch: Number(h['epoch']), complete: true, observedAt: Number(h['observedAt']), keys: new Set(JSON.parse(h['keys'] ?? '[]') as string[]) };
+  }
+
+  async putStatus(msg: SourceStatusMessage, now = Date.now()): Promise<void> {
+    const key = this.k('status', msg.source.name);
+    const cur = await this.redis.hget(key, 'observedAt');
+    const observedAt = Date.parse(msg.observedAt);
+    // An older heartbeat still proves the source's collector is alive.
+    if (cur && Number(cur) > observedAt) {
+      await this.redis.hset(key, 'heardAt', String(now));
+      return;
+    }
+    await this.redis.hset(key, {
+      reachable: msg.reachable ? '1' : '0',
+      lastSuccessAt: msg.lastSuccessAt ?? '',
+      error: msg.error ?? '',
+      conditions: JSON.stringify(msg.conditions ?? {}),
+      observedAt: String(observedAt),
+      heardAt: String(now),
+    });
+  }
+
+  async status(source: string): Promise<SourceState | undefined> {
+    const h = await this.redis.hgetall(this.k('status', source));
+    if (!h || !h['heardAt']) return undefined;
+    return {
+      reachable: h['reachable'] === '1',
+      lastSuccessAt: h['lastSuccessAt'] || undefined,
+      error: h['error'] || undefined,
+      conditions: JSON.parse(h['conditions'] || '{}') as Record<string, unknown>,
+      observedAt: Number(h['observedAt']),
+      heardAt: Number(h['heardAt']),
+    };
+  }
+
+  /** Deletions done for a source within the window (for the deletion budget). */
+  async deletionsInWindow(source: string, windowMs: number, now = Date.now()): Promise<number> {
+    const key = this.k('deletes', source);
+    await this.redis.zremrangebyscore(key, 0, now - windowMs);
+    return this.redis.zcard(key);
+  }
+
+  async recordDeletion(source: string, key: string, now = Date.now()): Promise<void> {
+    await this.redis.zadd(this.k('deletes', source), now, `${now}:${key}`);
+  }
+
+  /** Claims a host for a key; returns the key already holding it when it is someone else's. */
+  async claimHost(host: string, key: string): Promise<string | undefined> {
+    const hostsKey = this.k('hosts');
+    const set = await this.redis.hsetnx(hostsKey, host, key);
+    if (set === 1) return undefined;
+    const holder = await this.redis.hget(hostsKey, host);
+    if (holder === key) return undefined;
+    // A holder whose state is gone or deleted no longer needs the host.
+    const holderState = holder ? await this.get(holder) : undefined;
+    if (!holder || !holderState || (holderState.deleted && !holderState.appliedHash)) {
+      await this.redis.hset(hostsKey, host, key);
+      return undefined;
+    }
+    return holder;
+  }
+
+  async releaseHost(host: string, key: string): Promise<void> {
+    const hostsKey = this.k('hosts');
+    if ((await this.redis.hget(hostsKey, host)) === key) await this.redis.hdel(hostsKey, host);
+  }
+}

@@ -1,0 +1,130 @@
+import { httpConfigSchema, redisConfigSchema, secret } from '@registry-bridge/app-config';
+import { HEALTH_STATES, REGISTRY_KINDS, sourceNameSchema } from '@registry-bridge/contract';
+import { DEFAULT_HOST_TEMPLATES, ISTIO_PROTOCOLS, SourceRules } from '@registry-bridge/translation';
+import { z } from 'zod';
+
+const dns1123Label = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label').max(63);
+
+/** Per-source overrides of the defaults; every field optional. */
+const ruleOverrides = {
+  namespace: dns1123Label.optional(),
+  hostTemplate: z.string().min(1).max(253).optional(),
+  allowedHostSuffixes: z.array(z.string().min(1)).optional(),
+  allowWildcardHosts: z.boolean().optional(),
+  endpointMode: z.enum(['inline', 'workloadEntry']).optional(),
+  location: z.enum(['MESH_INTERNAL', 'MESH_EXTERNAL']).optional(),
+  exportTo: z.array(z.string().min(1)).min(1).optional(),
+  defaultProtocol: z.enum(ISTIO_PROTOCOLS).optional(),
+  includeHealth: z.array(z.enum(HEALTH_STATES)).min(1).optional(),
+  network: z.string().min(1).optional(),
+  serviceAccount: z.string().min(1).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+};
+
+const sourceSchema = z.strictObject({ kind: z.enum(REGISTRY_KINDS), ...ruleOverrides });
+
+export const writerConfigSchema = z.strictObject({
+  /** Installation name: a label on everything written, so two installations never touch each other's objects. */
+  installation: dns1123Label.default('default'),
+  http: httpConfigSchema,
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
+  redis: redisConfigSchema,
+  kubernetes: z
+    .strictObject({
+      /** Path to a kubeconfig; in-cluster service account when absent. */
+      kubeconfig: z.string().min(1).optional(),
+      context: z.string().min(1).optional(),
+      qps: z.number().positive().default(50),
+      burst: z.number().int().min(1).default(100),
+      maxAttempts: z.number().int().min(1).max(20).default(6),
+      fieldManager: z.string().min(1).default('registry-bridge'),
+    })
+    .prefault({}),
+  leaderElection: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      namespace: dns1123Label.default('registry-bridge'),
+      leaseName: dns1123Label.default('registry-bridge-writer'),
+      /** Pod name in Kubernetes; hostname-pid otherwise. */
+      identity: z.string().min(1).optional(),
+      leaseDurationSeconds: z.number().int().min(2).default(10),
+      renewDeadlineSeconds: z.number().int().min(1).default(7),
+      retryPeriodSeconds: z.number().int().min(1).default(2),
+    })
+    .prefault({}),
+  reconcile: z
+    .strictObject({
+      /** Keys reconciled in parallel (never the same key twice). */
+      concurrency: z.number().int().min(1).max(64).default(8),
+      ingestConcurrency: z.number().int().min(1).max(64).default(8),
+      /** Periodic full reconcile: list what we own, repair drift, find orphans. 0 disables. */
+      fullResyncSeconds: z.number().int().min(0).default(300),
+    })
+    .prefault({}),
+  deletion: z
+    .strictObject({
+      /** A removed service is deleted only after this long. */
+      gracePeriodSeconds: z.number().int().min(0).default(60),
+      /** At most this many deletions per source within `windowSeconds`... */
+      maxDeletes: z.number().int().min(0).default(20),
+      /** ...or this percentage of the source's services, whichever is larger. */
+      maxDeletePercent: z.number().min(0).max(100).default(10),
+      windowSeconds: z.number().int().min(1).default(300),
+      /** A source silent for this long counts as unreachable (no deletions). */
+      sourceSilenceSeconds: z.number().int().min(1).default(60),
+    })
+    .prefault({}),
+  defaults: z
+    .strictObject({
+      namespace: dns1123Label.default('istio-system'),
+      allowedHostSuffixes: z.array(z.string().min(1)).default(['.consul', '.eureka', '.local']),
+      allowWildcardHosts: z.boolean().default(false),
+      endpointMode: z.enum(['inline', 'workloadEntry']).default('inline'),
+      location: z.enum(['MESH_INTERNAL', 'MESH_EXTERNAL']).default('MESH_INTERNAL'),
+      exportTo: z.array(z.string().min(1)).min(1).default(['*']),
+      defaultProtocol: z.enum(ISTIO_PROTOCOLS).default('TCP'),
+      includeHealth: z.array(z.enum(HEALTH_STATES)).min(1).default(['healthy']),
+      network: z.string().min(1).optional(),
+      serviceAccount: z.string().min(1).optional(),
+      labels: z.record(z.string(), z.string()).default({}),
+    })
+    .prefault({}),
+  /** Every source the writer accepts records from, by name; records of other sources are dead-lettered. */
+  sources: z.record(sourceNameSchema, sourceSchema).refine((s) => Object.keys(s).length > 0, 'at least one source must be configured'),
+  dashboard: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      username: z.string().min(1).default('admin'),
+      password: secret().optional(),
+    })
+    .prefault({})
+    .refine((d) => !d.enabled || d.password, { message: 'dashboard.password is required when the dashboard is enabled', path: ['password'] }),
+});
+
+export type WriterConfig = z.infer<typeof writerConfigSchema>;
+
+/** Resolved translation rules of every configured source. */
+export function sourceRules(cfg: WriterConfig): Map<string, SourceRules> {
+  const out = new Map<string, SourceRules>();
+  for (const [source, s] of Object.entries(cfg.sources)) {
+    const d = cfg.defaults;
+    out.set(source, {
+      source,
+      kind: s.kind,
+      installation: cfg.installation,
+      namespace: s.namespace ?? d.namespace,
+      hostTemplate: s.hostTemplate ?? DEFAULT_HOST_TEMPLATES[s.kind],
+      allowedHostSuffixes: s.allowedHostSuffixes ?? d.allowedHostSuffixes,
+      allowWildcardHosts: s.allowWildcardHosts ?? d.allowWildcardHosts,
+      endpointMode: s.endpointMode ?? d.endpointMode,
+      location: s.location ?? d.location,
+      exportTo: s.exportTo ?? d.exportTo,
+      defaultProtocol: s.defaultProtocol ?? d.defaultProtocol,
+      includeHealth: s.includeHealth ?? d.includeHealth,
+      network: s.network ?? d.network,
+      serviceAccount: s.serviceAccount ?? d.serviceAccount,
+      labels: { ...d.labels, ...(s.labels ?? {}) },
+    });
+  }
+  return out;
+}
