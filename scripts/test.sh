@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The test command of README.md: installs what is missing, starts the real peers, runs lint,
+# unit tests, builds and the integration suites against the peers, then stops the peers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+phase() { PHASE_NAME=$1; PHASE_START=$(date +%s); echo "==> $1"; }
+done_phase() { echo "<== ${PHASE_NAME} took $(( $(date +%s) - PHASE_START ))s"; }
+
+phase "npm dependencies"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+done_phase
+
+phase "real peers (scripts/peers.sh up)"
+bash scripts/peers.sh up
+trap 'bash scripts/peers.sh down || true' EXIT
+done_phase
+
+export NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=${NX_SKIP_NX_CACHE:-false}
+
+phase "lint, unit tests, build"
+npx nx run-many -t lint test build --parallel=2 --outputStyle=stream
+done_phase
+
+phase "integration tests against the real peers"
+npx nx run-many -t int-test --parallel=1 --outputStyle=stream
+done_phase
