@@ -217,7 +217,6 @@ describe('EurekaSourceSyncer against the real Eureka', () => {
     // Stop heartbeating without deregistering (a crashed process): the server evicts it.
     clearInterval(js.heartbeat);
     const elapsed = await until(syncer, () => sink.messages.some((m) => m.type === 'remove' && m['service'] === service), 30000, 500);
-    // eslint-disable-next-line no-console
     console.log(`lease expiry (duration 2 s, eviction every ${peers.raw['RB_EUREKA_EVICTION_MS'] ?? '?'} ms) seen after ${elapsed} ms`);
   });
 
