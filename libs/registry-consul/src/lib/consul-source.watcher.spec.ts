@@ -189,6 +189,22 @@ describe('ConsulSourceWatcher', () => {
     expect(sink.upserts[1]).toMatchObject({ lineage: 'consul-cccc-dddd', revision: 6 });
   });
 
+  it('keeps the lineage when the index only steps back on the same cluster (stale read), and revisions stay monotonic', async () => {
+    const { consul, sink, w } = setup();
+    stop = () => w.stop();
+    consul.catalog = { web: [] };
+    consul.catalogIndex = 500;
+    consul.health['web'] = { entries: [inst('web-1')], index: 480 };
+    await w.start();
+    await until(() => sink.upserts.length === 1);
+    consul.catalogIndex = 495;
+    consul.health['web'] = { entries: [inst('web-1', '10.0.0.2')], index: 470 };
+    consul.changed();
+    await until(() => sink.upserts.length === 2);
+    expect(sink.upserts[1]).toMatchObject({ lineage: 'consul-aaaa-bbbb', revision: 481 });
+    expect(w.currentLineage).toBe('consul-aaaa-bbbb');
+  });
+
   it('bounds blocking watches and covers the rest by health-state detection and round-robin polls', async () => {
     const { consul, sink, w } = setup({ maxBlockingWatches: 2 });
     stop = () => w.stop();

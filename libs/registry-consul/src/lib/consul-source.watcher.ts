@@ -196,12 +196,22 @@ export class ConsulSourceWatcher {
     return this.lineage;
   }
 
-  private async onCatalogWentBackwards(): Promise<void> {
+  /**
+   * The catalog index went backwards. Stale reads from another server or a snapshot restore do
+   * that too, so a new lineage is started only when Consul is a different cluster (new cluster
+   * id) or, without a cluster id, when the index fell to less than half (a rebuilt Consul
+   * starts near 0). Within a lineage, revisions stay monotonic per service anyway.
+   */
+  private async onCatalogWentBackwards(previous: number, returned: number): Promise<void> {
     const before = this.clusterId;
     const fresh = await this.readLineage();
-    // Same cluster but its index restarted (snapshot restore): still a new history of revisions.
+    const rebuilt = this.clusterId !== undefined ? this.clusterId !== before : returned < previous / 2;
+    if (!rebuilt) {
+      this.log.info({ source: this.cfg.name, previous, returned }, 'Consul catalog index went backwards (stale read or restore): index reset, same lineage');
+      return;
+    }
     this.lineage = fresh && this.clusterId !== before ? fresh : `${(fresh ?? 'consul').slice(0, 100)}.r${this.now().toString(36)}`;
-    this.log.warn({ source: this.cfg.name, lineage: this.lineage }, 'Consul index went backwards: new revision lineage, re-reading every service');
+    this.log.warn({ source: this.cfg.name, lineage: this.lineage, previous, returned }, 'Consul was rebuilt (index restarted): new revision lineage, re-reading every service');
     for (const s of this.services.values()) {
       s.index = 0;
       s.revision = 0;
@@ -234,7 +244,7 @@ export class ConsulSourceWatcher {
         const step = nextIndex(this.catalogIndex, r.index);
         if (step.verdict === 'reset') {
           this.metrics.indexReset('catalog');
-          if (this.catalogIndex > 1 && (r.index ?? 0) < this.catalogIndex) await this.onCatalogWentBackwards();
+          if (this.catalogIndex > 1 && (r.index ?? 0) < this.catalogIndex) await this.onCatalogWentBackwards(this.catalogIndex, r.index ?? 0);
         }
         this.catalogIndex = step.next;
         // Consul sets the filtered header only for real tokens: anonymous reads under default-deny
@@ -424,10 +434,10 @@ export class ConsulSourceWatcher {
     st.lastError = undefined;
     if (step.verdict === 'unchanged' && st.hash) return;
     this.metrics.changeSeen('service');
-    await this.process(st, Array.isArray(r.body) ? r.body : [], Math.max(r.index ?? 0, maxModifyIndex(r.body ?? [])));
+    await this.process(st, Array.isArray(r.body) ? r.body : [], Math.max(r.index ?? 0, maxModifyIndex(r.body ?? [])), this.now());
   }
 
-  private async process(st: ServiceState, entries: ConsulHealthEntry[], observedIndex: number): Promise<void> {
+  private async process(st: ServiceState, entries: ConsulHealthEntry[], observedIndex: number, receivedAt: number): Promise<void> {
     const observedAt = new Date(this.now()).toISOString();
     const res = normalizeService(entries, {
       source: this.source,
@@ -460,6 +470,7 @@ export class ConsulSourceWatcher {
     if (!this.ownership.owns(st.key) || this.abort.signal.aborted) return;
     await this.sink.upsert({ ...res.record, revision });
     this.metrics.emitted('upsert');
+    this.metrics.changeLatency((this.now() - receivedAt) / 1000);
     const first = st.hash === undefined;
     st.hash = hash;
     st.revision = revision;
