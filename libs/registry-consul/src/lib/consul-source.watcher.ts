@@ -223,43 +223,59 @@ export class ConsulSourceWatcher {
 
   // ---------------------------------------------------------------- catalog
 
-  private async catalogLoop(): Promise<void> {
+  private catalogLoop(): Promise<void> {
+    const w = this.cfg.watch;
+    return this.loop('catalog', this.abort.signal, async (signal) => {
+      this.metrics.request('catalog', this.catalogIndex ? 'blocking' : 'poll');
+      const expr = this.filter.catalogExpression();
+      const r = await this.client.get<Record<string, string[] | null>>('/v1/catalog/services', {
+        index: this.catalogIndex,
+        waitMs: w.waitMs,
+        signal,
+        query: expr ? { filter: expr } : undefined,
+      });
+      const step = nextIndex(this.catalogIndex, r.index);
+      if (step.verdict === 'reset') {
+        this.metrics.indexReset('catalog');
+        if (this.catalogIndex > 1 && (r.index ?? 0) < this.catalogIndex) await this.onCatalogWentBackwards(this.catalogIndex, r.index ?? 0);
+      }
+      this.catalogIndex = step.next;
+      // Consul sets the filtered header only for real tokens: anonymous reads under default-deny
+      // come back silently empty, so without a token such an answer proves nothing.
+      this.catalogFiltered = r.filteredByAcl || (!this.cfg.token && r.defaultAclPolicy === 'deny');
+      this.markReachable();
+      if (step.verdict !== 'unchanged' || this.snapshotDue()) {
+        if (step.verdict !== 'unchanged') this.metrics.changeSeen('catalog');
+        await this.applyCatalog(r.body, r.index ?? this.catalogIndex);
+      }
+    }, { onError: (err) => this.markUnreachable(err) });
+  }
+
+  /**
+   * One watch loop: at most one request per `minLoopIntervalMs` (churn degrades to polling),
+   * jittered exponential backoff after errors, ends when its signal aborts.
+   */
+  private async loop(
+    name: WatchLoop,
+    signal: AbortSignal,
+    step: (signal: AbortSignal) => Promise<void>,
+    o: { service?: string; onError?: (err: unknown) => void } = {},
+  ): Promise<void> {
     const w = this.cfg.watch;
     let failures = 0;
     let lastStart = 0;
-    const signal = this.abort.signal;
     while (!signal.aborted) {
       await sleep(rateLimitDelay(lastStart, this.now(), w.minLoopIntervalMs), signal);
+      if (signal.aborted) break;
       lastStart = this.now();
       try {
-        this.metrics.request('catalog', this.catalogIndex ? 'blocking' : 'poll');
-        const expr = this.filter.catalogExpression();
-        const r = await this.client.get<Record<string, string[] | null>>('/v1/catalog/services', {
-          index: this.catalogIndex,
-          waitMs: w.waitMs,
-          signal,
-          query: expr ? { filter: expr } : undefined,
-        });
+        await step(signal);
         failures = 0;
-        const step = nextIndex(this.catalogIndex, r.index);
-        if (step.verdict === 'reset') {
-          this.metrics.indexReset('catalog');
-          if (this.catalogIndex > 1 && (r.index ?? 0) < this.catalogIndex) await this.onCatalogWentBackwards(this.catalogIndex, r.index ?? 0);
-        }
-        this.catalogIndex = step.next;
-        // Consul sets the filtered header only for real tokens: anonymous reads under default-deny
-        // come back silently empty, so without a token such an answer proves nothing.
-        this.catalogFiltered = r.filteredByAcl || (!this.cfg.token && r.defaultAclPolicy === 'deny');
-        this.markReachable();
-        if (step.verdict !== 'unchanged' || this.snapshotDue()) {
-          if (step.verdict !== 'unchanged') this.metrics.changeSeen('catalog');
-          await this.applyCatalog(r.body, r.index ?? this.catalogIndex);
-        }
       } catch (err) {
         if (signal.aborted) break;
         failures++;
-        this.recordError('catalog', err);
-        this.markUnreachable(err);
+        this.recordError(name, err, o.service);
+        o.onError?.(err);
         await sleep(backoffDelay(failures, w.backoffBaseMs, w.backoffMaxMs), signal);
       }
     }
@@ -388,27 +404,10 @@ export class ConsulSourceWatcher {
     const ctl = new AbortController();
     st.watch = ctl;
     const signal = AbortSignal.any([ctl.signal, this.abort.signal]);
-    const w = this.cfg.watch;
     this.track(
-      (async () => {
-        let failures = 0;
-        let lastStart = 0;
-        while (!signal.aborted) {
-          await sleep(rateLimitDelay(lastStart, this.now(), w.minLoopIntervalMs), signal);
-          if (signal.aborted) break;
-          lastStart = this.now();
-          try {
-            await this.readService(st, true, signal);
-            failures = 0;
-          } catch (err) {
-            if (signal.aborted) break;
-            failures++;
-            this.recordError('service', err, name);
-            await sleep(backoffDelay(failures, w.backoffBaseMs, w.backoffMaxMs), signal);
-          }
-        }
+      this.loop('service', signal, (sig) => this.readService(st, true, sig), { service: name }).finally(() => {
         if (st.watch === ctl) st.watch = undefined;
-      })(),
+      }),
     );
   }
 
@@ -489,53 +488,47 @@ export class ConsulSourceWatcher {
     const signal = AbortSignal.any([ctl.signal, this.abort.signal]);
     const w = this.cfg.watch;
     this.track(
-      (async () => {
-        let failures = 0;
-        let lastStart = 0;
-        while (!signal.aborted) {
-          await sleep(rateLimitDelay(lastStart, this.now(), w.minLoopIntervalMs), signal);
-          if (signal.aborted) break;
-          lastStart = this.now();
-          try {
-            this.metrics.request('health_state', state.index ? 'blocking' : 'poll');
-            const r = await this.client.get<Array<{ Node?: string; CheckID?: string; Status?: string; ServiceName?: string; ModifyIndex?: number }>>(
-              '/v1/health/state/any',
-              { index: state.index, waitMs: w.waitMs, signal },
-            );
-            failures = 0;
-            const step = nextIndex(state.index, r.index);
-            if (step.verdict === 'reset') this.metrics.indexReset('health_state');
-            const first = state.index === 0;
-            state.index = step.next;
-            if (step.verdict === 'unchanged') continue;
-            this.metrics.changeSeen('health_state');
-            const byService = new Map<string, string>();
-            const byNode = new Map<string, string>();
-            for (const c of r.body ?? []) {
-              const sig = `${c.CheckID}:${c.Status}:${c.ModifyIndex};`;
-              const map = c.ServiceName ? byService : byNode;
-              const k = c.ServiceName || c.Node || '';
-              map.set(k, (map.get(k) ?? '') + sig);
-            }
-            if (!first) {
-              for (const [name, sig] of byService) if (state.byService.get(name) !== sig) this.markDirty(name);
-              for (const name of state.byService.keys()) if (!byService.has(name)) this.markDirty(name);
-              const nodes = new Set<string>();
-              for (const [n, sig] of byNode) if (state.byNode.get(n) !== sig) nodes.add(n);
-              for (const n of state.byNode.keys()) if (!byNode.has(n)) nodes.add(n);
-              if (nodes.size) for (const s of this.services.values()) if ([...s.nodes].some((n) => nodes.has(n))) this.markDirty(s.name);
-            }
-            state.byService = byService;
-            state.byNode = byNode;
-          } catch (err) {
-            if (signal.aborted) break;
-            failures++;
-            this.recordError('health_state', err);
-            await sleep(backoffDelay(failures, w.backoffBaseMs, w.backoffMaxMs), signal);
-          }
-        }
-      })(),
+      this.loop('health_state', signal, async (sig) => {
+        this.metrics.request('health_state', state.index ? 'blocking' : 'poll');
+        const r = await this.client.get<Array<{ Node?: string; CheckID?: string; Status?: string; ServiceName?: string; ModifyIndex?: number }>>(
+          '/v1/health/state/any',
+          { index: state.index, waitMs: w.waitMs, signal: sig },
+        );
+        const step = nextIndex(state.index, r.index);
+        if (step.verdict === 'reset') this.metrics.indexReset('health_state');
+        const first = state.index === 0;
+        state.index = step.next;
+        if (step.verdict === 'unchanged') return;
+        this.metrics.changeSeen('health_state');
+        this.diffChecks(state, r.body ?? [], first);
+      }),
     );
+  }
+
+  /** Marks the services whose checks (or whose nodes' checks) changed since the last answer. */
+  private diffChecks(
+    state: NonNullable<ConsulSourceWatcher['healthState']>,
+    checks: Array<{ Node?: string; CheckID?: string; Status?: string; ServiceName?: string; ModifyIndex?: number }>,
+    first: boolean,
+  ): void {
+    const byService = new Map<string, string>();
+    const byNode = new Map<string, string>();
+    for (const c of checks) {
+      const sig = `${c.CheckID}:${c.Status}:${c.ModifyIndex};`;
+      const map = c.ServiceName ? byService : byNode;
+      const k = c.ServiceName || c.Node || '';
+      map.set(k, (map.get(k) ?? '') + sig);
+    }
+    if (!first) {
+      for (const [name, sig] of byService) if (state.byService.get(name) !== sig) this.markDirty(name);
+      for (const name of state.byService.keys()) if (!byService.has(name)) this.markDirty(name);
+      const nodes = new Set<string>();
+      for (const [n, sig] of byNode) if (state.byNode.get(n) !== sig) nodes.add(n);
+      for (const n of state.byNode.keys()) if (!byNode.has(n)) nodes.add(n);
+      if (nodes.size) for (const s of this.services.values()) if ([...s.nodes].some((n) => nodes.has(n))) this.markDirty(s.name);
+    }
+    state.byService = byService;
+    state.byNode = byNode;
   }
 
   private markDirty(name: string): void {
