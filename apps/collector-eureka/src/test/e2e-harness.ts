@@ -1,0 +1,212 @@
+import { loadPeersEnv, type PeersEnv } from '@registry-bridge/test-peers';
+import { Redis } from 'ioredis';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+
+/**
+ * End-to-end helpers: the built collector and writer as processes, the real Eureka, Redis and
+ * API server. The collector may not import a Kubernetes client, so reads of the API server go
+ * through a few lines of HTTPS with the admin kubeconfig.
+ */
+export const WORKSPACE = resolve(__dirname, '../../../..');
+export const COLLECTOR_MAIN = join(WORKSPACE, 'dist/apps/collector-eureka/main.js');
+export const WRITER_MAIN = join(WORKSPACE, 'dist/apps/writer/main.js');
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+}
+
+class AdminKube {
+  private readonly server: URL;
+  private readonly ca: Buffer;
+  private readonly token: string;
+
+  constructor(kubeconfigPath: string) {
+    const kc = parse(readFileSync(kubeconfigPath, 'utf8'));
+    this.server = new URL(kc.clusters[0].cluster.server);
+    this.ca = Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64');
+    this.token = kc.users[0].user.token;
+  }
+
+  call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    return new Promise((resolvePromise, reject) => {
+      const req = request(
+        new URL(path, this.server),
+        { method, ca: this.ca, headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': 'application/json', Accept: 'application/json' } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            resolvePromise({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as T });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  }
+
+  async create(obj: KubeObject): Promise<void> {
+    const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/') : ['', obj.apiVersion];
+    const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
+    const plural = `${obj.kind.toLowerCase()}s`;
+    const path = obj.metadata.namespace ? `${base}/namespaces/${obj.metadata.namespace}/${plural}` : `${base}/${plural}`;
+    const res = await this.call('POST', path, obj);
+    if (res.status >= 300 && res.status !== 409) throw new Error(`create ${obj.kind} ${obj.metadata.name}: HTTP ${res.status}`);
+  }
+}
+
+export class E2eHarness {
+  readonly id = randomBytes(3).toString('hex');
+  readonly namespace = `rb-eureka-e2e-${this.id}`;
+  readonly prefix = `{rbeu-${this.id}}`;
+  readonly source = 'eureka-e2e';
+  readonly appPrefix = `RBTE-${this.id}`.toUpperCase();
+  readonly dir = mkdtempSync(join(tmpdir(), 'rb-eureka-e2e-'));
+  peers!: PeersEnv;
+  kube!: AdminKube;
+  logs: string[] = [];
+  private procs: ChildProcess[] = [];
+
+  async setUp(): Promise<void> {
+    for (const main of [COLLECTOR_MAIN, WRITER_MAIN]) {
+      if (!existsSync(main)) throw new Error(`${main} is missing: run \`npx nx build collector-eureka\` and \`npx nx build writer\` first`);
+    }
+    this.peers = await loadPeersEnv({ peers: ['redis', 'kube', 'eureka'] });
+    this.kube = new AdminKube(this.peers.kube.adminKubeconfig);
+    await this.kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace } });
+    // The writer runs with its least-privilege identity and the RBAC of deploy/manifests.
+    const rbac = readFileSync(join(WORKSPACE, 'deploy/manifests/writer-rbac.yaml'), 'utf8')
+      .replace(/LEASE_NAMESPACE/g, this.namespace)
+      .replace(/NAMESPACE/g, this.namespace)
+      .replace(/SUBJECT/g, this.peers.kube.writerUser);
+    for (const doc of parseAllDocuments(rbac)) await this.kube.create(doc.toJSON() as KubeObject);
+  }
+
+  private writeConfig(name: string, cfg: object): string {
+    const file = join(this.dir, `${name}-${randomBytes(2).toString('hex')}.yaml`);
+    writeFileSync(file, stringify(cfg));
+    return file;
+  }
+
+  writerConfig(): string {
+    return this.writeConfig('writer', {
+      installation: 'eureka-e2e',
+      http: { port: 0, host: '127.0.0.1' },
+      redis: { url: this.peers.redisUrl, prefix: this.prefix },
+      kubernetes: { kubeconfig: this.peers.kube.writerKubeconfig, qps: 50, burst: 100, maxAttempts: 3 },
+      leaderElection: { namespace: this.namespace, leaseName: 'writer', leaseDurationSeconds: 6, renewDeadlineSeconds: 4, retryPeriodSeconds: 1 },
+      reconcile: { fullResyncSeconds: 5 },
+      deletion: { gracePeriodSeconds: 3, maxDeletes: 5, maxDeletePercent: 0, windowSeconds: 60, sourceSilenceSeconds: 30 },
+      defaults: { namespace: this.namespace },
+      sources: { [this.source]: { kind: 'eureka' } },
+    });
+  }
+
+  collectorConfig(serviceUrls: string[]): string {
+    return this.writeConfig('collector', {
+      redis: { url: this.peers.redisUrl, prefix: this.prefix },
+      http: { port: 8080, host: '127.0.0.1' },
+      collector: { heartbeatSeconds: 5, memberTtlSeconds: 3 },
+      eureka: {
+        leaseCheckSeconds: 0.5,
+        sources: [{ name: this.source, serviceUrls, pollIntervalSeconds: 1, timeoutSeconds: 2, apps: { include: [`${this.appPrefix}-*`] } }],
+      },
+    });
+  }
+
+  start(name: string, main: string, configFile: string, port: number): ChildProcess {
+    const proc = spawn(process.execPath, [main], {
+      env: { ...process.env, RB_CONFIG_FILE: configFile, RB__http__port: String(port), LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const tag = `[${name}:${port}]`;
+    proc.stdout?.on('data', (d: Buffer) => this.logs.push(`${tag} ${d.toString()}`));
+    proc.stderr?.on('data', (d: Buffer) => this.logs.push(`${tag} ${d.toString()}`));
+    this.procs.push(proc);
+    return proc;
+  }
+
+  async stop(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill(signal);
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  }
+
+  async http(port: number, path: string): Promise<{ status: number; text: string }> {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: res.status, text: await res.text() };
+  }
+
+  async serviceEntries(): Promise<KubeObject[]> {
+    const res = await this.kube.call<{ items: KubeObject[] }>('GET', `/apis/networking.istio.io/v1/namespaces/${this.namespace}/serviceentries`);
+    return res.body?.items ?? [];
+  }
+
+  async serviceEntryFor(service: string): Promise<KubeObject | undefined> {
+    return (await this.serviceEntries()).find((o) => o.metadata.annotations?.['registry-bridge.io/service'] === service);
+  }
+
+  async eureka(method: string, path: string, body?: unknown): Promise<number> {
+    const res = await fetch(`${this.peers.eureka.url}/apps/${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    await res.arrayBuffer();
+    return res.status;
+  }
+
+  register(app: string, id: string, ip: string, status = 'UP'): Promise<number> {
+    return this.eureka('POST', app, {
+      instance: {
+        instanceId: id,
+        hostName: `${id}.test.local`,
+        app,
+        ipAddr: ip,
+        status,
+        port: { $: 8080, '@enabled': 'true' },
+        vipAddress: app.toLowerCase(),
+        dataCenterInfo: { '@class': 'com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo', name: 'MyOwn' },
+        metadata: { version: 'v1' },
+      },
+    });
+  }
+
+  async tearDown(): Promise<void> {
+    for (const p of this.procs) await this.stop(p, 'SIGKILL');
+    await this.kube?.call('DELETE', `/api/v1/namespaces/${this.namespace}`).catch(() => undefined);
+    if (this.peers) {
+      // The queue and membership keys of this run only (its own prefix).
+      const redis = new Redis(this.peers.redisUrl, { maxRetriesPerRequest: 2 });
+      const keys = await redis.keys(`${this.prefix}*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    }
+  }
+}
