@@ -69,7 +69,7 @@ export default [
   {
     // test helpers are for specs only
     files: ['**/*.ts'],
-    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.fault-spec.ts', 'libs/test-peers/**', 'bench/**', 'e2e/**'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.fault-spec.ts', '**/src/test/**', '**/src/testing/**', 'libs/test-peers/**', 'bench/**', 'e2e/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: '@registry-bridge/test-peers', message: 'test helpers are for specs only' }] }],
     },

@@ -65,7 +65,7 @@ cat > $dir/tsconfig.app.json <<J
   "extends": "./tsconfig.json",
   "compilerOptions": { "outDir": "${up}dist/out-tsc", "types": ["node"] },
   "include": ["src/**/*.ts"],
-  "exclude": ["jest.config.ts", "jest.int.config.ts", "src/**/*.spec.ts", "src/**/*.int-spec.ts", "src/**/*.fault-spec.ts"]
+  "exclude": ["src/test/**", "src/testing/**", "jest.config.ts", "jest.int.config.ts", "src/**/*.spec.ts", "src/**/*.int-spec.ts", "src/**/*.fault-spec.ts"]
 }
 J
 ref=tsconfig.app.json
@@ -92,7 +92,7 @@ cat > $dir/tsconfig.lib.json <<J
   "extends": "./tsconfig.json",
   "compilerOptions": { "outDir": "${up}dist/out-tsc", "types": ["node"] },
   "include": ["src/**/*.ts"],
-  "exclude": ["jest.config.ts", "jest.int.config.ts", "src/**/*.spec.ts", "src/**/*.int-spec.ts", "src/**/*.fault-spec.ts"]
+  "exclude": ["src/test/**", "src/testing/**", "jest.config.ts", "jest.int.config.ts", "src/**/*.spec.ts", "src/**/*.int-spec.ts", "src/**/*.fault-spec.ts"]
 }
 J
 ref=tsconfig.lib.json

@@ -180,7 +180,7 @@ describe('writer against the real API server', () => {
 
   it('fails over to a standby that takes over the lease and keeps writing', async () => {
     const standbyPort = basePort + 2;
-    const standby = h.startWriter(configFile, standbyPort);
+    h.startWriter(configFile, standbyPort);
     await waitFor('standby up', async () => (await h.http(standbyPort, '/health/live')).status === 200, 30_000, 250);
     expect((await h.http<{ leader: boolean }>(standbyPort, '/status')).body.leader).toBe(false);
     const killedAt = Date.now();
@@ -193,5 +193,13 @@ describe('writer against the real API server', () => {
     const ready = await h.http<{ details: Record<string, { status: string }> }>(standbyPort, '/health/ready');
     expect(ready.body.details['kubernetes'].status).toBe('up');
     expect(ready.body.details['redis'].status).toBe('up');
+  });
+
+  it('refuses to start on a bad config value and names the key', async () => {
+    const bad = h.config({ deletion: { gracePeriodSeconds: -5 } });
+    const { proc } = h.startWriter(bad, basePort + 3);
+    const code = await new Promise<number | null>((r) => proc.once('exit', r));
+    expect(code).toBe(1);
+    expect(h.logs.join('')).toMatch(/deletion\.gracePeriodSeconds/);
   });
 });

@@ -1,0 +1,50 @@
+import { ConfigError, loadConfig } from '@registry-bridge/app-config';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sourceRules, writerConfigSchema } from './writer-config';
+
+const dir = mkdtempSync(join(tmpdir(), 'rb-writer-cfg-'));
+function load(yaml: string, env: Record<string, string> = {}) {
+  const file = join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, yaml);
+  return loadConfig(writerConfigSchema, { RB_CONFIG_FILE: file, ...env });
+}
+const minimal = 'redis: { url: "redis://127.0.0.1:6379" }\nsources: { consul-dc1: { kind: consul } }\n';
+
+describe('writer config', () => {
+  it('fills every default from a minimal file', () => {
+    const cfg = load(minimal);
+    expect(cfg.installation).toBe('default');
+    expect(cfg.deletion).toMatchObject({ gracePeriodSeconds: 60, maxDeletes: 20, maxDeletePercent: 10 });
+    expect(cfg.leaderElection).toMatchObject({ enabled: true, leaseDurationSeconds: 10, renewDeadlineSeconds: 7 });
+    expect(cfg.kubernetes.fieldManager).toBe('registry-bridge');
+  });
+
+  it('resolves per-source rules over the defaults', () => {
+    const cfg = load(`${minimal.replace('consul-dc1: { kind: consul }', 'consul-dc1: { kind: consul, endpointMode: workloadEntry, namespace: mesh-ext }, cm: { kind: cloudmap }')}defaults: { labels: { team: edge } }\n`);
+    const rules = sourceRules(cfg);
+    expect(rules.get('consul-dc1')).toMatchObject({ endpointMode: 'workloadEntry', namespace: 'mesh-ext', hostTemplate: '{service}.service.consul', labels: { team: 'edge' } });
+    expect(rules.get('cm')).toMatchObject({ endpointMode: 'inline', namespace: 'istio-system', hostTemplate: '{service}.{scope}' });
+  });
+
+  it.each<[string, string, Record<string, string>, RegExp]>([
+    ['a typo key', `${minimal}reconcile: { concurency: 3 }\n`, {}, /reconcile.*concurency/],
+    ['a bad value from env', minimal, { RB__reconcile__concurrency: 'lots' }, /reconcile\.concurrency.*RB__reconcile__concurrency/],
+    ['an unknown registry kind', 'redis: { url: "redis://x:1" }\nsources: { z: { kind: zookeeper } }\n', {}, /sources\.z\.kind/],
+    ['an upper-case source name', 'redis: { url: "redis://x:1" }\nsources: { Consul: { kind: consul } }\n', {}, /sources/],
+    ['no sources', 'redis: { url: "redis://x:1" }\nsources: {}\n', {}, /at least one source/],
+    ['a bad namespace', `${minimal}defaults: { namespace: "Bad_NS" }\n`, {}, /defaults\.namespace/],
+    ['an unknown protocol', `${minimal}defaults: { defaultProtocol: SPDY }\n`, {}, /defaults\.defaultProtocol/],
+    ['a dashboard without password', `${minimal}dashboard: { enabled: true }\n`, {}, /dashboard\.password/],
+  ])('rejects %s naming the key', (_n, yaml, env, message) => {
+    let error: unknown;
+    try {
+      load(yaml, env);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(message);
+  });
+});
