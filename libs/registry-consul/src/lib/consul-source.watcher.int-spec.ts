@@ -150,8 +150,9 @@ describe('ConsulSourceWatcher against the real Consul agent', () => {
 
   it('covers hundreds of services with a bounded number of long polls', async () => {
     const p = `${run}-many-`;
-    const n = 300;
-    const pool = 50;
+    // Larger runs for measuring: RB_IT_CONSUL_SERVICES=2000 RB_IT_CONSUL_POOL=128.
+    const n = Number(process.env['RB_IT_CONSUL_SERVICES'] ?? 300);
+    const pool = Number(process.env['RB_IT_CONSUL_POOL'] ?? 50);
     for (let i = 0; i < n; i += 25) {
       await Promise.all(Array.from({ length: Math.min(25, n - i) }, (_, j) => register(`${p}svc${i + j}`, `${p}svc${i + j}-1`, { address: `10.2.${(i + j) >> 8}.${(i + j) & 255}` })));
     }
@@ -164,7 +165,7 @@ describe('ConsulSourceWatcher against the real Consul agent', () => {
     try {
       const t0 = Date.now();
       await w.start();
-      await until('all services', () => new Set(sink.upserts.map((u) => u.service)).size === n, 60000);
+      await until('all services', () => new Set(sink.upserts.map((u) => u.service)).size === n, 120000);
       const tAll = Date.now() - t0;
       expect(w.status.blockingWatches).toBe(pool);
 
@@ -185,7 +186,7 @@ describe('ConsulSourceWatcher against the real Consul agent', () => {
       const t = Date.now();
       await consul.catalog.register({ node: `${p}ext`, address: '10.98.0.1', service: { service: other, id: `${other}-1`, port: 8080, address: '10.99.99.99' } });
       externalNodes.push(`${p}ext`);
-      await until(`address edit of ${other}`, () => sink.last(other)?.endpoints.some((e) => e.address === '10.99.99.99') ?? false, 30000);
+      await until(`address edit of ${other}`, () => sink.last(other)?.endpoints.some((e) => e.address === '10.99.99.99') ?? false, 60000);
       const tSweep = Date.now() - t;
       expect(maxSockets).toBeLessThanOrEqual(socketBudget(parsed));
       expect(w.blockingPool()).toHaveLength(pool);
@@ -196,7 +197,7 @@ describe('ConsulSourceWatcher against the real Consul agent', () => {
     } finally {
       clearInterval(sampler);
     }
-  }, 120000);
+  }, 600000);
 
   describe('with ACLs (default deny)', () => {
     const acl = async (path: string, body: unknown) => {
