@@ -1,5 +1,5 @@
 import { parseServiceKey } from '@registry-bridge/contract';
-import { KubeClient, KubeError, KubeObject } from '@registry-bridge/kube';
+import { EventRecorder, EventTarget, KubeClient, KubeError, KubeObject } from '@registry-bridge/kube';
 import { ANNOTATIONS, canonicalJson, isOwnedBy, LABELS, ownershipSelector, SourceRules, translateRecord, WorkloadEntryObject } from '@registry-bridge/translation';
 import type { Logger } from 'pino';
 import { StateStore } from './state-store';
@@ -59,7 +59,19 @@ export class Reconciler {
     private readonly metrics: WriterMetrics,
     private readonly log: Logger,
     private readonly isLeader: () => boolean,
+    private readonly events?: EventRecorder,
   ) {}
+
+  /** Events are best effort: a failure to record one never fails a reconcile. */
+  private event(target: EventTarget | undefined, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    if (!target || !this.events || !this.isLeader()) return;
+    this.events.record(target, type, reason, message).catch((err: Error) => this.log.debug({ err: err.message, reason }, 'event not recorded'));
+  }
+
+  private seTarget(namespace: string | undefined, name: string | undefined): EventTarget | undefined {
+    if (!namespace || !name) return undefined;
+    return { ...SE, namespace, name, uid: this.cache.get(`${namespace}/${name}`)?.uid };
+  }
 
   namespaces(): string[] {
     return [...new Set([...this.rules.values()].map((r) => r.namespace))];
@@ -88,7 +100,7 @@ export class Reconciler {
     const record = state.record;
     if (!record) return { action: 'gone' };
     const result = translateRecord(record, rules);
-    if (!result.ok) return this.refuse(key, rules.source, result.reason, result.detail);
+    if (!result.ok) return this.refuse(key, rules.source, result.reason, result.detail, this.seTarget(state.namespace, state.name));
     for (const [reason, n] of Object.entries(result.dropCounts)) this.metrics.drops.inc({ source: rules.source, reason }, n);
     if (result.drops.length) this.log.debug({ key, drops: result.drops.slice(0, 10) }, 'dropped parts of a record');
 
@@ -96,9 +108,12 @@ export class Reconciler {
     const id = `${se.metadata.namespace}/${se.metadata.name}`;
     // Duplicate hosts break Istio: refuse when another object (ours or not) already has it.
     const foreign = this.foreignHosts.get(result.host);
-    if (foreign && foreign !== id) return this.refuse(key, rules.source, 'host-collision', `host ${result.host} is already used by ServiceEntry ${foreign} (not managed by this installation)`);
+    if (foreign && foreign !== id) {
+      const [fns, fname] = foreign.split('/');
+      return this.refuse(key, rules.source, 'host-collision', `host ${result.host} is already used by ServiceEntry ${foreign} (not managed by this installation)`, this.seTarget(fns, fname));
+    }
     const holder = await this.store.claimHost(result.host, key);
-    if (holder) return this.refuse(key, rules.source, 'host-collision', `host ${result.host} is already claimed by service ${holder}`);
+    if (holder) return this.refuse(key, rules.source, 'host-collision', `host ${result.host} is already claimed by service ${holder}`, this.seTarget(state.namespace, state.name));
     if (state.host && state.host !== result.host) await this.store.releaseHost(state.host, key);
 
     let cached = this.cache.get(id);
@@ -110,7 +125,7 @@ export class Reconciler {
     }
     if (cached && !cached.owned) {
       await this.store.releaseHost(result.host, key);
-      return this.refuse(key, rules.source, 'name-collision', `ServiceEntry ${id} exists and is not managed by registry-bridge installation ${rules.installation}; left alone`);
+      return this.refuse(key, rules.source, 'name-collision', `ServiceEntry ${id} exists and is not managed by registry-bridge installation ${rules.installation}; left alone`, this.seTarget(se.metadata.namespace, se.metadata.name));
     }
 
     const desiredHash = se.metadata.annotations[ANNOTATIONS.specHash];
@@ -137,7 +152,10 @@ export class Reconciler {
     }
     await this.store.markApplied(key, { appliedHash: desiredHash, name: se.metadata.name, namespace: se.metadata.namespace, host: result.host, mode: rules.endpointMode });
     this.refused.delete(key);
-    if (wrote) this.metrics.propagation.observe({ source: rules.source }, Math.max(0, Date.now() - Date.parse(record.observedAt)) / 1000);
+    if (wrote) {
+      this.metrics.propagation.observe({ source: rules.source }, Math.max(0, Date.now() - Date.parse(record.observedAt)) / 1000);
+      if (this.cfg.events.applied) this.event(this.seTarget(se.metadata.namespace, se.metadata.name), 'Normal', 'Applied', `applied revision ${record.revision} of ${key}`);
+    }
     return { action: wrote ? 'applied' : 'noop' };
   }
 
@@ -174,6 +192,7 @@ export class Reconciler {
         this.metrics.guardTrips.inc({ source, guard });
         this.guardTrips.set(source, { guard, detail, at: new Date(now).toISOString() });
         this.log.warn({ key, source, guard }, `deletion held: ${detail}`);
+        this.event(this.seTarget(state.namespace, state.name), 'Warning', 'DeletionHeld', `${guard}: ${detail}`);
       }
       return { action: 'held', reason: `${guard}: ${detail}`, retryInMs };
     };
@@ -217,7 +236,8 @@ export class Reconciler {
     return { action: 'deleted' };
   }
 
-  private async refuse(key: string, source: string, reason: string, detail: string): Promise<ReconcileOutcome> {
+  private async refuse(key: string, source: string, reason: string, detail: string, target?: EventTarget): Promise<ReconcileOutcome> {
+    this.event(target, 'Warning', 'Refused', `${key}: ${reason}: ${detail}`);
     this.metrics.refused.inc({ source, reason });
     const prev = this.refused.get(key);
     if (!prev || prev.reason !== reason) this.log.warn({ key, source, reason }, `refused: ${detail}`);

@@ -91,6 +91,14 @@ export const writerConfigSchema = z.strictObject({
     .prefault({}),
   /** Every source the writer accepts records from, by name; records of other sources are dead-lettered. */
   sources: z.record(sourceNameSchema, sourceSchema).refine((s) => Object.keys(s).length > 0, 'at least one source must be configured'),
+  events: z
+    .strictObject({
+      /** Warning Events for refusals and held deletions on the objects concerned. */
+      enabled: z.boolean().default(true),
+      /** Also a Normal Event per applied change: one more API write per change, off by default. */
+      applied: z.boolean().default(false),
+    })
+    .prefault({}),
   dashboard: z
     .strictObject({
       enabled: z.boolean().default(false),

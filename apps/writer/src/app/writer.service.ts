@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { createRedisConnection, APP_CONFIG } from '@registry-bridge/app-config';
 import { parseMessage, parseServiceKey, QUEUES, serviceKey } from '@registry-bridge/contract';
-import { KubeClient, LeaseElector } from '@registry-bridge/kube';
+import { EventRecorder, KubeClient, LeaseElector } from '@registry-bridge/kube';
 import { createLogger, MetricsService } from '@registry-bridge/observability';
 import { Job, Queue, Worker } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
@@ -65,7 +65,9 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
         retryPeriodSeconds: cfg.leaderElection.retryPeriodSeconds,
       });
     }
-    this.reconciler = new Reconciler(this.kube, this.store, this.rules, cfg, this.metrics, this.log, () => this.isLeader());
+    const identity = cfg.leaderElection.identity ?? `${hostname()}-${process.pid}`;
+    const events = cfg.events.enabled ? new EventRecorder(this.kube, 'registry-bridge-writer', identity) : undefined;
+    this.reconciler = new Reconciler(this.kube, this.store, this.rules, cfg, this.metrics, this.log, () => this.isLeader(), events);
     metricsService.gauge('registry_bridge_queue_depth', 'Jobs per queue and state', ['queue', 'state'], async (g) => {
       for (const [name, q] of Object.entries(this.queues)) {
         const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');

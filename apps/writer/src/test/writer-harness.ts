@@ -123,6 +123,10 @@ export class WriterHarness {
     return this.admin.list<KubeObject>('networking.istio.io/v1', 'WorkloadEntry', this.namespace);
   }
 
+  async events(): Promise<Array<KubeObject & { involvedObject: { name: string }; reason: string; message: string; type: string }>> {
+    return this.admin.list('v1', 'Event', this.namespace);
+  }
+
   async seByService(service: string): Promise<KubeObject | undefined> {
     return (await this.ses()).find((o) => o.metadata.annotations?.['registry-bridge.io/service'] === service);
   }

@@ -105,6 +105,9 @@ describe('writer against the real API server', () => {
     const handMade = await h.se('hand-made-db');
     expect(handMade?.metadata.labels?.['app.kubernetes.io/managed-by']).toBeUndefined();
     expect((await h.ses()).filter((o) => (o.spec as { hosts: string[] }).hosts.includes('db.service.consul'))).toHaveLength(1);
+    const event = await waitFor('a Refused event on the hand-made object', async () => (await h.events()).find((e) => e.involvedObject.name === 'hand-made-db' && e.reason === 'Refused'));
+    expect(event.type).toBe('Warning');
+    expect(event.message).toMatch(/consul-dc1\/\/db: host-collision/);
   });
 
   it('writes WorkloadEntries in workloadEntry mode', async () => {
@@ -138,6 +141,8 @@ describe('writer against the real API server', () => {
     expect(await h.seByService('gone')).toBeDefined();
     const status = (await h.http<{ sources: Record<string, { guard: { guard: string } | null }> }>(basePort, '/status')).body;
     expect(status.sources['consul-dc1'].guard?.guard).toBe('no-complete-snapshot');
+    const goneName = (await h.seByService('gone'))!.metadata.name;
+    await waitFor('a DeletionHeld event', async () => (await h.events()).find((e) => e.involvedObject.name === goneName && e.reason === 'DeletionHeld'));
     const services = ['web', 'marker', 'burst', 'db'].map((service) => ({ service }));
     await h.producer.snapshot({ source: { name: 'consul-dc1', kind: 'consul' }, epoch: 1, complete: true, services, observedAt: new Date().toISOString() });
     await h.status('consul-dc1');
