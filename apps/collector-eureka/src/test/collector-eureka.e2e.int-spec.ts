@@ -99,8 +99,8 @@ describe('Eureka to ServiceEntry, end to end', () => {
     expect(await h.eureka('DELETE', `${app}/o2`)).toBe(200);
     await waitFor('ServiceEntry deleted', async () => (await h.serviceEntryFor(service)) === undefined, 30_000, 250);
     const took = Date.now() - started;
-    process.stdout.write(`cancel -> ServiceEntry deleted: ${took} ms (grace 3 s)\n`);
-    expect(took).toBeGreaterThanOrEqual(3000);
+    process.stdout.write(`cancel -> ServiceEntry deleted: ${took} ms (empty-registry hold 2 s, writer grace 3 s)\n`);
+    expect(took).toBeGreaterThanOrEqual(5000);
   });
 
   it('serves health and metrics', async () => {

@@ -134,7 +134,7 @@ export class E2eHarness {
       collector: { heartbeatSeconds: 5, memberTtlSeconds: 3 },
       eureka: {
         leaseCheckSeconds: 0.5,
-        sources: [{ name: this.source, serviceUrls, pollIntervalSeconds: 1, timeoutSeconds: 2, apps: { include: [`${this.appPrefix}-*`] } }],
+        sources: [{ name: this.source, serviceUrls, pollIntervalSeconds: 1, timeoutSeconds: 2, emptyRegistryHoldSeconds: 2, apps: { include: [`${this.appPrefix}-*`] } }],
       },
     });
   }

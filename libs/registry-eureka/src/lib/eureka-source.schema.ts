@@ -72,6 +72,11 @@ export const eurekaSourceSchema = z
         servicePort: z.string().min(1).default('service-port'),
       })
       .prefault({}),
+    /**
+     * A registry that had services and reads empty (a restarted server before its clients
+     * re-register) is believed only after this long; 0 believes it at once.
+     */
+    emptyRegistryHoldSeconds: seconds(0, 3600, 90),
     /** Self-preservation is read from the server's dashboard page. */
     dashboard: z
       .strictObject({
@@ -138,5 +143,6 @@ export function toSyncOptions(s: EurekaSourceConfig): EurekaSyncOptions {
     },
     dashboardPath: s.dashboard.enabled ? s.dashboard.path : undefined,
     dashboardIntervalMs: s.dashboard.intervalSeconds * 1000,
+    emptyHoldMs: s.emptyRegistryHoldSeconds * 1000,
   };
 }

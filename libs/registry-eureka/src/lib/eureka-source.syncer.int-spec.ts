@@ -109,7 +109,7 @@ describe('EurekaSourceSyncer against the real Eureka', () => {
     const sink = new CollectingSink();
     const client = new EurekaRestClient({ serviceUrls: urls, timeoutMs: 2000 });
     clients.push(client);
-    const syncer = new EurekaSourceSyncer(client, sink, { source: name, apps: { include: [`rbt-${run}-*`] }, dashboardIntervalMs: 0 }, hooks);
+    const syncer = new EurekaSourceSyncer(client, sink, { source: name, apps: { include: [`rbt-${run}-*`] }, dashboardIntervalMs: 0, emptyHoldMs: 0 }, hooks);
     return { sink, syncer, client };
   }
 

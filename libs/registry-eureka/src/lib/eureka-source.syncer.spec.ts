@@ -195,3 +195,44 @@ describe('nextRevision', () => {
     expect(nextRevision(reg, last, now)).toBe(expected);
   });
 });
+
+describe('EurekaSourceSyncer when the registry suddenly reads empty', () => {
+  const server = new FakeEurekaServer();
+  let url: string;
+  beforeAll(async () => {
+    url = await server.start();
+  });
+  afterAll(() => server.stop());
+
+  it('holds removals and the snapshot for emptyHoldMs (a restarted server), then believes it', async () => {
+    let now = T0;
+    const sent: Sent[] = [];
+    const client = new EurekaRestClient({ serviceUrls: [url] });
+    const producer = new RecordProducer({ add: async (name, data) => void sent.push({ name, data: data as Record<string, unknown> }) });
+    const syncer = new EurekaSourceSyncer(client, producer, { source: 'eureka-a', dashboardPath: undefined, emptyHoldMs: 60_000 }, {}, undefined, () => now);
+    server.json({ '/apps': apps([inst('ORDERS', 'o1'), inst('PAY', 'p1')]), '/apps/delta': apps([], 'UP_2_') });
+    await syncer.syncOnce();
+
+    // The server restarts: full registry and deltas are empty.
+    server.json({ '/apps': apps([]), '/apps/delta': 403 });
+    sent.length = 0;
+    now += 10_000;
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'full', emptyHeld: true, removes: 0, snapshot: false });
+    expect(sent.map((s) => s.name)).toEqual(['sourceStatus']);
+    expect(sent[0].data).toMatchObject({ reachable: true, conditions: { emptyRegistryHeld: true } });
+
+    // One client re-registers within the hold: normal service resumes, the other is removed.
+    server.json({ '/apps': apps([inst('ORDERS', 'o1')]), '/apps/delta': 403 });
+    now += 10_000;
+    expect(await syncer.syncOnce()).toMatchObject({ removes: 1, snapshot: true });
+
+    // Truly empty: believed once the hold has passed.
+    server.json({ '/apps': apps([]), '/apps/delta': 403 });
+    now += 10_000;
+    expect(await syncer.syncOnce()).toMatchObject({ emptyHeld: true });
+    now += 60_000;
+    expect(await syncer.syncOnce()).toMatchObject({ removes: 1, snapshot: true });
+    expect(sent.filter((s) => s.name === 'snapshot').at(-1)?.data['services']).toEqual([]);
+    client.close();
+  });
+});

@@ -62,6 +62,12 @@ export interface EurekaSyncOptions {
   dashboardPath?: string;
   /** How often to read the dashboard, ms. */
   dashboardIntervalMs: number;
+  /**
+   * A registry that was not empty and reads empty is believed only after this long: a restarted
+   * Eureka server answers an empty registry until its clients re-register (one heartbeat, 30 s
+   * by default), and that must not read as "every service is gone". 0 disables the hold.
+   */
+  emptyHoldMs: number;
 }
 
 export const DEFAULT_SYNC_OPTIONS: Omit<EurekaSyncOptions, 'source'> = {
@@ -70,6 +76,7 @@ export const DEFAULT_SYNC_OPTIONS: Omit<EurekaSyncOptions, 'source'> = {
   deltaRetentionMs: 150_000,
   dashboardPath: '/',
   dashboardIntervalMs: 60_000,
+  emptyHoldMs: 90_000,
 };
 
 export interface SyncResult {
@@ -80,6 +87,8 @@ export interface SyncResult {
   unchanged: number;
   snapshot: boolean;
   hashMismatch: boolean;
+  /** The registry read empty after having services; removals and the snapshot were held back. */
+  emptyHeld?: boolean;
 }
 
 interface Emitted {
@@ -134,6 +143,8 @@ export class EurekaSourceSyncer {
   private lastSuccessAt?: Date;
   private lastDashboardAt = 0;
   private selfPreservation?: SelfPreservationState;
+  private emptySince?: number;
+  private holdingEmpty = false;
 
   constructor(
     private readonly client: EurekaRestClient,
@@ -152,6 +163,8 @@ export class EurekaSourceSyncer {
   /** Forget everything (after losing the source lease): the next sync starts with a full fetch. */
   reset(): void {
     this.hasFull = false;
+    this.emptySince = undefined;
+    this.holdingEmpty = false;
     this.emitted.clear();
     this.local.replace({ hashCode: '', apps: new Map() });
   }
@@ -210,6 +223,7 @@ export class EurekaSourceSyncer {
       ...(sp && { selfPreservationEnabled: sp.enabled, renewsBelowThreshold: sp.belowRenewThreshold }),
       server: this.client.activeServer.slice(0, 256),
       applications: this.local.size,
+      ...(this.holdingEmpty && { emptyRegistryHeld: true }),
     };
   }
 
@@ -322,6 +336,18 @@ export class EurekaSourceSyncer {
       this.emitted.set(key, { contentHash: hash, revision });
       upserts++;
     }
+    if (services.length === 0 && this.emitted.size > 0 && this.options.emptyHoldMs > 0) {
+      const now = this.clock();
+      this.emptySince ??= now;
+      if (now - this.emptySince < this.options.emptyHoldMs) {
+        this.holdingEmpty = true;
+        this.logger?.warn({ source: this.ref.name, services: this.emitted.size }, 'registry reads empty; holding removals (server restart?)');
+        return { upserts, removes, unchanged, snapshot: false, emptyHeld: true };
+      }
+    } else if (services.length > 0) {
+      this.emptySince = undefined;
+    }
+    this.holdingEmpty = false;
     for (const [key, last] of [...this.emitted]) {
       if (present.has(key)) continue;
       const service = decodeURIComponent(key.split('/')[2]);
