@@ -1,0 +1,8 @@
+// Pure chart and image tests: need the built apps and helm (built by the `helm` target), no peers.
+export default {
+  displayName: 'deploy',
+  preset: '../jest.preset.js',
+  testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  coverageDirectory: '../coverage/deploy',
+  testTimeout: 60000,
+};
