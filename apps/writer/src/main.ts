@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { APP_CONFIG, ConfigError } from '@registry-bridge/app-config';
 import { useJsonLogger } from '@registry-bridge/observability';
 import { AppModule } from './app/app.module';
+import { mountQueueDashboard } from './app/queue-dashboard';
+import { WriterService } from './app/writer.service';
 import { WriterConfig } from './app/writer-config';
 
 async function bootstrap(): Promise<void> {
@@ -10,6 +12,9 @@ async function bootstrap(): Promise<void> {
   useJsonLogger(app);
   app.enableShutdownHooks();
   const cfg = app.get<WriterConfig>(APP_CONFIG);
+  if (cfg.dashboard.enabled && cfg.dashboard.password) {
+    mountQueueDashboard(app, app.get(WriterService).queueList, cfg.dashboard.username, cfg.dashboard.password);
+  }
   await app.listen(cfg.http.port, cfg.http.host);
 }
 

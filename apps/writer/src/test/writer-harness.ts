@@ -41,6 +41,7 @@ export class WriterHarness {
   producer!: RecordProducer;
   private procs: ChildProcess[] = [];
   logs: string[] = [];
+  readonly dashboardPassword = randomBytes(12).toString('hex');
 
   async setUp(): Promise<void> {
     if (!existsSync(WRITER_MAIN)) throw new Error(`${WRITER_MAIN} is missing: run \`npx nx build writer\` first`);
@@ -67,6 +68,7 @@ export class WriterHarness {
       kubernetes: { kubeconfig: this.peers.kube.writerKubeconfig, qps: 50, burst: 100, maxAttempts: 3 },
       leaderElection: { namespace: this.namespace, leaseName: 'writer', leaseDurationSeconds: 6, renewDeadlineSeconds: 4, retryPeriodSeconds: 1 },
       reconcile: { fullResyncSeconds: 5 },
+      dashboard: { enabled: true, password: { env: 'RB_TEST_DASHBOARD_PASSWORD' } },
       deletion: { gracePeriodSeconds: 2, maxDeletes: 2, maxDeletePercent: 0, windowSeconds: 60, sourceSilenceSeconds: 30 },
       defaults: { namespace: this.namespace },
       sources: {
@@ -82,7 +84,7 @@ export class WriterHarness {
 
   startWriter(configFile: string, port: number): { proc: ChildProcess; port: number } {
     const proc = spawn(process.execPath, [WRITER_MAIN], {
-      env: { ...process.env, RB_CONFIG_FILE: configFile, RB__http__port: String(port), RB_LOG_LEVEL: 'info' },
+      env: { ...process.env, RB_CONFIG_FILE: configFile, RB__http__port: String(port), RB_LOG_LEVEL: 'info', RB_TEST_DASHBOARD_PASSWORD: this.dashboardPassword },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const tag = `[writer:${port}]`;

@@ -200,6 +200,17 @@ describe('writer against the real API server', () => {
     expect(ready.body.details['redis'].status).toBe('up');
   });
 
+  it('serves the queue dashboard only with the configured credentials, and never logs the password', async () => {
+    const port = basePort + 2;
+    expect((await fetch(`http://127.0.0.1:${port}/queues/api/queues`)).status).toBe(401);
+    const auth = `Basic ${Buffer.from(`admin:${h.dashboardPassword}`).toString('base64')}`;
+    const res = await fetch(`http://127.0.0.1:${port}/queues/api/queues`, { headers: { authorization: auth } });
+    expect(res.status).toBe(200);
+    const names = ((await res.json()) as { queues: Array<{ name: string }> }).queues.map((q) => q.name).sort();
+    expect(names).toEqual(['rb-dead-letter', 'rb-ingest', 'rb-reconcile']);
+    expect(h.logs.join('')).not.toContain(h.dashboardPassword);
+  });
+
   it('refuses to start on a bad config value and names the key', async () => {
     const bad = h.config({ deletion: { gracePeriodSeconds: -5 } });
     const { proc } = h.startWriter(bad, basePort + 3);
