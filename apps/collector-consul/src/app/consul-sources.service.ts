@@ -6,6 +6,8 @@ import { ConsulSourceWatcher, createConsulClient } from '@registry-bridge/regist
 import { CollectorConsulConfig } from './collector-consul.config';
 import { ConsulMetrics } from './consul-metrics';
 
+const STATUS_MIN_INTERVAL_MS = 5000;
+
 /**
  * One watcher per configured source, wired to the shared runtime: records go to the ingest queue,
  * ownership follows the replica membership, snapshots only from the holder of the source's lease,
@@ -34,6 +36,9 @@ export class ConsulSourcesService implements OnApplicationBootstrap, OnModuleDes
       const client = createConsulClient(src);
       const source = { name: src.name, kind: 'consul' as const };
       const observedAt = () => new Date().toISOString();
+      // Every catalog answer reports success; under churn that is several per second, so the
+      // same state is passed on at most every few seconds (changes at once).
+      let lastReport = { sig: '', at: 0 };
       const watcher = new ConsulSourceWatcher(
         src,
         client,
@@ -43,6 +48,9 @@ export class ConsulSourcesService implements OnApplicationBootstrap, OnModuleDes
           snapshot: async (m) => void (await this.producer.snapshot({ source, ...m, observedAt: observedAt() })),
           status: (s) => {
             this.collectorMetrics.owned(src.name, s.owned);
+            const sig = `${s.reachable}|${s.error ?? ''}|${s.aclFiltered}|${s.services}|${s.blockingWatches}`;
+            if (sig === lastReport.sig && Date.now() - lastReport.at < STATUS_MIN_INTERVAL_MS) return;
+            lastReport = { sig, at: Date.now() };
             this.reporter
               .report(src.name, {
                 reachable: s.reachable,
@@ -63,8 +71,11 @@ export class ConsulSourcesService implements OnApplicationBootstrap, OnModuleDes
         },
         metrics.forSource(src.name, () => client.openSockets()),
       );
+      // A quiet catalog answers once per blocking wait (+ Consul's wait/16 jitter): the grace
+      // must outlast that, or readiness would flap at the end of every wait.
+      const grace = Math.max(this.config.readinessGraceSeconds, Math.ceil((src.watch.waitMs * 17) / 16 / 1000) + 10);
       this.readiness.register(`consul:${src.name}`, () => {
-        const ready = this.reporter.isReady(src.name, this.config.readinessGraceSeconds);
+        const ready = this.reporter.isReady(src.name, grace);
         return { ready, detail: ready ? undefined : (watcher.status.error ?? 'no successful read yet') };
       });
       this.watchers.push(watcher);
