@@ -127,3 +127,8 @@ export function budgetFor(config: Pick<CloudMapSourceConfig, 'budget'>, api: Clo
   const entry = config.budget[api] ?? DEFAULT_BUDGET[api];
   return { rps: entry.rps, burst: entry.burst ?? Math.max(1, entry.rps) };
 }
+
+export const cloudMapSourcesSchema = z
+  .array(cloudMapSourceSchema)
+  .min(1)
+  .refine((s) => new Set(s.map((x) => x.name)).size === s.length, { message: 'source names must be unique' });

@@ -98,6 +98,8 @@ export class CloudMapReader {
     const resolved = await mapPool(entries, this.options.concurrency ?? 8, async ([id, { namespaces: listedIn }]) =>
       listedIn.length > 1 || this.options.verifyServiceNamespace ? listedIn.find((n) => n.id === this.namespaceOfService.get(id)) ?? (await this.resolveIn(id, listedIn)) : listedIn[0],
     );
+    // Keep resolutions of every listed service (not only the selected ones), or they are re-resolved each time.
+    for (const id of this.namespaceOfService.keys()) if (!byId.has(id)) this.namespaceOfService.delete(id);
     const refs: CloudMapServiceRef[] = [];
     for (const [i, [id, { summary }]] of entries.entries()) {
       const ns = resolved[i];
@@ -127,10 +129,6 @@ export class CloudMapReader {
     const nsId = out.Service?.NamespaceId;
     if (nsId) this.namespaceOfService.set(serviceId, nsId);
     return nsId;
-  }
-
-  forgetServices(keep: Set<string>): void {
-    for (const id of this.namespaceOfService.keys()) if (!keep.has(id)) this.namespaceOfService.delete(id);
   }
 
   async revision(ref: Pick<CloudMapServiceRef, 'namespaceName' | 'name'>): Promise<number> {

@@ -1,27 +1,14 @@
-import { Message, RecordProducer, ServiceRecordInput, serviceKey } from '@registry-bridge/contract';
+import { ChangeTracker } from '@registry-bridge/collector-core';
+import { Message, RecordProducer } from '@registry-bridge/contract';
 import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
 import { Redis } from 'ioredis';
 import { createCloudMapClient } from './cloudmap-api.client';
 import { CloudMapApi, cloudMapSourceSchema, CloudMapSourceInput } from './cloudmap-config.schema';
 import { CloudMapFixture } from './cloudmap-fixture.testing';
 import { CloudMapReader } from './cloudmap-reader.service';
-import { ChangeFilter, CloudMapWatcher, WatcherCoordination } from './cloudmap-watcher.service';
+import { CloudMapWatcher, WatcherCoordination } from './cloudmap-watcher.service';
 import { RedisRequestBudget } from './redis-request-budget.service';
 import { sleep } from './request-budget.service';
-
-class ContentChanges implements ChangeFilter {
-  private readonly seen = new Map<string, string>();
-  shouldEmit(r: ServiceRecordInput): boolean {
-    const key = serviceKey({ source: r.source.name, scope: r.scope, service: r.service });
-    const hash = JSON.stringify({ ...r, observedAt: undefined, revision: undefined });
-    if (this.seen.get(key) === hash) return false;
-    this.seen.set(key, hash);
-    return true;
-  }
-  forget(key: string): boolean {
-    return this.seen.delete(key);
-  }
-}
 
 interface Harness {
   watcher: CloudMapWatcher;
@@ -75,7 +62,7 @@ function harness(over: Partial<CloudMapSourceInput>, coordination?: WatcherCoord
     { step: 'finalizeRequest', name: 'countRequests' },
   );
   const sink = new RecordProducer({ add: async (_n, data) => void messages.push(data as Message) });
-  const watcher = new CloudMapWatcher(config, { reader: new CloudMapReader(client, config), sink, changes: new ContentChanges(), coordination });
+  const watcher = new CloudMapWatcher(config, { reader: new CloudMapReader(client, config), sink, changes: new ChangeTracker(), coordination });
   const h = { watcher, messages, requests, close: () => client.destroy() };
   harnesses.push(h);
   return h;

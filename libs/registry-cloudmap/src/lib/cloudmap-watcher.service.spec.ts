@@ -8,12 +8,13 @@ import {
   RequestLimitExceeded,
   ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
-import { Message, RecordProducer, ServiceRecordInput, serviceKey } from '@registry-bridge/contract';
+import { ChangeTracker } from '@registry-bridge/collector-core';
+import { Message, RecordProducer } from '@registry-bridge/contract';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BudgetedServiceDiscoveryClient, CloudMapApiObserver, NOOP_API_OBSERVER } from './cloudmap-api.client';
 import { CloudMapApi, cloudMapSourceSchema, CloudMapSourceInput } from './cloudmap-config.schema';
 import { CloudMapReader } from './cloudmap-reader.service';
-import { ChangeFilter, CloudMapWatcher, WatcherCoordination } from './cloudmap-watcher.service';
+import { CloudMapWatcher, WatcherCoordination } from './cloudmap-watcher.service';
 import { LocalRequestBudget } from './request-budget.service';
 
 // Prototype-level mock: the budgeted subclass's own send() still runs and calls the mocked super.send().
@@ -21,21 +22,6 @@ const sd = mockClient(ServiceDiscoveryClient);
 
 const throttle = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
-
-/** Content-only change filter (the shape of collector-core's ChangeTracker). */
-class TestChanges implements ChangeFilter {
-  private readonly seen = new Map<string, string>();
-  shouldEmit(r: ServiceRecordInput): boolean {
-    const key = serviceKey({ source: r.source.name, scope: r.scope, service: r.service });
-    const hash = JSON.stringify({ ...r, observedAt: undefined, revision: undefined });
-    if (this.seen.get(key) === hash) return false;
-    this.seen.set(key, hash);
-    return true;
-  }
-  forget(key: string): boolean {
-    return this.seen.delete(key);
-  }
-}
 
 function setup(over: Partial<CloudMapSourceInput> = {}, coordination?: WatcherCoordination) {
   const config = cloudMapSourceSchema.parse({
@@ -52,12 +38,14 @@ function setup(over: Partial<CloudMapSourceInput> = {}, coordination?: WatcherCo
   const observer: CloudMapApiObserver = { ...NOOP_API_OBSERVER, onRequest: (api, outcome) => void calls.push([api, outcome]), onThrottle: (_api, f) => void throttles.push(f) };
   const client = new BudgetedServiceDiscoveryClient({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }, new LocalRequestBudget(config), config.throttle, observer);
   let clock = 1_000_000;
-  const changes = new TestChanges();
+  const changes = new ChangeTracker();
   const watcher = new CloudMapWatcher(config, { reader: new CloudMapReader(client), sink, changes, coordination, now: () => clock });
   return { watcher, messages, calls, throttles, advance: (ms: number) => (clock += ms), changes };
 }
 
-const types = (messages: Message[]) => messages.map((m) => m.type);
+/** Message types other than the status heartbeats. */
+const types = (messages: Message[]) => messages.filter((m) => m.type !== 'sourceStatus').map((m) => m.type);
+const statuses = (messages: Message[]) => messages.flatMap((m) => (m.type === 'sourceStatus' ? [m] : []));
 const inst = (id: string, health: string, ip = '10.0.0.1') => ({ InstanceId: id, HealthStatus: health as 'HEALTHY', Attributes: { AWS_INSTANCE_IPV4: ip, AWS_INSTANCE_PORT: '80' } });
 
 function oneService() {
@@ -142,8 +130,8 @@ describe('CloudMapWatcher', () => {
     sd.on(ListServicesCommand).rejects(throttle());
     expect(await watcher.runInventory()).toBe(false);
     expect(calls.filter(([api, o]) => api === 'ListServices' && o === 'throttled')).toHaveLength(4);
-    expect(types(messages)).toEqual(['sourceStatus']);
-    expect(messages[0]).toMatchObject({ reachable: false, error: expect.stringContaining('ThrottlingException') });
+    expect(types(messages)).toEqual([]);
+    expect(statuses(messages)).toMatchObject([{ reachable: false, error: expect.stringContaining('ThrottlingException') }]);
   });
 
   it('an outage sends only reachable=false: no snapshot, no removal, nothing that reads as empty', async () => {
@@ -159,8 +147,9 @@ describe('CloudMapWatcher', () => {
     advance(60_000);
     expect(await watcher.runInventory()).toBe(false);
     await watcher.runPollCycle();
-    expect(new Set(types(messages))).toEqual(new Set(['sourceStatus']));
-    expect(messages.every((m) => m.type === 'sourceStatus' && !m.reachable)).toBe(true);
+    expect(types(messages)).toEqual([]);
+    expect(statuses(messages).length).toBeGreaterThan(0);
+    expect(statuses(messages).every((m) => !m.reachable)).toBe(true);
     expect(watcher.sourceHealth()).toMatchObject({ reachable: false, error: expect.stringContaining('ECONNREFUSED') });
   });
 
@@ -175,7 +164,7 @@ describe('CloudMapWatcher', () => {
     await watcher.runPollCycle();
     messages.length = 0;
     await watcher.runInventory();
-    expect(messages).toMatchObject([
+    expect(messages.filter((m) => m.type !== 'sourceStatus')).toMatchObject([
       { type: 'remove', service: 'billing', scope: 'prod.local', revision: 3 },
       { type: 'snapshot', complete: true, services: [{ service: 'orders', scope: 'prod.local' }] },
     ]);
@@ -246,6 +235,7 @@ describe('CloudMapWatcher', () => {
     const { watcher, messages } = setup({ namespaces: { names: ['prod.local'] }, services: { deny: ['*-canary'] } });
     await watcher.runInventory();
     expect(sd.commandCalls(ListServicesCommand)).toHaveLength(1);
-    expect(messages).toMatchObject([{ type: 'snapshot', services: [{ service: 'api', scope: 'prod.local' }] }]);
+    expect(messages.filter((m) => m.type === 'snapshot')).toMatchObject([{ services: [{ service: 'api', scope: 'prod.local' }] }]);
+    expect(statuses(messages)).toMatchObject([{ reachable: true, conditions: { inventoryReady: true, services: 1 } }]);
   });
 });

@@ -61,9 +61,16 @@ interface ServiceState {
   nextHealthAt: number;
 }
 
+/** Status heartbeats; collector-core's SourceStatusReporter fits (it re-sends on its own timer). */
+export interface StatusPort {
+  report(source: string, update: { reachable: boolean; error?: string; conditions?: Record<string, boolean | string | number> }): Promise<void>;
+}
+
 export interface WatcherDeps {
   reader: CloudMapReader;
   sink: RecordSink;
+  /** Without it, the watcher sends sourceStatus itself every `intervals.statusSeconds`. */
+  status?: StatusPort;
   coordination?: WatcherCoordination;
   changes: ChangeFilter;
   observer?: WatcherObserver;
@@ -133,7 +140,12 @@ export class CloudMapWatcher {
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.loops = [this.inventoryLoop(), this.pollLoop(), this.statusLoop()];
+    this.loops = [this.inventoryLoop(), this.pollLoop(), ...(this.deps.status ? [] : [this.statusLoop()])];
+  }
+
+  /** Membership moved: poll now rather than at the next tick, so taken-over services have no gap. */
+  ownershipChanged(): void {
+    for (const wake of this.wakers) wake();
   }
 
   async stop(): Promise<void> {
@@ -181,13 +193,18 @@ export class CloudMapWatcher {
 
   async sendStatus(): Promise<void> {
     const h = this.health;
+    const conditions = { inventoryReady: h.inventoryReady, services: this.inventory?.size ?? 0 };
     try {
+      if (this.deps.status) {
+        await this.deps.status.report(this.source, { reachable: h.reachable, ...(h.error && !h.reachable ? { error: h.error } : {}), conditions });
+        return;
+      }
       await this.deps.sink.sourceStatus({
         source: { name: this.source, kind: 'cloudmap' },
         reachable: h.reachable,
         ...(h.lastSuccessAt ? { lastSuccessAt: new Date(h.lastSuccessAt).toISOString() } : {}),
         ...(h.error && !h.reachable ? { error: h.error } : {}),
-        conditions: { inventoryReady: h.inventoryReady, services: this.inventory?.size ?? 0 },
+        conditions,
         observedAt: new Date(this.now()).toISOString(),
       });
     } catch (err) {
@@ -199,7 +216,7 @@ export class CloudMapWatcher {
     const wasReachable = this.health.reachable;
     const reachable = !this.inventoryFailed && !this.pollFailed && this.health.inventoryReady;
     this.health = { ...this.health, reachable, ...(error ? { error: describeError(error) } : {}) };
-    if (notify && wasReachable && !reachable) void this.sendStatus();
+    if (notify && wasReachable !== reachable) void this.sendStatus();
   }
 
   private markSuccess(): void {
@@ -226,11 +243,11 @@ export class CloudMapWatcher {
     const next = new Map(refs.map((r) => [this.keyOf(r), r]));
     const previous = this.inventory;
     this.inventory = next;
-    this.deps.reader.forgetServices(new Set(refs.map((r) => r.id)));
     this.inventoryFailed = false;
     this.health.inventoryReady = true;
     this.markSuccess();
-    this.updateHealth();
+    this.updateHealth(undefined, false);
+    await this.sendStatus();
     if (previous) {
       for (const [key, ref] of previous) {
         if (next.has(key)) continue;

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { CloudMapApi, CloudMapSourceConfig } from './cloudmap-config.schema';
 import { BudgetGrant, bucketParams, RequestBudget, takeWithWait } from './request-budget.service';
 
@@ -46,9 +45,14 @@ return { wait, math.floor(factor * 1000000) }
  * "budget / live members": membership changes are seen by replicas at different moments, and in
  * that window a divided budget is overspent; the shared bucket never is.
  */
+/** The ioredis surface the budget needs (Redis or Cluster). */
+export interface BudgetRedis {
+  eval(script: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
+}
+
 export class RedisRequestBudget implements RequestBudget {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: BudgetRedis,
     private readonly source: string,
     private readonly config: Pick<CloudMapSourceConfig, 'budget' | 'throttle'>,
     private readonly keyPrefix = '{rb}:cloudmap:budget',

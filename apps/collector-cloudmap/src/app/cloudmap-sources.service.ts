@@ -1,0 +1,74 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG } from '@registry-bridge/app-config';
+import {
+  ChangeTracker,
+  COLLECTOR_REDIS,
+  CollectorMetrics,
+  CollectorReadiness,
+  IngestProducer,
+  MembershipService,
+  SourceStatusReporter,
+} from '@registry-bridge/collector-core';
+import { MetricsService } from '@registry-bridge/observability';
+import { BudgetRedis, CloudMapReader, CloudMapWatcher, createCloudMapClient, RedisRequestBudget } from '@registry-bridge/registry-cloudmap';
+import { CloudMapMetrics } from './cloudmap-metrics';
+import { CollectorCloudMapConfig } from './collector-cloudmap.config';
+
+/**
+ * One watcher per configured source, wired to the shared runtime: records to the ingest queue,
+ * ownership from the replica membership, snapshots only under the source's lease, the request
+ * budget in Redis (shared by all replicas), reachability to the status heartbeats and /health/ready.
+ */
+@Injectable()
+export class CloudMapSourcesService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = new Logger('CloudMapSources');
+  private readonly watchers: CloudMapWatcher[] = [];
+  private readonly closers: Array<() => void> = [];
+  private readonly onMembership = () => this.watchers.forEach((w) => w.ownershipChanged());
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: CollectorCloudMapConfig,
+    @Inject(COLLECTOR_REDIS) private readonly redis: BudgetRedis,
+    private readonly producer: IngestProducer,
+    private readonly membership: MembershipService,
+    private readonly reporter: SourceStatusReporter,
+    private readonly readiness: CollectorReadiness,
+    private readonly changes: ChangeTracker,
+    private readonly collectorMetrics: CollectorMetrics,
+    private readonly metricsService: MetricsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const metrics = new CloudMapMetrics(this.metricsService, this.collectorMetrics);
+    for (const src of this.config.sources) {
+      const observers = metrics.forSource(src);
+      const budget = new RedisRequestBudget(this.redis, src.name, src, `${this.config.redis.prefix}:cloudmap:budget`);
+      const client = createCloudMapClient(src, { budget, observer: observers.api });
+      const watcher = new CloudMapWatcher(src, {
+        reader: new CloudMapReader(client, src),
+        sink: this.producer,
+        status: this.reporter,
+        changes: this.changes,
+        coordination: this.membership,
+        observer: observers.watcher,
+        log: (level, message, fields) => (level === 'warn' ? this.log.warn({ ...fields, msg: message }) : this.log.log({ ...fields, msg: message })),
+      });
+      this.readiness.register(`cloudmap:${src.name}`, () => {
+        const health = watcher.sourceHealth();
+        const ready = health.reachable && this.reporter.isReady(src.name, this.config.readinessGraceSeconds);
+        return { ready, detail: ready ? undefined : (health.error ?? 'no complete inventory yet') };
+      });
+      this.closers.push(observers.stop, () => client.destroy());
+      this.watchers.push(watcher);
+      this.log.log({ msg: 'watching Cloud Map source', source: src.name, region: src.region, endpoint: src.endpoint, assumeRole: src.assumeRole?.roleArn });
+    }
+    this.membership.on('change', this.onMembership);
+    this.watchers.forEach((w) => w.start());
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.membership.off('change', this.onMembership);
+    await Promise.all(this.watchers.map((w) => w.stop()));
+    this.closers.forEach((close) => close());
+  }
+}
