@@ -1,6 +1,8 @@
 import { loadPeersEnv, type PeersEnv } from '@registry-bridge/test-peers';
 import { Eureka } from 'eureka-js-client';
 import { randomBytes } from 'node:crypto';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { EurekaRestClient } from './eureka-rest.client';
 import { EurekaSourceSyncer, type EurekaRecordSink, type EurekaSyncHooks } from './eureka-source.syncer';
 
@@ -248,6 +250,42 @@ describe('EurekaSourceSyncer against the real Eureka', () => {
     expect(client.activeServer).toBe(peers.eureka.url);
     const status = sink.messages.find((m) => m.type === 'sourceStatus') as Msg;
     expect(status).toMatchObject({ reachable: true, conditions: { server: peers.eureka.url } });
+  });
+
+  it('after failing over mid-run to a server with another registry, the hash check forces a full fetch', async () => {
+    // A forwarding shim in front of the fast server, so that server can "die" mid-run.
+    const target = new URL(peers.eureka.url);
+    const shim: Server = createServer((req, res) => {
+      const up = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => res.writeHead(502).end());
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => shim.listen(0, '127.0.0.1', r));
+    const shimUrl = `http://127.0.0.1:${(shim.address() as AddressInfo).port}${target.pathname}`;
+    const appA = APP('only-fast');
+    const appB = APP('only-cached');
+    cleanup.push(() => fast.cancel(appA, 'a1'), () => cached.cancel(appB, 'b1'), () => cached.cancel(appB, 'b2'));
+    await fast.register(appA, 'a1');
+    await cached.register(appB, 'b1');
+    await cached.register(appB, 'b2');
+    const reasons: string[] = [];
+    let mismatches = 0;
+    const { sink, syncer, client } = syncerFor('eureka-switch', [shimUrl, peers.eureka.cachedUrl], {
+      fullFetch: (reason) => void reasons.push(reason),
+      hashMismatch: () => void mismatches++,
+    });
+    await until(syncer, () => sink.last(appA.toLowerCase())?.endpoints.length === 1);
+    shim.closeAllConnections();
+    await new Promise<void>((r) => shim.close(() => r()));
+
+    // The next delta comes from the other server, whose registry never had appA: hashes disagree.
+    await until(syncer, () => sink.messages.some((m) => m.type === 'remove' && m['service'] === appA.toLowerCase()) && sink.last(appB.toLowerCase())?.endpoints.length === 2, 45000, 1000);
+    expect(client.activeServer).toBe(peers.eureka.cachedUrl);
+    expect(mismatches).toBeGreaterThanOrEqual(1);
+    expect(reasons).toContain('hash_mismatch');
   });
 
   it('reports a cluster whose servers are all down as unreachable, and nothing else', async () => {
