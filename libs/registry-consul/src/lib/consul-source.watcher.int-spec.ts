@@ -199,6 +199,16 @@ describe('ConsulSourceWatcher against the real Consul agent', () => {
     }
   }, 600000);
 
+  it('an unreachable Consul is reported as such, with nothing that reads as empty', async () => {
+    const { w, sink } = watcher(`${run}-down-`, { address: 'http://127.0.0.1:1', watch: { backoffBaseMs: 20, backoffMaxMs: 50 } });
+    await w.start();
+    await until('two failed attempts', () => sink.statuses.filter((s) => !s.reachable).length >= 2);
+    expect(sink.statuses.at(-1)).toMatchObject({ reachable: false, error: expect.stringMatching(/ECONNREFUSED/) });
+    expect(sink.snapshots).toEqual([]);
+    expect(sink.upserts).toEqual([]);
+    expect(sink.removes).toEqual([]);
+  });
+
   describe('with ACLs (default deny)', () => {
     const acl = async (path: string, body: unknown) => {
       const r = await fetch(`${peers.consul.aclAddr}${path}`, { method: 'PUT', headers: { 'x-consul-token': peers.consul.aclToken }, body: JSON.stringify(body) });
