@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import type { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService } from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
@@ -21,6 +22,9 @@ class FakeMembership extends EventEmitter {
     this.emit('leaseLost', name);
   }
 }
+
+// The unreachable-source warnings are expected here.
+Logger.overrideLogger(false);
 
 describe('EurekaCollectorService', () => {
   const sent: Array<{ type: string; msg: { reachable?: boolean } }> = [];
