@@ -102,7 +102,6 @@ install_apt() {
   $sudo apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" \
     >"$INSTALL_LOG_DIR/apt.log" 2>&1 || { tail -30 "$INSTALL_LOG_DIR/apt.log" >&2; die "apt-get install failed"; }
-  command -v go >/dev/null || die "go (1.25+) is required to build kube-apiserver and consul"
 }
 
 KUBE_APISERVER_BIN=""
@@ -187,6 +186,7 @@ run_bg() { # <name> <function>
 do_install() {
   mkdir -p "$BIN_DIR" "$INSTALL_LOG_DIR"
   phase install-apt install_apt
+  command -v go >/dev/null || die "go (1.25 or newer) is required to build kube-apiserver and consul"
   resolve_artifacts
   BG_PIDS=(); BG_NAMES=()
   local t0; t0="$(now)"
@@ -583,4 +583,4 @@ case "${1:-}" in
   env) cmd_env ;;
   install) mkdir -p "$CACHE_DIR"; phase install do_install ;;
   *) echo "usage: $0 up|down|status|env|install" >&2; exit 2 ;;
-esac
+esac; exit # on one line: bash has read all it runs, so editing this file while it runs is harmless
