@@ -3,5 +3,4 @@ export default {
   displayName: 'writer:int',
   preset: '../../jest.preset.js',
   testMatch: ['<rootDir>/src/**/*.int-spec.ts'],
-  testTimeout: 120000,
 };

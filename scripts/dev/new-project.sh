@@ -120,13 +120,12 @@ export default {
   coverageDirectory: '${up}coverage/$dir',
 };
 J
-cat > $dir/jest.int.config.ts <<J
+[ "$kind" = app ] && cat > $dir/jest.int.config.ts <<J
 // Integration specs: real peers on loopback (bash scripts/peers.sh up).
 export default {
   displayName: '$name:int',
   preset: '${up}jest.preset.js',
   testMatch: ['<rootDir>/src/**/*.int-spec.ts'],
-  testTimeout: 120000,
 };
 J
 cat > $dir/eslint.config.mjs <<J

@@ -1,7 +1,0 @@
-// Integration specs: real peers on loopback (bash scripts/peers.sh up).
-export default {
-  displayName: 'contract:int',
-  preset: '../../jest.preset.js',
-  testMatch: ['<rootDir>/src/**/*.int-spec.ts'],
-  testTimeout: 120000,
-};
