@@ -228,7 +228,7 @@ port_in_use() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 start_peer() {
   local name="$1"; shift
   local logf="$LOG_DIR/$name.log"
-  setsid "$@" >"$logf" 2>&1 < /dev/null &
+  setsid "$@" >"$logf" 2>&1 < /dev/null 9>&- &
   local pid=$!
   # pid file: pid, the executable it must still be (guards against pid reuse at `down`), its port
   printf '%s\n%s\n%s\n' "$pid" "$(readlink -f "$(command -v "$1")")" "$(port_of "$name")" > "$PID_DIR/$name.pid"
@@ -576,11 +576,18 @@ cmd_env() {
   cat "$ENV_FILE"
 }
 
+# up, down and install of one cache dir run one at a time (the peers do not inherit the lock)
+lock() {
+  mkdir -p "$CACHE_DIR"
+  exec 9>"$CACHE_DIR/.peers.lock"
+  flock -w 1200 9 || die "another scripts/peers.sh holds $CACHE_DIR/.peers.lock"
+}
+
 case "${1:-}" in
-  up) cmd_up ;;
-  down) cmd_down ;;
+  up) lock; cmd_up ;;
+  down) lock; cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  install) mkdir -p "$CACHE_DIR"; phase install do_install ;;
+  install) lock; phase install do_install ;;
   *) echo "usage: $0 up|down|status|env|install" >&2; exit 2 ;;
 esac; exit # on one line: bash has read all it runs, so editing this file while it runs is harmless
