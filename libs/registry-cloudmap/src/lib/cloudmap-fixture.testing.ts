@@ -3,6 +3,7 @@ import {
   CreatePrivateDnsNamespaceCommand,
   CreatePublicDnsNamespaceCommand,
   CreateServiceCommand,
+  DeleteServiceCommand,
   DeregisterInstanceCommand,
   GetOperationCommand,
   RegisterInstanceCommand,
@@ -73,6 +74,10 @@ export class CloudMapFixture {
 
   async setHealth(serviceId: string, instanceId: string, status: 'HEALTHY' | 'UNHEALTHY'): Promise<void> {
     await this.client.send(new UpdateInstanceCustomHealthStatusCommand({ ServiceId: serviceId, InstanceId: instanceId, Status: status }));
+  }
+
+  async deleteService(serviceId: string): Promise<void> {
+    await this.client.send(new DeleteServiceCommand({ Id: serviceId }));
   }
 
   close(): void {

@@ -158,6 +158,7 @@ describe('buildServiceRecord', () => {
     expect(record.scope).toBe('prod.local');
     expect(record.service).toBe('orders');
     expect(record.revision).toBe(17);
+    expect(record.lineage).toBe('srv-1');
     expect(record.ports).toEqual([{ name: 'port', number: 8080 }]);
     expect(record.endpoints.map((e) => [e.id, e.address, e.ports, e.health])).toEqual([
       ['a', '10.0.0.1', { port: 8080 }, 'unhealthy'],

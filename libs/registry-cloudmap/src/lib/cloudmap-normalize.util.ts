@@ -255,6 +255,9 @@ export function buildServiceRecord(service: CloudMapServiceRef, instances: RawIn
       endpoints,
       metadata,
       revision: Number.isSafeInteger(revision) && revision >= 0 ? revision : 0,
+      // A service deleted and created again under the same name restarts its InstancesRevision;
+      // its new id tells the writer that a lower revision is not an older one.
+      lineage: service.id,
       observedAt: ctx.observedAt,
     },
     drops,

@@ -165,7 +165,7 @@ describe('CloudMapWatcher', () => {
     messages.length = 0;
     await watcher.runInventory();
     expect(messages.filter((m) => m.type !== 'sourceStatus')).toMatchObject([
-      { type: 'remove', service: 'billing', scope: 'prod.local', revision: 3 },
+      { type: 'remove', service: 'billing', scope: 'prod.local', revision: 3, lineage: 'srv-2' },
       { type: 'snapshot', complete: true, services: [{ service: 'orders', scope: 'prod.local' }] },
     ]);
   });

@@ -261,6 +261,7 @@ export class CloudMapWatcher {
             service: ref.name,
             scope: ref.namespaceName,
             revision: state.sentRevision ?? state.seenRevision ?? 0,
+            lineage: ref.id,
             observedAt,
           });
           this.observer.onChange('removed');
