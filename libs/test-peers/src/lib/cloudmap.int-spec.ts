@@ -12,6 +12,8 @@ import {
 import { loadPeersEnv, PeersEnv } from './peers-env';
 
 // Smoke test of the Cloud Map peer (moto server mode): namespace, service, instance, discover.
+jest.setTimeout(60_000); // a loaded 2-core machine; the waits inside are bounded on their own
+
 describe('peer: AWS Cloud Map (moto)', () => {
   let env: PeersEnv;
   let client: ServiceDiscoveryClient;

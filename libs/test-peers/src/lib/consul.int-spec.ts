@@ -11,6 +11,8 @@ async function consul(base: string, path: string, init: RequestInit & { token?: 
   return fetch(`${base}${path}`, { ...init, headers });
 }
 
+jest.setTimeout(60_000); // a loaded 2-core machine; the waits inside are bounded on their own
+
 describe('peer: Consul', () => {
   let env: PeersEnv;
   beforeAll(async () => {

@@ -29,6 +29,8 @@ interface EurekaInstance {
   metadata: Record<string, string>;
 }
 
+jest.setTimeout(60_000); // a loaded 2-core machine; the waits inside are bounded on their own
+
 describe('peer: Eureka', () => {
   let env: PeersEnv;
   beforeAll(async () => {

@@ -32,6 +32,8 @@ async function expectApiError(p: Promise<unknown>, code: number): Promise<string
   throw new Error(`expected the API server to answer ${code}`);
 }
 
+jest.setTimeout(60_000); // a loaded 2-core machine; the waits inside are bounded on their own
+
 describe('peer: Kubernetes API server + Istio CRDs', () => {
   let env: PeersEnv;
   let objects: KubernetesObjectApi;

@@ -2,6 +2,8 @@ import { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import { loadPeersEnv, PeersEnv } from './peers-env';
 
 // Smoke test of the Redis peer: a BullMQ job goes through a real queue and comes back.
+jest.setTimeout(60_000); // a loaded 2-core machine; the waits inside are bounded on their own
+
 describe('peer: Redis (BullMQ)', () => {
   let env: PeersEnv;
   beforeAll(async () => {
