@@ -68,6 +68,14 @@ function harness(over: Partial<CloudMapSourceInput>, coordination?: WatcherCoord
   return h;
 }
 
+async function until(fn: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms`);
+    await sleep(50);
+  }
+}
+
 const upserts = (messages: Message[]) => messages.flatMap((m) => (m.type === 'upsert' ? [m.record] : []));
 const lastUpsert = (messages: Message[], service: string) => upserts(messages).filter((r) => r.service === service).pop();
 
@@ -213,10 +221,51 @@ describe('CloudMapWatcher against moto', () => {
       const worst = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 1000).length));
       expect(worst).toBeLessThanOrEqual((burst ?? rps) + rps + 1);
     }
+    process.stdout.write(
+      `[measure] budget, 2 replicas, ${count} services, ${elapsed.toFixed(1)} s: ` +
+        (Object.keys(budget) as CloudMapApi[])
+          .map((api) => `${api} ${all.filter((r) => r.api === api).length} (budget ${budget[api as keyof typeof budget].rps}/s)`)
+          .join(', ') +
+        '\n',
+    );
     // Both replicas polled, and between them every service was read.
     const read = new Set([...upserts(a.messages), ...upserts(b.messages)].map((r) => r.service));
     expect(read.size).toBe(count);
     expect(upserts(a.messages).length).toBeGreaterThan(0);
     expect(upserts(b.messages).length).toBeGreaterThan(0);
   }, 120_000);
+
+  it('default cadences and budgets: 300 services read, then a change seen within seconds', async () => {
+    const ns = fx.name('scale.local');
+    const nsId = await fx.namespace('HTTP', ns);
+    const count = 300;
+    const ids: string[] = [];
+    for (let i = 0; i < count; i += 25) {
+      ids.push(
+        ...(await Promise.all(
+          Array.from({ length: 25 }, async (_, k) => {
+            const id = await fx.service(nsId, `s-${i + k}`);
+            await fx.register(id, 'x', { AWS_INSTANCE_IPV4: '10.5.0.1', AWS_INSTANCE_PORT: '80' });
+            return id;
+          }),
+        )),
+      );
+    }
+    const { watcher, messages, requests } = harness({ name: `cm-scale-${fx.suffix}`, namespaces: { names: [ns] } });
+    const t0 = Date.now();
+    watcher.start();
+    await until(() => new Set(upserts(messages).map((r) => r.service)).size === count, 60_000);
+    const tAll = Date.now() - t0;
+    await sleep(6000); // into the steady state
+    const t1 = Date.now();
+    await fx.register(ids[150], 'y', { AWS_INSTANCE_IPV4: '10.5.0.2', AWS_INSTANCE_PORT: '80' });
+    await until(() => (lastUpsert(messages, 's-150')?.endpoints.length ?? 0) === 2, 30_000);
+    const tChange = Date.now() - t1;
+    const steady = requests.filter((r) => r.at >= t1 - 6000 && r.at < t1);
+    const perSecond = (api: CloudMapApi) => (steady.filter((r) => r.api === api).length / 6).toFixed(1);
+    process.stdout.write(
+      `[measure] ${count} services, defaults: all read in ${tAll} ms; change seen in ${tChange} ms; steady DiscoverInstancesRevision ${perSecond('DiscoverInstancesRevision')}/s, DiscoverInstances ${perSecond('DiscoverInstances')}/s\n`,
+    );
+    expect(tChange).toBeLessThan(12_000);
+  }, 180_000);
 });
