@@ -4,5 +4,4 @@ export default {
   preset: '../jest.preset.js',
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   coverageDirectory: '../coverage/deploy',
-  testTimeout: 60000,
 };

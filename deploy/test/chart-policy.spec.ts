@@ -152,8 +152,8 @@ describe('hardening and RBAC of the rendered chart', () => {
       .filter((o) => o.kind === 'Role');
     expect(verbsByResource(roles)).toEqual(verbsByResource(plain));
     expect(verbsByResource(roles)).toEqual({
-      serviceentries: ['create', 'delete', 'get', 'list', 'patch'],
-      workloadentries: ['create', 'delete', 'list', 'patch'],
+      serviceentries: ['create', 'delete', 'get', 'list', 'patch', 'watch'],
+      workloadentries: ['create', 'delete', 'list', 'patch', 'watch'],
       events: ['create', 'patch'],
       leases: ['create', 'get', 'update'],
     });
@@ -163,7 +163,7 @@ describe('hardening and RBAC of the rendered chart', () => {
   it('writer: cluster-wide only when asked, and then one ClusterRole without Lease rights', () => {
     const cw = render({ valuesFiles: [CI_VALUES[1]] });
     const [cr] = find(cw, 'ClusterRole');
-    expect(verbsByResource([cr])).toEqual({ serviceentries: ['create', 'delete', 'get', 'list', 'patch'], workloadentries: ['create', 'delete', 'list', 'patch'], events: ['create', 'patch'] });
+    expect(verbsByResource([cr])).toEqual({ serviceentries: ['create', 'delete', 'get', 'list', 'patch', 'watch'], workloadentries: ['create', 'delete', 'list', 'patch', 'watch'], events: ['create', 'patch'] });
     expect(find(cw, 'Role').map((r) => r.metadata.name)).toEqual(['rb-registry-bridge-writer-leader-election']);
   });
 

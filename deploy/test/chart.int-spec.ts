@@ -190,9 +190,9 @@ describe('install, full sync under the chart ServiceAccount, shutdown, uninstall
   it('the writer ServiceAccount can do exactly its verbs, the collector ServiceAccount nothing', () => {
     writerKubeconfig = serviceAccountKubeconfig(writerName);
     const can = (...a: string[]) => canI(writerKubeconfig, ...a);
-    for (const verb of ['get', 'list', 'create', 'patch', 'delete']) expect([verb, can(verb, 'serviceentries.networking.istio.io', '-n', meshNs)]).toEqual([verb, 'yes']);
-    for (const verb of ['list', 'create', 'patch', 'delete']) expect([verb, can(verb, 'workloadentries.networking.istio.io', '-n', eurekaNs)]).toEqual([verb, 'yes']);
-    expect(can('watch', 'serviceentries.networking.istio.io', '-n', meshNs)).toBe('no');
+    for (const verb of ['get', 'list', 'watch', 'create', 'patch', 'delete']) expect([verb, can(verb, 'serviceentries.networking.istio.io', '-n', meshNs)]).toEqual([verb, 'yes']);
+    for (const verb of ['list', 'watch', 'create', 'patch', 'delete']) expect([verb, can(verb, 'workloadentries.networking.istio.io', '-n', eurekaNs)]).toEqual([verb, 'yes']);
+    expect(can('watch', 'serviceentries.networking.istio.io', '-n', releaseNs)).toBe('no');
     expect(can('update', 'serviceentries.networking.istio.io', '-n', meshNs)).toBe('no');
     expect(can('get', 'workloadentries.networking.istio.io', '-n', eurekaNs)).toBe('no');
     expect(can('list', 'serviceentries.networking.istio.io', '-n', releaseNs)).toBe('no');

@@ -1,8 +1,9 @@
 import { parseServiceKey } from '@registry-bridge/contract';
 import { EventRecorder, EventTarget, KubeClient, KubeError, KubeObject } from '@registry-bridge/kube';
-import { ANNOTATIONS, canonicalJson, isOwnedBy, LABELS, ownershipSelector, SourceRules, translateRecord, WorkloadEntryObject } from '@registry-bridge/translation';
+import { ANNOTATIONS, canonicalJson, isOwnedBy, SourceRules, translateRecord, WorkloadEntryObject } from '@registry-bridge/translation';
 import type { Logger } from 'pino';
-import { StateStore } from './state-store';
+import { CachedObject, ObjectCache } from './object-cache';
+import { KeyState, StateStore } from './state-store';
 import { WriterConfig } from './writer-config';
 import { WriterMetrics } from './writer-metrics';
 
@@ -14,18 +15,8 @@ export type ReconcileOutcome =
   | { action: 'refused'; reason: string }
   | { action: 'held'; reason: string; retryInMs: number };
 
-interface CachedObject {
-  uid?: string;
-  specJson: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  owned: boolean;
-  hosts: string[];
-  key?: string;
-}
-
 /** True when the live object already carries exactly what we would write (hand edits count as drift). */
-function matches(desired: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: unknown }, live: Pick<CachedObject, 'specJson' | 'labels' | 'annotations'>): boolean {
+export function matches(desired: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: unknown }, live: Pick<CachedObject, 'specJson' | 'labels' | 'annotations'>): boolean {
   if (canonicalJson(desired.spec) !== live.specJson) return false;
   for (const [k, v] of Object.entries(desired.metadata.labels)) if (live.labels[k] !== v) return false;
   for (const [k, v] of Object.entries(desired.metadata.annotations)) if (live.annotations[k] !== v) return false;
@@ -44,10 +35,6 @@ export class NotLeaderError extends Error {
  * ownership and collisions, apply only what differs, delete only under the safety rules.
  */
 export class Reconciler {
-  /** What the last list (and our own writes) told us about ServiceEntries, by namespace/name. */
-  private readonly cache = new Map<string, CachedObject>();
-  /** Hosts of ServiceEntries we do not own, by host -> namespace/name. */
-  private foreignHosts = new Map<string, string>();
   readonly refused = new Map<string, { reason: string; detail: string; at: string }>();
   readonly guardTrips = new Map<string, { guard: string; detail: string; at: string }>();
 
@@ -59,6 +46,7 @@ export class Reconciler {
     private readonly metrics: WriterMetrics,
     private readonly log: Logger,
     private readonly isLeader: () => boolean,
+    readonly cache: ObjectCache,
     private readonly events?: EventRecorder,
   ) {}
 
@@ -70,11 +58,7 @@ export class Reconciler {
 
   private seTarget(namespace: string | undefined, name: string | undefined): EventTarget | undefined {
     if (!namespace || !name) return undefined;
-    return { ...SE, namespace, name, uid: this.cache.get(`${namespace}/${name}`)?.uid };
-  }
-
-  namespaces(): string[] {
-    return [...new Set([...this.rules.values()].map((r) => r.namespace))];
+    return { ...SE, namespace, name, uid: this.cache.get('ServiceEntry', namespace, name)?.uid };
   }
 
   private guard(): void {
@@ -96,7 +80,16 @@ export class Reconciler {
     return outcome;
   }
 
-  private async reconcileUpsert(key: string, rules: SourceRules, state: NonNullable<Awaited<ReturnType<StateStore['get']>>>): Promise<ReconcileOutcome> {
+  /** What is live for a ServiceEntry: from the watch cache, or a GET while the cache is not synced. */
+  private async live(namespace: string, name: string): Promise<CachedObject | undefined> {
+    const cached = this.cache.get('ServiceEntry', namespace, name);
+    if (cached || this.cache.synced()) return cached;
+    this.guard();
+    const obj = await this.kube.get<KubeObject>(SE.apiVersion, SE.kind, namespace, name);
+    return obj ? this.cache.toCached('ServiceEntry', obj) : undefined;
+  }
+
+  private async reconcileUpsert(key: string, rules: SourceRules, state: KeyState): Promise<ReconcileOutcome> {
     const record = state.record;
     if (!record) return { action: 'gone' };
     const result = translateRecord(record, rules);
@@ -105,10 +98,11 @@ export class Reconciler {
     if (result.drops.length) this.log.debug({ key, drops: result.drops.slice(0, 10) }, 'dropped parts of a record');
 
     const se = result.serviceEntry;
-    const id = `${se.metadata.namespace}/${se.metadata.name}`;
+    const { namespace, name } = se.metadata;
+    const id = `${namespace}/${name}`;
     // Duplicate hosts break Istio: refuse when another object (ours or not) already has it.
-    const foreign = this.foreignHosts.get(result.host);
-    if (foreign && foreign !== id) {
+    const foreign = this.cache.foreignHolder(result.host, id);
+    if (foreign) {
       const [fns, fname] = foreign.split('/');
       return this.refuse(key, rules.source, 'host-collision', `host ${result.host} is already used by ServiceEntry ${foreign} (not managed by this installation)`, this.seTarget(fns, fname));
     }
@@ -116,77 +110,76 @@ export class Reconciler {
     if (holder) return this.refuse(key, rules.source, 'host-collision', `host ${result.host} is already claimed by service ${holder}`, this.seTarget(state.namespace, state.name));
     if (state.host && state.host !== result.host) await this.store.releaseHost(state.host, key);
 
-    let cached = this.cache.get(id);
-    if (!cached) {
-      this.guard();
-      const live = await this.kube.get<KubeObject>(SE.apiVersion, SE.kind, se.metadata.namespace, se.metadata.name);
-      cached = live ? this.toCached(live) : undefined;
-      if (cached) this.cache.set(id, cached);
-    }
-    if (cached && !cached.owned) {
+    const live = await this.live(namespace, name);
+    if (live && !live.owned) {
       await this.store.releaseHost(result.host, key);
-      return this.refuse(key, rules.source, 'name-collision', `ServiceEntry ${id} exists and is not managed by registry-bridge installation ${rules.installation}; left alone`, this.seTarget(se.metadata.namespace, se.metadata.name));
+      return this.refuse(key, rules.source, 'name-collision', `ServiceEntry ${id} exists and is not managed by registry-bridge installation ${rules.installation}; left alone`, this.seTarget(namespace, name));
     }
 
-    const desiredHash = se.metadata.annotations[ANNOTATIONS.specHash];
     let wrote = false;
-    if (cached && matches(se, cached)) {
+    if (live && matches(se, live)) {
       this.metrics.noops.inc({ kind: 'ServiceEntry' });
     } else {
       this.guard();
-      const body = cached?.uid ? { ...se, metadata: { ...se.metadata, uid: cached.uid } } : se;
+      // With a uid the apply only lands on the object we saw: a replaced object fails with 409.
+      const body = live?.uid ? { ...se, metadata: { ...se.metadata, uid: live.uid } } : se;
       try {
-        const applied = await this.kube.apply(body as KubeObject);
-        this.cache.set(id, this.toCached(applied));
+        this.cache.remember('ServiceEntry', await this.kube.apply(body as KubeObject));
       } catch (err) {
-        // A uid precondition that fails means the object was replaced: forget and retry.
-        if (err instanceof KubeError && err.status === 409) this.cache.delete(id);
+        if (err instanceof KubeError && err.status === 409) this.cache.forget('ServiceEntry', namespace, name);
         throw err;
       }
-      this.metrics.writes.inc({ kind: 'ServiceEntry', action: cached ? 'update' : 'create' });
+      this.metrics.writes.inc({ kind: 'ServiceEntry', action: live ? 'update' : 'create' });
       wrote = true;
     }
 
     if (rules.endpointMode === 'workloadEntry' || state.mode === 'workloadEntry') {
-      wrote = (await this.syncWorkloadEntries(se.metadata.namespace, se.metadata.name, result.workloadEntries, rules)) || wrote;
+      wrote = (await this.syncWorkloadEntries(namespace, name, result.workloadEntries)) || wrote;
     }
-    await this.store.markApplied(key, { appliedHash: desiredHash, name: se.metadata.name, namespace: se.metadata.namespace, host: result.host, mode: rules.endpointMode });
+    const desiredHash = se.metadata.annotations[ANNOTATIONS.specHash];
+    await this.store.markApplied(key, { appliedHash: desiredHash, name, namespace, host: result.host, mode: rules.endpointMode });
     this.refused.delete(key);
     if (wrote) {
       this.metrics.propagation.observe({ source: rules.source }, Math.max(0, Date.now() - Date.parse(record.observedAt)) / 1000);
-      if (this.cfg.events.applied) this.event(this.seTarget(se.metadata.namespace, se.metadata.name), 'Normal', 'Applied', `applied revision ${record.revision} of ${key}`);
+      if (this.cfg.events.applied) this.event(this.seTarget(namespace, name), 'Normal', 'Applied', `applied revision ${record.revision} of ${key}`);
     }
     return { action: wrote ? 'applied' : 'noop' };
   }
 
-  private async syncWorkloadEntries(namespace: string, seName: string, desired: WorkloadEntryObject[], rules: SourceRules): Promise<boolean> {
-    this.guard();
-    const live = await this.kube.list<KubeObject>(WE.apiVersion, WE.kind, namespace, `${ownershipSelector(rules.installation)},${LABELS.serviceEntry}=${seName}`);
-    const byName = new Map(live.map((o) => [o.metadata.name, o]));
+  private async syncWorkloadEntries(namespace: string, seName: string, desired: WorkloadEntryObject[]): Promise<boolean> {
+    let live: CachedObject[];
+    if (this.cache.synced()) {
+      live = this.cache.workloadEntriesOf(namespace, seName);
+    } else {
+      this.guard();
+      const listed = await this.kube.list<KubeObject>(WE.apiVersion, WE.kind, namespace, `registry-bridge.io/service-entry=${seName}`);
+      live = listed.map((o) => this.cache.toCached('WorkloadEntry', o)).filter((o) => o.owned);
+    }
+    const byName = new Map(live.map((o) => [o.name, o]));
     let wrote = false;
     for (const we of desired) {
       const cur = byName.get(we.metadata.name);
       byName.delete(we.metadata.name);
-      if (cur && matches(we, { specJson: canonicalJson(cur.spec ?? {}), labels: cur.metadata.labels ?? {}, annotations: cur.metadata.annotations ?? {} })) {
+      if (cur && matches(we, cur)) {
         this.metrics.noops.inc({ kind: 'WorkloadEntry' });
         continue;
       }
       this.guard();
-      await this.kube.apply(we as KubeObject);
+      this.cache.remember('WorkloadEntry', await this.kube.apply(we as KubeObject));
       this.metrics.writes.inc({ kind: 'WorkloadEntry', action: cur ? 'update' : 'create' });
       wrote = true;
     }
     for (const stale of byName.values()) {
-      if (!isOwnedBy(stale.metadata, rules.installation)) continue;
       this.guard();
-      await this.kube.delete(WE.apiVersion, WE.kind, namespace, stale.metadata.name, { uid: stale.metadata.uid });
+      await this.kube.delete(WE.apiVersion, WE.kind, namespace, stale.name, { uid: stale.uid });
+      this.cache.forget('WorkloadEntry', namespace, stale.name);
       this.metrics.writes.inc({ kind: 'WorkloadEntry', action: 'delete' });
       wrote = true;
     }
     return wrote;
   }
 
-  private async reconcileDeletion(key: string, source: string, rules: SourceRules, state: NonNullable<Awaited<ReturnType<StateStore['get']>>>, now: number): Promise<ReconcileOutcome> {
+  private async reconcileDeletion(key: string, source: string, rules: SourceRules, state: KeyState, now: number): Promise<ReconcileOutcome> {
     const hold = async (guard: string, detail: string, retryInMs: number): Promise<ReconcileOutcome> => {
       if (guard !== 'grace-period') {
         this.metrics.guardTrips.inc({ source, guard });
@@ -219,16 +212,17 @@ export class Reconciler {
     const name = state.name;
     const namespace = state.namespace ?? rules.namespace;
     if (name) {
+      // Read the object fresh: a delete acts on exactly what is there now, and only if it is ours.
       this.guard();
       const live = await this.kube.get<KubeObject>(SE.apiVersion, SE.kind, namespace, name);
       if (live && isOwnedBy(live.metadata, rules.installation) && live.metadata.annotations?.[ANNOTATIONS.serviceKey] === key) {
-        await this.syncWorkloadEntries(namespace, name, [], rules);
+        await this.syncWorkloadEntries(namespace, name, []);
         this.guard();
         await this.kube.delete(SE.apiVersion, SE.kind, namespace, name, { uid: live.metadata.uid });
         this.metrics.writes.inc({ kind: 'ServiceEntry', action: 'delete' });
         await this.store.recordDeletion(source, key, now);
       }
-      this.cache.delete(`${namespace}/${name}`);
+      this.cache.forget('ServiceEntry', namespace, name);
     }
     if (state.host) await this.store.releaseHost(state.host, key);
     await this.store.forget(key, source, state.observedAt);
@@ -244,48 +238,5 @@ export class Reconciler {
     this.refused.set(key, { reason, detail, at: new Date().toISOString() });
     await this.store.markRefused(key, `${reason}: ${detail}`);
     return { action: 'refused', reason: `${reason}: ${detail}` };
-  }
-
-  private toCached(obj: KubeObject): CachedObject {
-    const spec = obj.spec as { hosts?: string[] } | undefined;
-    return {
-      uid: obj.metadata.uid,
-      specJson: canonicalJson(obj.spec ?? {}),
-      labels: obj.metadata.labels ?? {},
-      annotations: obj.metadata.annotations ?? {},
-      owned: isOwnedBy(obj.metadata, this.cfg.installation),
-        hosts: spec?.hosts ?? [],
-      key: obj.metadata.annotations?.[ANNOTATIONS.serviceKey],
-    };
-  }
-
-  /**
-   * Lists every ServiceEntry in the namespaces we write to: refreshes the cache (so a hand edit
-   * or delete is repaired), learns hosts of objects we do not own, and returns the keys of owned
-   * objects so orphans can be found.
-   */
-  async refreshFromCluster(): Promise<{ ownedKeys: Map<string, string>; count: number }> {
-    const ownedKeys = new Map<string, string>();
-    const foreign = new Map<string, string>();
-    this.cache.clear();
-    let count = 0;
-    for (const ns of this.namespaces()) {
-      const items = await this.kube.list<KubeObject>(SE.apiVersion, SE.kind, ns);
-      for (const obj of items) {
-        count += 1;
-        const id = `${ns}/${obj.metadata.name}`;
-        const cached = this.toCached(obj);
-        this.cache.set(id, cached);
-        if (cached.owned && cached.key) ownedKeys.set(cached.key, id);
-        if (!cached.owned) for (const h of cached.hosts) foreign.set(h, id);
-      }
-    }
-    this.foreignHosts = foreign;
-    return { ownedKeys, count };
-  }
-
-  /** Forgets what we know of one object (called when we saw it change under us). */
-  invalidate(namespace: string, name: string): void {
-    this.cache.delete(`${namespace}/${name}`);
   }
 }

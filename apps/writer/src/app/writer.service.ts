@@ -6,6 +6,7 @@ import { createLogger, MetricsService } from '@registry-bridge/observability';
 import { Job, Queue, Worker } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { hostname } from 'node:os';
+import { ObjectCache } from './object-cache';
 import { NotLeaderError, Reconciler } from './reconciler';
 import { StateStore } from './state-store';
 import { sourceRules, WriterConfig } from './writer-config';
@@ -25,6 +26,7 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
   readonly kube: KubeClient;
   readonly elector?: LeaseElector;
   readonly reconciler: Reconciler;
+  readonly cache: ObjectCache;
   readonly metrics: WriterMetrics;
   readonly rules;
   private readonly queues: { ingest: Queue; reconcile: Queue; deadLetter: Queue };
@@ -67,7 +69,13 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
     }
     const identity = cfg.leaderElection.identity ?? `${hostname()}-${process.pid}`;
     const events = cfg.events.enabled ? new EventRecorder(this.kube, 'registry-bridge-writer', identity) : undefined;
-    this.reconciler = new Reconciler(this.kube, this.store, this.rules, cfg, this.metrics, this.log, () => this.isLeader(), events);
+    const namespaces = [...new Set([...this.rules.values()].map((r) => r.namespace))];
+    this.cache = new ObjectCache(this.kube, namespaces, cfg.installation, this.log, (key, obj, type) => {
+      if (!this.isLeader()) return;
+      this.log.info({ key, object: `${obj.kind} ${obj.namespace}/${obj.name}`, change: type }, 'managed object changed by someone else; reconciling');
+      void this.enqueueKey(key).catch((err: Error) => this.log.warn({ key, err: err.message }, 'could not enqueue drift repair'));
+    });
+    this.reconciler = new Reconciler(this.kube, this.store, this.rules, cfg, this.metrics, this.log, () => this.isLeader(), this.cache, events);
     metricsService.gauge('registry_bridge_queue_depth', 'Jobs per queue and state', ['queue', 'state'], async (g) => {
       for (const [name, q] of Object.entries(this.queues)) {
         const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
@@ -119,6 +127,7 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
     this.leading = true;
     this.metrics.leader.set(1);
     this.log.info({ identity: this.elector?.options.identity }, 'started leading');
+    this.cache.start();
     try {
       await this.fullResync();
     } catch (err) {
@@ -143,6 +152,7 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
     this.leading = false;
     this.metrics.leader.set(0);
     if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.cache.stop();
     const workers = this.workers;
     this.workers = [];
     // Drain: active jobs finish (writes are guarded by isLeader, so a lost lease stops them).
@@ -244,9 +254,15 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
     return { gc: candidates.length };
   }
 
-  /** Lists what we own, repairs drift, re-checks every known key, and finds orphans. */
+  /** Re-checks every known key against the live view (repairs drift) and finds orphans. */
   async fullResync(): Promise<void> {
-    const { ownedKeys, count } = await this.reconciler.refreshFromCluster();
+    const deadline = Date.now() + 30_000;
+    while (!this.cache.synced()) {
+      if (Date.now() > deadline || !this.leading) throw new Error('the watch of ServiceEntries/WorkloadEntries is not synced; resync postponed');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const ownedKeys = this.cache.ownedServiceEntries();
+    const count = this.cache.size();
     let keys = 0;
     let orphans = 0;
     const known = new Set<string>();

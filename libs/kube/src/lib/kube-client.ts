@@ -1,4 +1,4 @@
-import { ApiException, KubeConfig, KubernetesObject, KubernetesObjectApi, PatchStrategy, VersionApi } from '@kubernetes/client-node';
+import { ApiException, KubeConfig, KubernetesObject, KubernetesObjectApi, PatchStrategy, VersionApi, Watch } from '@kubernetes/client-node';
 import { TokenBucket } from './token-bucket';
 
 export interface KubeClientOptions {
@@ -121,16 +121,98 @@ export class KubeClient {
 
   /** Lists all pages. */
   async list<T extends KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, labelSelector?: string): Promise<T[]> {
+    return (await this.listWithVersion<T>(apiVersion, kind, namespace, labelSelector)).items;
+  }
+
+  /** Lists all pages and returns the list's resourceVersion (to start a watch from). */
+  async listWithVersion<T extends KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, labelSelector?: string): Promise<{ items: T[]; resourceVersion: string }> {
     const items: T[] = [];
     let cont: string | undefined;
+    let resourceVersion = '';
     do {
       const page = await this.call('list', kind, `${kind} in ${namespace ?? 'all namespaces'}`, () =>
         this.api.list<T>(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector, 500, cont),
       );
       items.push(...(page.items as T[]));
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       cont = page.metadata?._continue || undefined;
     } while (cont);
-    return items;
+    return { items, resourceVersion };
+  }
+
+  /**
+   * List-then-watch (an informer without the library): `sync` gets the full list, then `event`
+   * every change; a closed watch resumes from the last resourceVersion, an expired one (410)
+   * relists. Returns a stop function.
+   */
+  listWatch<T extends KubeObject>(
+    apiVersion: string,
+    kind: string,
+    plural: string,
+    namespace: string,
+    handlers: { sync: (items: T[]) => void; event: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T) => void; error: (err: unknown) => void },
+  ): () => void {
+    let stopped = false;
+    let abort: AbortController | undefined;
+    const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const path = `${base}/namespaces/${namespace}/${plural}`;
+    const watcher = new Watch(this.kubeConfig);
+    const watchOnce = (rv: string) =>
+      new Promise<{ rv: string; relist: boolean }>((resolve) => {
+        let last = rv;
+        let relist = false;
+        watcher
+          .watch(
+            path,
+            { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: 240 },
+            (phase: string, obj: T & { code?: number }) => {
+              if (phase === 'ERROR') {
+                relist = true; // usually 410 Gone: our resourceVersion is too old
+                abort?.abort();
+                return;
+              }
+              last = obj?.metadata?.resourceVersion ?? last;
+              if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') handlers.event(phase, obj);
+            },
+            (err: unknown) => {
+              if (err && !stopped && !relist && (err as { name?: string }).name !== 'AbortError') handlers.error(err);
+              resolve({ rv: last, relist: relist || Boolean(err) });
+            },
+          )
+          .then((a) => (abort = a))
+          .catch((err: unknown) => {
+            handlers.error(err);
+            resolve({ rv: last, relist: true });
+          });
+      });
+    const run = async () => {
+      let failures = 0;
+      while (!stopped) {
+        try {
+          const { items, resourceVersion } = await this.listWithVersion<T>(apiVersion, kind, namespace);
+          handlers.sync(items);
+          failures = 0;
+          let rv = resourceVersion;
+          for (;;) {
+            if (stopped) return;
+            await this.bucket.take();
+            const out = await watchOnce(rv);
+            if (out.relist) break;
+            rv = out.rv;
+          }
+        } catch (err) {
+          handlers.error(err);
+        }
+        if (stopped) return;
+        failures += 1;
+        await sleep(Math.min(10_000, 250 * 2 ** Math.min(failures, 6)));
+      }
+    };
+    void run();
+    return () => {
+      stopped = true;
+      abort?.abort();
+    };
   }
 
   /** Server-side apply as our field manager; `force` takes over fields someone edited by hand. */

@@ -1,0 +1,179 @@
+import { KubeClient, KubeObject } from '@registry-bridge/kube';
+import { ANNOTATIONS, canonicalJson, isOwnedBy, LABELS, specHash } from '@registry-bridge/translation';
+import type { Logger } from 'pino';
+
+export type CachedKind = 'ServiceEntry' | 'WorkloadEntry';
+
+export interface CachedObject {
+  kind: CachedKind;
+  namespace: string;
+  name: string;
+  uid?: string;
+  specJson: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  owned: boolean;
+  hosts: string[];
+  key?: string;
+  /** ServiceEntry a WorkloadEntry belongs to (our label). */
+  serviceEntry?: string;
+}
+
+const PLURALS: Record<CachedKind, string> = { ServiceEntry: 'serviceentries', WorkloadEntry: 'workloadentries' };
+const API_VERSION = 'networking.istio.io/v1';
+
+/**
+ * A live view of the ServiceEntries and WorkloadEntries in the namespaces we write to, kept by
+ * list-then-watch. It makes creates cost one request (no GET first), answers "is this host used
+ * by someone else" from memory, and notices hand edits and deletions as they happen.
+ */
+export class ObjectCache {
+  private readonly objects = new Map<string, CachedObject>();
+  /** Hosts of ServiceEntries we do not own -> namespace/name. */
+  private readonly foreign = new Map<string, Set<string>>();
+  private readonly syncedSet = new Set<string>();
+  private stops: Array<() => void> = [];
+
+  constructor(
+    private readonly kube: KubeClient,
+    private readonly namespaces: string[],
+    private readonly installation: string,
+    private readonly log: Logger,
+    /** Called when someone else changed or deleted an object we own. */
+    private readonly onDrift: (key: string, obj: CachedObject, type: 'MODIFIED' | 'DELETED') => void,
+  ) {}
+
+  static id(kind: CachedKind, namespace: string, name: string): string {
+    return `${kind}/${namespace}/${name}`;
+  }
+
+  start(): void {
+    for (const ns of this.namespaces) {
+      for (const kind of ['ServiceEntry', 'WorkloadEntry'] as CachedKind[]) {
+        const stream = `${kind}/${ns}`;
+        this.stops.push(
+          this.kube.listWatch<KubeObject>(API_VERSION, kind, PLURALS[kind], ns, {
+            sync: (items) => {
+              for (const [id, o] of this.objects) if (o.kind === kind && o.namespace === ns) this.remove(id);
+              for (const item of items) this.put(this.toCached(kind, item));
+              this.syncedSet.add(stream);
+            },
+            event: (type, obj) => this.onEvent(kind, type, obj),
+            error: (err) => {
+              this.syncedSet.delete(stream);
+              this.log.warn({ kind, namespace: ns, err: (err as Error)?.message ?? String(err) }, 'watch interrupted; relisting');
+            },
+          }),
+        );
+      }
+    }
+  }
+
+  stop(): void {
+    for (const s of this.stops) s();
+    this.stops = [];
+    this.syncedSet.clear();
+  }
+
+  /** True once every namespace and kind has been listed and is being watched. */
+  synced(): boolean {
+    return this.syncedSet.size === this.namespaces.length * 2;
+  }
+
+  get(kind: CachedKind, namespace: string, name: string): CachedObject | undefined {
+    return this.objects.get(ObjectCache.id(kind, namespace, name));
+  }
+
+  /** Records what we just wrote (the watch event follows and agrees). */
+  remember(kind: CachedKind, obj: KubeObject): CachedObject {
+    const c = this.toCached(kind, obj);
+    this.put(c);
+    return c;
+  }
+
+  forget(kind: CachedKind, namespace: string, name: string): void {
+    this.remove(ObjectCache.id(kind, namespace, name));
+  }
+
+  workloadEntriesOf(namespace: string, serviceEntry: string): CachedObject[] {
+    const out: CachedObject[] = [];
+    for (const o of this.objects.values()) if (o.kind === 'WorkloadEntry' && o.namespace === namespace && o.serviceEntry === serviceEntry && o.owned) out.push(o);
+    return out;
+  }
+
+  /** namespace/name of a ServiceEntry we do not own that uses `host`, if any. */
+  foreignHolder(host: string, exceptId?: string): string | undefined {
+    for (const id of this.foreign.get(host) ?? []) if (id !== exceptId) return id;
+    return undefined;
+  }
+
+  /** service key -> namespace/name of every ServiceEntry we own. */
+  ownedServiceEntries(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const o of this.objects.values()) if (o.kind === 'ServiceEntry' && o.owned && o.key) out.set(o.key, `${o.namespace}/${o.name}`);
+    return out;
+  }
+
+  size(): number {
+    return this.objects.size;
+  }
+
+  private onEvent(kind: CachedKind, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject): void {
+    const c = this.toCached(kind, obj);
+    const id = ObjectCache.id(kind, c.namespace, c.name);
+    if (type === 'DELETED') {
+      this.remove(id);
+      if (c.owned && c.key) this.onDrift(c.key, c, 'DELETED');
+      return;
+    }
+    this.put(c);
+    // Our own writes carry a hash that matches their content; anything else is a hand edit.
+    if (c.owned && c.key && type === 'MODIFIED' && specHash({ metadata: { labels: c.labels, annotations: c.annotations }, spec: JSON.parse(c.specJson) }) !== c.annotations[ANNOTATIONS.specHash]) {
+      this.onDrift(c.key, c, 'MODIFIED');
+    }
+  }
+
+  private put(c: CachedObject): void {
+    const id = ObjectCache.id(c.kind, c.namespace, c.name);
+    this.remove(id);
+    this.objects.set(id, c);
+    if (c.kind === 'ServiceEntry' && !c.owned) {
+      for (const h of c.hosts) {
+        let set = this.foreign.get(h);
+        if (!set) this.foreign.set(h, (set = new Set()));
+        set.add(`${c.namespace}/${c.name}`);
+      }
+    }
+  }
+
+  private remove(id: string): void {
+    const prev = this.objects.get(id);
+    if (!prev) return;
+    this.objects.delete(id);
+    if (prev.kind === 'ServiceEntry' && !prev.owned) {
+      for (const h of prev.hosts) {
+        const set = this.foreign.get(h);
+        set?.delete(`${prev.namespace}/${prev.name}`);
+        if (set && set.size === 0) this.foreign.delete(h);
+      }
+    }
+  }
+
+  toCached(kind: CachedKind, obj: KubeObject): CachedObject {
+    const spec = (obj.spec ?? {}) as { hosts?: string[] };
+    const labels = obj.metadata.labels ?? {};
+    return {
+      kind,
+      namespace: obj.metadata.namespace ?? '',
+      name: obj.metadata.name,
+      uid: obj.metadata.uid,
+      specJson: canonicalJson(obj.spec ?? {}),
+      labels,
+      annotations: obj.metadata.annotations ?? {},
+      owned: isOwnedBy(obj.metadata, this.installation),
+      hosts: kind === 'ServiceEntry' ? (spec.hosts ?? []) : [],
+      key: obj.metadata.annotations?.[ANNOTATIONS.serviceKey],
+      serviceEntry: labels[LABELS.serviceEntry],
+    };
+  }
+}
