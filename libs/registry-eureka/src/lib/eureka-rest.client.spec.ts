@@ -94,6 +94,19 @@ describe('EurekaRestClient', () => {
     client.close();
   });
 
+  it('returns a body the server cut off only when partial bodies are allowed', async () => {
+    a.handler = (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.write('<h1>System Status</h1>');
+      setTimeout(() => req.socket.destroy(), 20);
+    };
+    const client = new EurekaRestClient({ serviceUrls: [urlA] });
+    const partial = await client.getFromOrigin('/', { Accept: 'text/html' }, true);
+    expect(partial).toMatchObject({ status: 200, body: '<h1>System Status</h1>', truncated: true });
+    await expect(client.getFromOrigin('/', { Accept: 'text/html' })).rejects.toThrow();
+    client.close();
+  });
+
   it('redacts URLs', () => {
     expect(redactUrl('https://a:b@eureka.example.com/eureka/')).toBe('https://eureka.example.com/eureka');
     expect(redactUrl('::')).toBe('(invalid url)');

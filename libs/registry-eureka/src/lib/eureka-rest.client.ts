@@ -34,6 +34,8 @@ export interface EurekaResponse {
   /** Redacted base URL that answered. */
   server: string;
   durationMs: number;
+  /** The server closed the connection before the body ended (only with `allowPartial`). */
+  truncated?: boolean;
 }
 
 export class EurekaUnavailableError extends Error {
@@ -139,10 +141,14 @@ export class EurekaRestClient {
     throw new EurekaUnavailableError(`no Eureka server answered: ${attempts.map((a) => `${a.server}: ${a.error}`).join('; ')}`, attempts);
   }
 
-  /** GET an absolute URL on the origin of the active server (e.g. the dashboard at `/`). */
-  async getFromOrigin(path: string, headers: Record<string, string>): Promise<EurekaResponse> {
+  /**
+   * GET a path on the origin of the active server (the dashboard at `/`). With `allowPartial`,
+   * a body cut off by the server is returned as far as it came: Spring Cloud's dashboard template
+   * can fail while listing instances and drop the connection after the part that matters.
+   */
+  async getFromOrigin(path: string, headers: Record<string, string>, allowPartial = false): Promise<EurekaResponse> {
     const server = this.servers[this.current];
-    return this.request(server, new URL(path, server.base.origin), headers);
+    return this.request(server, new URL(path, server.base.origin), headers, allowPartial);
   }
 
   close(): void {
@@ -150,7 +156,7 @@ export class EurekaRestClient {
     this.httpsAgent?.destroy();
   }
 
-  private request(server: Server, url: URL, headers: Record<string, string>): Promise<EurekaResponse> {
+  private request(server: Server, url: URL, headers: Record<string, string>, allowPartial = false): Promise<EurekaResponse> {
     const started = performance.now();
     const isHttps = url.protocol === 'https:';
     const lib = isHttps ? https : http;
@@ -179,8 +185,14 @@ export class EurekaRestClient {
             }
             chunks.push(chunk);
           });
-          stream.on('error', reject);
-          res.on('error', reject);
+          const cutOff = (err: Error) => {
+            if (allowPartial && chunks.length > 0) {
+              resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), server: server.redacted, durationMs: performance.now() - started, truncated: true });
+            } else reject(err);
+          };
+          stream.on('error', cutOff);
+          res.on('error', cutOff);
+          res.on('aborted', () => cutOff(new Error('connection closed before the response ended')));
           stream.on('end', () =>
             resolve({
               status: res.statusCode ?? 0,

@@ -382,8 +382,9 @@ export class EurekaSourceSyncer {
     this.lastDashboardAt = now;
     let state: SelfPreservationState | undefined;
     try {
-      const res = await this.client.getFromOrigin(path, { Accept: 'text/html' });
-      state = res.status === 200 ? parseSelfPreservation(res.body) : undefined;
+      const res = await this.client.getFromOrigin(path, { Accept: 'text/html' }, true);
+      // Any status: a dashboard whose instance list fails to render still shows the banners.
+      state = parseSelfPreservation(res.body);
     } catch {
       state = undefined;
     }

@@ -34,6 +34,10 @@ describe('parseSelfPreservation', () => {
     expect(parseSelfPreservation(html)).toEqual(expected);
   });
 
+  it('reads a real dashboard whose instance list failed to render (Amazon instances)', () => {
+    expect(parseSelfPreservation(fixture('dashboard-template-error.html'))).toMatchObject({ active: false, enabled: false, belowRenewThreshold: false });
+  });
+
   it('does not read an unrelated page as a healthy dashboard', () => {
     expect(parseSelfPreservation('<html>Welcome to nginx</html>')).toBeUndefined();
   });

@@ -19,8 +19,10 @@ export interface SelfPreservationState {
 const EMERGENCY = 'EMERGENCY! EUREKA MAY BE INCORRECTLY CLAIMING INSTANCES ARE UP';
 const BELOW_BUT_OFF = 'RENEWALS ARE LESSER THAN THE THRESHOLD. THE SELF PRESERVATION MODE IS TURNED OFF';
 const TURNED_OFF = 'THE SELF PRESERVATION MODE IS TURNED OFF';
-// Present on every rendering of the dashboard, so an unrelated HTML page is not read as "all fine".
-const DASHBOARD_MARKERS = ['DS Replicas', 'Instances currently registered with Eureka'];
+// Rendered before the banners on every dashboard, so an unrelated HTML page is not read as
+// "all fine". Only markers above the banners: the template can fail further down (Spring Cloud's
+// status.ftlh throws on Amazon instances and truncates the page, sometimes with HTTP 500).
+const DASHBOARD_MARKERS = ['System Status', 'Lease expiration enabled'];
 
 function cell(html: string, label: string): string | undefined {
   const m = new RegExp(`<td>\\s*${label.replace(/[()]/g, '\\$&')}\\s*</td>\\s*<td>\\s*([^<]*?)\\s*</td>`, 'i').exec(html);
