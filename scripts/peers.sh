@@ -6,6 +6,10 @@
 #   bash scripts/peers.sh status   show each peer up/down
 #   bash scripts/peers.sh env      print the env file's path and contents
 #   bash scripts/peers.sh install  only install/build (no start)
+#   bash scripts/peers.sh up redis-cluster|redis-sentinel|redis-tls ...
+#                                  start only these opt-in Redis peers (base peers left alone), add their env keys
+#   RB_PEERS_EXTRA=redis-cluster,redis-sentinel,redis-tls bash scripts/peers.sh up
+#                                  the base peers plus these (scripts/peers/redis-extras.sh)
 #
 # Peers: Redis, etcd + kube-apiserver (with Istio's CRDs), two Consul dev agents (one with ACLs),
 # two Eureka servers (response cache off / as shipped), moto (AWS Cloud Map API).
@@ -219,8 +223,12 @@ port_of() {
     redis) echo "$RB_REDIS_PORT" ;; etcd) echo "$RB_ETCD_PORT" ;; kube-apiserver) echo "$RB_KUBE_PORT" ;;
     consul) echo "$RB_CONSUL_PORT" ;; consul-acl) echo "$RB_CONSUL_ACL_PORT" ;;
     eureka) echo "$RB_EUREKA_PORT" ;; eureka-cached) echo "$RB_EUREKA_CACHED_PORT" ;; moto) echo "$RB_MOTO_PORT" ;;
+    *) extra_port_of "$1" ;;
   esac
 }
+
+# shellcheck source=peers/redis-extras.sh
+. "$PEERS_DIR/redis-extras.sh"
 
 port_in_use() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
@@ -515,6 +523,8 @@ cmd_down() {
     stop_peers kube-apiserver
     stop_peers redis etcd consul consul-acl eureka eureka-cached moto
   fi
+  # shellcheck disable=SC2046
+  stop_peers $(all_extra_peers)
   rm -f "$ENV_FILE"
 }
 
@@ -553,6 +563,9 @@ cmd_up() {
   phase wait wait_all
   phase kube-setup setup_kube
   write_env
+  local extras=()
+  [ -n "${RB_PEERS_EXTRA:-}" ] && IFS=, read -r -a extras <<< "$RB_PEERS_EXTRA"
+  [ "${#extras[@]}" -eq 0 ] || phase extras up_extras "${extras[@]}"
   UP_DONE=1
   log "all peers up in $(elapsed "$t0"); env file: $ENV_FILE"
 }
@@ -565,6 +578,12 @@ cmd_status() {
     else
       printf '%-15s down\n' "$name"; rc=3
     fi
+  done
+  # opt-in peers are listed only when started
+  for name in $(all_extra_peers); do
+    [ -f "$PID_DIR/$name.pid" ] || continue
+    if pid="$(pid_alive "$name")"; then printf '%-22s up    pid %-8s %s:%s\n' "$name" "$pid" "$HOST" "$(extra_port_of "$name")"
+    else printf '%-22s down\n' "$name"; rc=3; fi
   done
   [ -f "$ENV_FILE" ] && echo "env file: $ENV_FILE" || echo "env file: (none)"
   return "$rc"
@@ -584,7 +603,7 @@ lock() {
 }
 
 case "${1:-}" in
-  up) lock; cmd_up ;;
+  up) lock; if [ $# -gt 1 ]; then shift; up_extras "$@"; else cmd_up; fi ;;
   down) lock; cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;

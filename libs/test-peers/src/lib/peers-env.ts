@@ -192,3 +192,71 @@ export async function loadPeersEnv(options: LoadPeersEnvOptions = {}): Promise<P
   }
   return env;
 }
+
+/** The opt-in Redis peers of `scripts/peers.sh up redis-cluster|redis-sentinel|redis-tls`. */
+export type RedisExtra = 'redis-cluster' | 'redis-sentinel' | 'redis-tls';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface RedisExtrasEnv {
+  /** 3 masters, no replicas. */
+  cluster?: { nodes: HostPort[] };
+  /** 1 master + 1 replica watched by 3 sentinels under `masterName`. */
+  sentinel?: { sentinels: HostPort[]; masterName: string };
+  /** TLS only, password required; the CA signed the server and the client certificate. */
+  tls?: { url: string; caFile: string; certFile: string; keyFile: string; password: string };
+}
+
+const EXTRA_KEYS: Record<RedisExtra, string[]> = {
+  'redis-cluster': ['RB_REDIS_CLUSTER_NODES'],
+  'redis-sentinel': ['RB_REDIS_SENTINELS', 'RB_REDIS_SENTINEL_MASTER'],
+  'redis-tls': ['RB_REDIS_TLS_URL', 'RB_REDIS_TLS_CA_FILE', 'RB_REDIS_TLS_CERT_FILE', 'RB_REDIS_TLS_KEY_FILE', 'RB_REDIS_TLS_PASSWORD'],
+};
+
+const hostPorts = (v: string): HostPort[] =>
+  v.split(',').map((hp) => {
+    const i = hp.lastIndexOf(':');
+    return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
+  });
+
+/** Parses the opt-in Redis keys that are present (pure; see loadRedisExtras). */
+export function redisExtrasFrom(raw: Record<string, string>): RedisExtrasEnv {
+  const out: RedisExtrasEnv = {};
+  if (raw['RB_REDIS_CLUSTER_NODES']) out.cluster = { nodes: hostPorts(raw['RB_REDIS_CLUSTER_NODES']) };
+  if (raw['RB_REDIS_SENTINELS'] && raw['RB_REDIS_SENTINEL_MASTER']) {
+    out.sentinel = { sentinels: hostPorts(raw['RB_REDIS_SENTINELS']), masterName: raw['RB_REDIS_SENTINEL_MASTER'] };
+  }
+  if (EXTRA_KEYS['redis-tls'].every((k) => raw[k])) {
+    out.tls = {
+      url: raw['RB_REDIS_TLS_URL'],
+      caFile: raw['RB_REDIS_TLS_CA_FILE'],
+      certFile: raw['RB_REDIS_TLS_CERT_FILE'],
+      keyFile: raw['RB_REDIS_TLS_KEY_FILE'],
+      password: raw['RB_REDIS_TLS_PASSWORD'],
+    };
+  }
+  return out;
+}
+
+/**
+ * The opt-in Redis peers a test needs: throws, naming `bash scripts/peers.sh up <extra...>`, when
+ * their keys are missing from the env file or one of their nodes does not answer.
+ */
+export async function loadRedisExtras(env: PeersEnv, needed: readonly RedisExtra[], timeoutMs = 2000): Promise<RedisExtrasEnv> {
+  const command = `bash scripts/peers.sh up ${needed.join(' ')}`;
+  const missing = needed.filter((x) => EXTRA_KEYS[x].some((k) => !env.raw[k]));
+  if (missing.length) throw new Error(`The peers env file ${env.envFile} lacks the opt-in peer(s) ${missing.join(', ')}: run \`${command}\` (docs/local-peers.md).`);
+  const extras = redisExtrasFrom(env.raw);
+  const addrs: HostPort[] = [
+    ...(needed.includes('redis-cluster') ? (extras.cluster?.nodes ?? []) : []),
+    ...(needed.includes('redis-sentinel') ? (extras.sentinel?.sentinels ?? []) : []),
+    ...(needed.includes('redis-tls') && extras.tls ? [{ host: '127.0.0.1', port: Number(new URL(extras.tls.url).port) }] : []),
+  ];
+  const down: string[] = [];
+  for (const a of addrs) if (!(await tcpAnswers(a.host, a.port, timeoutMs))) down.push(`${a.host}:${a.port}`);
+  if (down.length) throw new Error(`Opt-in Redis peer(s) not answering at ${down.join(', ')}: run \`${command}\` (docs/local-peers.md).`);
+  return extras;
+}
