@@ -1,0 +1,96 @@
+// The product as deployed, on the real peers: the built writer and collectors as processes
+// (dist/apps/*/main.js), each with its own config file, plus kubectl as the cluster admin.
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import type { PeersEnv } from '@registry-bridge/test-peers';
+
+export const WORKSPACE = resolve(__dirname, '../../../..');
+
+export type AppName = 'writer' | 'collector-consul' | 'collector-eureka' | 'collector-cloudmap';
+
+export interface AppProcess {
+  name: AppName;
+  port: number;
+  proc: ChildProcess;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+const mainOf = (app: AppName): string => join(WORKSPACE, `dist/apps/${app}/main.js`);
+
+/** Fails with the command that builds what is missing. */
+export function requireBuilt(apps: AppName[]): void {
+  const missing = apps.filter((a) => !existsSync(mainOf(a)));
+  if (missing.length) throw new Error(`${missing.map(mainOf).join(', ')} missing: run \`npx nx run-many -t build -p ${missing.join(' ')}\` (or \`npx nx int-test e2e-istio\`, which builds them)`);
+}
+
+/** Starts a built app with `config` (written as YAML) and waits for /health/live. */
+export async function startApp(name: AppName, port: number, config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<AppProcess> {
+  const dir = mkdtempSync(join(tmpdir(), `rb-e2e-istio-${name}-`));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, stringify({ ...config, http: { port, host: '127.0.0.1' } }));
+  const proc = spawn(process.execPath, [mainOf(name)], { env: { ...process.env, ...env, RB_CONFIG_FILE: file }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: string[] = [];
+  const keep = (b: Buffer) => {
+    logs.push(b.toString());
+    if (logs.length > 400) logs.splice(0, 200);
+  };
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+  const t0 = Date.now();
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${name} exited ${proc.exitCode}: ${logs.join('').slice(-3000)}`);
+    if (await fetch(`http://127.0.0.1:${port}/health/live`).then((r) => r.ok).catch(() => false)) break;
+    if (Date.now() - t0 > 30000) throw new Error(`${name} did not listen on ${port}: ${logs.join('').slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    name,
+    port,
+    proc,
+    logs,
+    stop: () =>
+      new Promise((res) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return res();
+        proc.once('exit', () => res());
+        proc.kill('SIGTERM');
+        setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
+      }),
+  };
+}
+
+/** kubectl as the admin of the peers' API server; `input` goes to stdin (apply -f -). */
+export function kubectl(peers: PeersEnv, args: string[], input?: string): Promise<string> {
+  return new Promise((res, rej) => {
+    const p = execFile('kubectl', ['--kubeconfig', peers.kube.adminKubeconfig, ...args], { maxBuffer: 256 << 20 }, (err, stdout, stderr) =>
+      err ? rej(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`)) : res(stdout),
+    );
+    if (input !== undefined) p.stdin?.end(input);
+  });
+}
+
+export async function kubeApply(peers: PeersEnv, obj: unknown): Promise<void> {
+  await kubectl(peers, ['apply', '-f', '-'], JSON.stringify(obj));
+}
+
+export async function kubeList<T = { metadata: { name: string; annotations?: Record<string, string> }; spec: Record<string, unknown> }>(peers: PeersEnv, kind: string, ns: string): Promise<T[]> {
+  return (JSON.parse(await kubectl(peers, ['get', kind, '-n', ns, '-o', 'json'])) as { items: T[] }).items;
+}
+
+/** A port for a test's app, spread so parallel runs on this shared machine rarely collide. */
+export const freePortBase = (): number => 20000 + Math.floor(Math.random() * 400) * 10;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v as T;
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(200);
+  }
+}
