@@ -1,0 +1,9 @@
+// Fault suite: the built apps as processes against the real peers (bash scripts/peers.sh up;
+// the Redis engines spec also needs `bash scripts/peers.sh up redis-cluster redis-sentinel redis-tls`).
+export default {
+  displayName: 'e2e-faults',
+  preset: '../../jest.preset.js',
+  testMatch: ['<rootDir>/src/**/*.fault-spec.ts'],
+  // a spec waits out leases, grace periods and outages on a shared 2-core machine
+  testTimeout: 240000,
+};

@@ -1,0 +1,162 @@
+// The API server as its admin sees it (raw HTTPS: test code stays off the writer's Kubernetes lib),
+// and a recorder that watches every ServiceEntry/WorkloadEntry write and delete of a namespace.
+import { readFileSync } from 'node:fs';
+import { ClientRequest, IncomingMessage } from 'node:http';
+import { request } from 'node:https';
+import type { PeersEnv } from '@registry-bridge/test-peers';
+
+export interface KubeObj {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; resourceVersion?: string; generation?: number; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: {
+    hosts?: string[];
+    endpoints?: Array<{ address: string; ports?: Record<string, number>; labels?: Record<string, string> }>;
+    ports?: Array<{ name: string; number: number; protocol?: string }>;
+    [k: string]: unknown;
+  };
+}
+
+export const ISTIO = 'networking.istio.io/v1';
+const plural = (kind: string) => ({ ServiceEntry: 'serviceentries', WorkloadEntry: 'workloadentries' })[kind] ?? `${kind.toLowerCase()}s`;
+
+export function pathOf(kind: string, ns?: string, name?: string): string {
+  const core = ['Namespace', 'Event', 'ServiceAccount'].includes(kind);
+  const base = core ? '/api/v1' : kind.startsWith('Role') || kind.startsWith('ClusterRole') ? '/apis/rbac.authorization.k8s.io/v1' : kind === 'Lease' ? '/apis/coordination.k8s.io/v1' : `/apis/${ISTIO}`;
+  return `${base}${ns && kind !== 'Namespace' ? `/namespaces/${ns}` : ''}/${plural(kind)}${name ? `/${name}` : ''}`;
+}
+
+export class KubeAdmin {
+  private readonly ca: Buffer;
+  private readonly token: string;
+  constructor(readonly peers: PeersEnv) {
+    this.ca = readFileSync(peers.raw['RB_KUBE_CA_FILE']);
+    this.token = peers.raw['RB_KUBE_ADMIN_TOKEN'];
+  }
+
+  call<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: T }> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        new URL(path, this.peers.kube.server),
+        { method, ca: this.ca, headers: { authorization: `Bearer ${this.token}`, 'content-type': contentType, accept: 'application/json' } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString();
+            let parsed: unknown = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              // not JSON: keep the text
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed as T });
+          });
+        },
+      );
+      req.on('error', reject);
+      if (body !== undefined) req.write(typeof body === 'string' ? body : JSON.stringify(body));
+      req.end();
+    });
+  }
+
+  async must<T = unknown>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+    const r = await this.call<T>(method, path, body, contentType);
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
+    return r.body;
+  }
+
+  async list(kind: 'ServiceEntry' | 'WorkloadEntry', ns: string): Promise<KubeObj[]> {
+    return (await this.must<{ items: KubeObj[] }>('GET', pathOf(kind, ns))).items;
+  }
+
+  async events(ns: string): Promise<Array<{ reason: string; message: string; type: string; involvedObject: { name: string } }>> {
+    return (await this.must<{ items: Array<{ reason: string; message: string; type: string; involvedObject: { name: string } }> }>('GET', pathOf('Event', ns))).items;
+  }
+}
+
+export interface Recorded {
+  at: number;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  kind: string;
+  name: string;
+  service?: string;
+  resourceVersion?: string;
+  endpoints: string[];
+  obj: KubeObj;
+}
+
+/**
+ * Every ServiceEntry/WorkloadEntry ADDED, MODIFIED and DELETED in a namespace, from a watch that
+ * starts before the apps do, so "what was written in between" is known, not guessed from the end.
+ */
+export class WriteRecorder {
+  readonly events: Recorded[] = [];
+  private reqs: ClientRequest[] = [];
+  private stopped = false;
+
+  constructor(
+    private readonly kube: KubeAdmin,
+    private readonly ns: string,
+  ) {}
+
+  async start(): Promise<void> {
+    await Promise.all(['ServiceEntry', 'WorkloadEntry'].map((k) => this.watch(k)));
+  }
+
+  private async watch(kind: string, fromRv?: string): Promise<void> {
+    const rv = fromRv ?? (await this.kube.must<{ metadata: { resourceVersion: string } }>('GET', pathOf(kind, this.ns))).metadata.resourceVersion;
+    await new Promise<void>((ready, fail) => {
+      const url = new URL(`${pathOf(kind, this.ns)}?watch=1&resourceVersion=${rv}&allowWatchBookmarks=false`, this.kube.peers.kube.server);
+      const req = request(url, { ca: readFileSync(this.kube.peers.raw['RB_KUBE_CA_FILE']), headers: { authorization: `Bearer ${this.kube.peers.raw['RB_KUBE_ADMIN_TOKEN']}` } }, (res: IncomingMessage) => {
+        if (res.statusCode !== 200) return fail(new Error(`watch ${kind}: ${res.statusCode}`));
+        ready();
+        let buf = '';
+        let last = rv;
+        res.on('data', (c: Buffer) => {
+          buf += c.toString();
+          let i;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, i);
+            buf = buf.slice(i + 1);
+            if (!line.trim()) continue;
+            const ev = JSON.parse(line) as { type: Recorded['type'] | 'ERROR'; object: KubeObj };
+            if (ev.type === 'ERROR') continue;
+            last = ev.object.metadata.resourceVersion ?? last;
+            this.events.push({
+              at: Date.now(),
+              type: ev.type,
+              kind,
+              name: ev.object.metadata.name,
+              service: ev.object.metadata.annotations?.['registry-bridge.io/service'],
+              resourceVersion: ev.object.metadata.resourceVersion,
+              endpoints: (ev.object.spec.endpoints ?? []).map((e) => e.address).sort(),
+              obj: ev.object,
+            });
+          }
+        });
+        // the API server ends watches after a while: resume from the last version seen
+        res.on('end', () => void (this.stopped ? undefined : this.watch(kind, last).catch(() => undefined)));
+      });
+      req.on('error', (e) => (this.stopped ? undefined : fail(e)));
+      req.end();
+      this.reqs.push(req);
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.reqs.forEach((r) => r.destroy());
+  }
+
+  since(t: number, filter: Partial<Pick<Recorded, 'type' | 'kind'>> = {}): Recorded[] {
+    return this.events.filter((e) => e.at >= t && (!filter.type || e.type === filter.type) && (!filter.kind || e.kind === filter.kind));
+  }
+
+  /** Writes (ADDED/MODIFIED) and deletes since `t`, for assertion messages. */
+  summary(t = 0): string {
+    return this.since(t)
+      .map((e) => `${e.type} ${e.kind}/${e.name} [${e.endpoints.join(',')}]`)
+      .join('\n');
+  }
+}

@@ -1,0 +1,181 @@
+// Peers a fault may kill, wipe or freeze: this test's own instances, from the binaries that
+// `scripts/peers.sh up` built (shared cache), never the shared peers other sessions are using.
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sleep, until } from './apps';
+
+const CACHE_DIR = process.env['RB_CACHE_DIR'] || join(homedir(), '.cache', 'registry-bridge');
+
+/** A loopback port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+export function consulBinary(): string {
+  const dir = join(CACHE_DIR, 'bin');
+  const bin = existsSync(dir) ? readdirSync(dir).find((f) => /^consul-v[\d.]+-[0-9a-f]+$/.test(f)) : undefined;
+  if (!bin) throw new Error(`no consul binary in ${dir}: run \`bash scripts/peers.sh install\` (or \`up\`) first`);
+  return join(dir, bin);
+}
+
+export interface Certs {
+  dir: string;
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** A throwaway CA and a serving+client certificate for 127.0.0.1/localhost, made with openssl. */
+export function makeCerts(cn = 'localhost'): Certs {
+  const dir = mkdtempSync(join(tmpdir(), 'rb-faults-pki-'));
+  const o = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  o(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=rb-faults-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  o(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'tls.key', '-out', 'tls.csr', '-subj', `/CN=${cn}`]);
+  writeFileSync(join(dir, 'ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:server.dc1.consul\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n');
+  o(['x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'tls.crt', '-days', '2', '-extfile', 'ext']);
+  return { dir, ca: join(dir, 'ca.crt'), cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key') };
+}
+
+abstract class OwnProcess {
+  proc?: ChildProcess;
+  logs: string[] = [];
+  protected abstract command(): [string, string[]];
+  protected abstract ready(): Promise<boolean>;
+
+  async start(): Promise<this> {
+    const [cmd, args] = this.command();
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = p;
+    const keep = (b: Buffer) => {
+      this.logs.push(b.toString());
+      if (this.logs.length > 500) this.logs.splice(0, 250);
+    };
+    p.stdout?.on('data', keep);
+    p.stderr?.on('data', keep);
+    await until(`${cmd} ready`, async () => {
+      if (p.exitCode !== null) throw new Error(`${cmd} exited ${p.exitCode}: ${this.logs.join('').slice(-1500)}`);
+      return this.ready();
+    }, 60000, 250).catch((e: Error) => {
+      throw new Error(`${e.message}\n${this.logs.join('').slice(-1500)}`);
+    });
+    return this;
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+    return new Promise((res) => {
+      p.once('exit', () => res());
+      p.kill(signal);
+    });
+  }
+
+  /** Freezes the process: its sockets stay open and accept, nothing answers (the worst outage). */
+  freeze(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.proc?.kill('SIGCONT');
+  }
+}
+
+/** A Consul dev agent (in memory: a restart is a wiped registry), optionally HTTPS-only. */
+export class OwnConsul extends OwnProcess {
+  ports: Record<string, number> = {};
+  readonly dir = mkdtempSync(join(tmpdir(), 'rb-faults-consul-'));
+
+  constructor(private readonly tls?: Certs) {
+    super();
+  }
+
+  get addr(): string {
+    return this.tls ? `https://127.0.0.1:${this.ports['https']}` : `http://127.0.0.1:${this.ports['http']}`;
+  }
+
+  async start(): Promise<this> {
+    if (!this.ports['http']) for (const k of ['http', 'https', 'grpc', 'grpc_tls', 'dns', 'server', 'serf_lan', 'serf_wan']) this.ports[k] = await freePort();
+    const p = this.ports;
+    const tls = this.tls
+      ? `tls { defaults { ca_file = "${this.tls.ca}"\n cert_file = "${this.tls.cert}"\n key_file = "${this.tls.key}"\n verify_incoming = false } }\n`
+      : '';
+    writeFileSync(
+      join(this.dir, 'agent.hcl'),
+      `node_name = "rb-faults"\nbind_addr = "127.0.0.1"\nclient_addr = "127.0.0.1"\nadvertise_addr = "127.0.0.1"\ndisable_update_check = true\nlog_level = "WARN"\n` +
+        `ports {\n http = ${this.tls ? -1 : p['http']}\n https = ${this.tls ? p['https'] : -1}\n grpc = ${p['grpc']}\n grpc_tls = ${p['grpc_tls']}\n dns = ${p['dns']}\n server = ${p['server']}\n serf_lan = ${p['serf_lan']}\n serf_wan = ${p['serf_wan']}\n}\n` +
+        tls,
+    );
+    return super.start();
+  }
+
+  protected command(): [string, string[]] {
+    return [consulBinary(), ['agent', '-dev', `-config-file=${join(this.dir, 'agent.hcl')}`]];
+  }
+
+  protected async ready(): Promise<boolean> {
+    const r = await this.fetch('/v1/catalog/nodes').catch(() => undefined);
+    return !!r && r.ok && (await r.text()).includes('rb-faults');
+  }
+
+  /** fetch against the agent (the test trusts the agent's CA when it has TLS). */
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    if (!this.tls) return fetch(`${this.addr}${path}`, init);
+    // Node's fetch takes no CA option: use curl for the few TLS calls a test makes
+    const args = ['-s', '-o', '-', '-w', '\n%{http_code}', '--cacert', this.tls.ca, '-X', init.method ?? 'GET', `${this.addr}${path}`];
+    if (init.body) args.push('-d', String(init.body));
+    const out = execFileSync('curl', args).toString();
+    const i = out.lastIndexOf('\n');
+    return Promise.resolve(new Response(out.slice(0, i) || null, { status: Number(out.slice(i + 1)) || 599 }));
+  }
+
+  async register(svc: Record<string, unknown>): Promise<void> {
+    const r = await this.fetch('/v1/agent/service/register', { method: 'PUT', body: JSON.stringify(svc) });
+    if (!r.ok) throw new Error(`register ${JSON.stringify(svc).slice(0, 200)}: ${r.status} ${await r.text()}`);
+  }
+
+  async deregister(id: string): Promise<void> {
+    await this.fetch(`/v1/agent/service/deregister/${encodeURIComponent(id)}`, { method: 'PUT' });
+  }
+}
+
+/** A redis-server of this test, without persistence (a restart loses everything) or with an fsync'd AOF. */
+export class OwnRedis extends OwnProcess {
+  port = 0;
+  readonly dir = mkdtempSync(join(tmpdir(), 'rb-faults-redis-'));
+  constructor(private readonly persistent: boolean) {
+    super();
+  }
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+  async start(): Promise<this> {
+    if (!this.port) this.port = await freePort();
+    return super.start();
+  }
+  protected command(): [string, string[]] {
+    const persistence = this.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    return ['redis-server', ['--bind', '127.0.0.1', '--port', String(this.port), '--save', '', ...persistence, '--dir', this.dir, '--logfile', '']];
+  }
+  protected async ready(): Promise<boolean> {
+    try {
+      return execFileSync('redis-cli', ['-p', String(this.port), 'ping']).toString().trim() === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+  async restart(): Promise<void> {
+    await this.kill('SIGKILL');
+    await sleep(200);
+    await this.start();
+  }
+}
