@@ -50,6 +50,7 @@ describe('EurekaCollectorService', () => {
         leaseCheckSeconds: 3600,
         readyPolls: 3,
       },
+      collector: { heartbeatSeconds: 10, memberTtlSeconds: 6 },
     } as unknown as CollectorEurekaConfig;
     service = new EurekaCollectorService(
       config,
@@ -67,6 +68,31 @@ describe('EurekaCollectorService', () => {
     await service.tick();
     expect(sent.map((s) => [s.type, s.msg.reachable])).toEqual([['sourceStatus', false]]);
     expect(await checks.get('eureka:eureka-a')?.()).toEqual({ ready: false, detail: 'registry not read yet' });
+  });
+
+  it('re-sends the last status between polls slower than the heartbeat, without reading Eureka', async () => {
+    const slow = { ...service['config'].eureka.sources[0], pollIntervalSeconds: 60 };
+    (service['config'].eureka as { sources: unknown[] }).sources = [slow];
+    let now = Date.now();
+    const realNow = Date.now;
+    Date.now = () => now;
+    try {
+      service.onApplicationBootstrap();
+      await service.tick();
+      const syncOnce = jest.spyOn(service.syncerOf('eureka-a') as NonNullable<ReturnType<typeof service.syncerOf>>, 'syncOnce');
+      expect(sent).toHaveLength(1);
+      now += 5_000;
+      await service.tick();
+      expect(sent).toHaveLength(1);
+      now += 6_000;
+      await service.tick();
+      expect(sent).toHaveLength(2);
+      expect(sent[1]).toMatchObject({ type: 'sourceStatus', msg: { reachable: false } });
+      expect((sent[1].msg as { observedAt?: string }).observedAt).not.toBe((sent[0].msg as { observedAt?: string }).observedAt);
+      expect(syncOnce).not.toHaveBeenCalled();
+    } finally {
+      Date.now = realNow;
+    }
   });
 
   it('a standby replica sends nothing and is ready', async () => {

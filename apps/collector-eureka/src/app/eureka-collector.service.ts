@@ -20,6 +20,9 @@ interface SourceRunner {
   held: boolean;
   running?: Promise<void>;
   nextSyncAt: number;
+  /** Last status sent, re-sent between slow polls so the writer never sees a silent source. */
+  lastStatus?: Parameters<EurekaRecordSink['sourceStatus']>[0];
+  lastStatusAt: number;
 }
 
 /**
@@ -59,7 +62,7 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
       const sink = this.sinkFor(source.name);
       const hooks = this.metrics.hooksFor(source.name, (op) => this.collectorMetrics.error(source.name, op));
       const syncer = new EurekaSourceSyncer(client, sink, toSyncOptions(source), hooks, logger);
-      this.runners.set(source.name, { config: source, client, syncer, held: false, nextSyncAt: 0 });
+      this.runners.set(source.name, { config: source, client, syncer, held: false, nextSyncAt: 0, lastStatusAt: 0 });
       this.metrics.leader.set({ source: source.name }, 0);
       const graceMs = (source.pollIntervalSeconds * this.config.eureka.readyPolls + source.timeoutSeconds * source.serviceUrls.length) * 1000;
       this.readiness.register(`eureka:${source.name}`, () => this.readinessOf(source.name, graceMs));
@@ -105,7 +108,10 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
         this.log.log(`source ${name}: lease acquired, this replica reads it`);
       }
       const now = Date.now();
-      if (now < runner.nextSyncAt) return;
+      if (now < runner.nextSyncAt) {
+        await this.heartbeat(runner, now);
+        return;
+      }
       runner.nextSyncAt = now + runner.config.pollIntervalSeconds * 1000;
       const result = await runner.syncer.syncOnce();
       if (result) {
@@ -123,6 +129,7 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
   private standDown(runner: SourceRunner, why: string): void {
     if (!runner.held) return;
     runner.held = false;
+    runner.lastStatus = undefined;
     runner.syncer.reset();
     this.metrics.leader.set({ source: runner.config.name }, 0);
     this.log.log(`source ${runner.config.name}: ${why}; standing by`);
@@ -137,6 +144,13 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
     return age <= graceMs ? { ready: true } : { ready: false, detail: `last successful read ${Math.round(age / 1000)}s ago` };
   }
 
+  /** Re-sends the last status when polls are further apart than the collector heartbeat. */
+  private async heartbeat(runner: SourceRunner, now: number): Promise<void> {
+    if (!runner.lastStatus || now - runner.lastStatusAt < this.config.collector.heartbeatSeconds * 1000) return;
+    runner.lastStatusAt = now;
+    await this.producer.sourceStatus({ ...runner.lastStatus, observedAt: new Date(now).toISOString() });
+  }
+
   private sinkFor(source: string): EurekaRecordSink {
     return {
       upsert: (record) => this.producer.upsert(record),
@@ -144,6 +158,11 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
       snapshot: (msg) => this.producer.snapshot(msg),
       sourceStatus: (msg) => {
         if (!msg.reachable) this.collectorMetrics.error(source, 'unreachable');
+        const runner = this.runners.get(source);
+        if (runner) {
+          runner.lastStatus = msg;
+          runner.lastStatusAt = Date.now();
+        }
         return this.producer.sourceStatus(msg);
       },
     };
