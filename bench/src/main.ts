@@ -1,0 +1,187 @@
+// registry-bridge benchmarks against the real peers (see BENCHMARKS.md).
+//   npx nx run bench:bench                      full profile, every measurement (~30 min)
+//   npx nx run bench:bench -- --only consul     one measurement (consul|eureka|eureka-cached|cloudmap|cold-sync|throughput)
+//   npx nx run bench:bench-ci                   small profile, under ~3 minutes
+// Options: --profile full|ci, --only a,b, --dist <dir of built apps>, --cpu-prof (profiles of the apps
+// into the run directory), --max-minutes N (hard bound of the whole run).
+import { loadPeersEnv } from '@registry-bridge/test-peers';
+import { Redis } from 'ioredis';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { killAllChildren } from './lib/apps';
+import { KubeAdmin } from './lib/kube';
+import { machineInfo } from './lib/machine';
+import { loadAverage, machineCpuSeconds } from './lib/proc';
+import { PrivateRedis } from './lib/private-redis';
+import { PROFILES } from './lib/profiles';
+import { fmtMs, latencySvg, Row, table, verdict } from './lib/report';
+import { log, round } from './lib/util';
+import { CloudMapDriver } from './registries/cloudmap';
+import { ConsulDriver } from './registries/consul';
+import { EurekaDriver } from './registries/eureka';
+import { RegistryDriver } from './registries/registry';
+import { BenchContext } from './scenarios/context';
+import { coldSync, ColdSyncResult } from './scenarios/cold-sync';
+import { PhaseResult, registryPhase } from './scenarios/registry-phase';
+import { throughput, ThroughputResult } from './scenarios/throughput';
+
+const WORKSPACE = resolve(__dirname, '../..');
+const ALL = ['consul', 'eureka', 'eureka-cached', 'cloudmap', 'cold-sync', 'throughput'] as const;
+const EUREKA_CACHE_SECONDS = 30; // the cached peer runs Eureka's shipped response-cache period
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const profile = PROFILES[(arg('profile') ?? 'full') as 'full' | 'ci'];
+  if (!profile) throw new Error('--profile must be full or ci');
+  const only = arg('only')?.split(',').filter(Boolean);
+  const selected = (only ?? (profile.name === 'ci' ? ['consul', 'eureka', 'cloudmap', 'cold-sync', 'throughput'] : [...ALL])) as string[];
+  for (const s of selected) if (!(ALL as readonly string[]).includes(s)) throw new Error(`--only: unknown measurement ${s} (one of ${ALL.join(', ')})`);
+  const maxMinutes = Number(arg('max-minutes') ?? (profile.name === 'ci' ? 5 : 45));
+  const watchdog = setTimeout(() => {
+    log(`run exceeded ${maxMinutes} minutes: stopping`);
+    killAllChildren();
+    process.exit(2);
+  }, maxMinutes * 60_000);
+  watchdog.unref();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => (killAllChildren(), process.exit(130)));
+
+  const peers = await loadPeersEnv({ peers: ['redis', 'kube', 'consul', 'eureka', 'eurekaCached', 'cloudMap'] });
+  const distDir = resolve(arg('dist') ?? join(WORKSPACE, 'dist/apps'));
+  const id = Date.now().toString(36).slice(-6);
+  const runDir = mkdtempSync(join(tmpdir(), `rb-bench-${id}-`));
+  // --shared-redis uses the peers' Redis (its command counts then include other users')
+  const basePort = 21000 + Math.floor(Math.random() * 2000);
+  const privateRedis = process.argv.includes('--shared-redis') ? undefined : new PrivateRedis(basePort - 1);
+  await privateRedis?.start();
+  const redisUrl = privateRedis?.url ?? peers.redisUrl;
+  process.on('exit', () => privateRedis?.stop());
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const ctx: BenchContext = {
+    id,
+    profile,
+    kube: new KubeAdmin(peers.kube.server, peers.raw['RB_KUBE_ADMIN_TOKEN'], peers.raw['RB_KUBE_CA_FILE']),
+    redis,
+    redisUrl,
+    kubeconfig: peers.kube.adminKubeconfig,
+    distDir,
+    runDir,
+    appEnv: { AWS_ACCESS_KEY_ID: peers.cloudMap.accessKeyId, AWS_SECRET_ACCESS_KEY: peers.cloudMap.secretAccessKey, AWS_REGION: peers.cloudMap.region },
+    nodeFlags: process.argv.includes('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${join(runDir, 'profiles')}`] : [],
+    basePort,
+  };
+  const machine = machineInfo(WORKSPACE, distDir);
+  log(`profile ${profile.name}: ${selected.join(', ')}; run dir ${runDir} (app configs and logs); load average ${machine.loadAverageAtStart.join(' ')}`);
+  const cpu0 = machineCpuSeconds();
+  const started = Date.now();
+  const consul = (prefix: string) => new ConsulDriver(peers.consul.addr, `consul-${prefix}`, prefix);
+  const phases: Record<string, PhaseResult> = {};
+  const errors: Record<string, string> = {};
+  let cold: ColdSyncResult | undefined;
+  let tput: ThroughputResult | undefined;
+  const pre = `b${id}`;
+  const drivers: Record<string, () => RegistryDriver> = {
+    consul: () => consul(`${pre}c`),
+    // poll every second: the collector's default (10 s) would dominate a 1.5 s target
+    eureka: () => new EurekaDriver(peers.eureka.url, `eureka-${pre}`, `${pre}e`, 'eureka (cache off)', { pollIntervalSeconds: 1 }),
+    'eureka-cached': () => new EurekaDriver(peers.eureka.cachedUrl, `eureka-${pre}k`, `${pre}k`, 'eureka (cache on)', { pollIntervalSeconds: 1 }),
+    cloudmap: () => new CloudMapDriver(peers.cloudMap, `cloudmap-${pre}`, `${pre}m`),
+  };
+  for (const m of selected) {
+    const t = Date.now();
+    try {
+      if (drivers[m]) phases[m] = await registryPhase(ctx, drivers[m](), m, profile.fullPhase.includes(m));
+      else if (m === 'cold-sync') cold = await coldSync(ctx, consul(`${pre}x`), profile.coldServices);
+      else if (m === 'throughput') tput = await throughput(ctx, profile.throughputRecords);
+    } catch (err) {
+      errors[m] = (err as Error).message;
+      log(`${m} failed: ${(err as Error).stack}`);
+    }
+    log(`${m} took ${round((Date.now() - t) / 1000)} s`);
+  }
+  const cpu1 = machineCpuSeconds();
+
+  const rows = buildRows(phases, cold, tput, profile.services, profile.instances);
+  for (const [m, e] of Object.entries(errors)) rows.push({ measure: 'error', registry: m, value: e.slice(0, 120), target: '-', verdict: 'FAILED' });
+  const result = {
+    benchmark: 'registry-bridge',
+    profile: profile.name,
+    selected,
+    startedAt: new Date(started).toISOString(),
+    durationSeconds: round((Date.now() - started) / 1000),
+    redis: privateRedis ? 'private redis-server of the bench' : 'the peers\' shared Redis',
+    machine: { ...machine, loadAverageAtEnd: loadAverage(), machineBusyPercentDuringRun: round(((cpu1.busy - cpu0.busy) / (cpu1.total - cpu0.total)) * 100, 1) },
+    config: profile,
+    rows,
+    phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, { ...v, latency: v.latency && { ...v.latency, samples: v.latency.samples.map((s) => [s.type, round(s.ms, 2)]) } }])),
+    coldSync: cold,
+    throughput: tput,
+    errors,
+  };
+  const outDir = join(WORKSPACE, 'bench/results');
+  mkdirSync(outDir, { recursive: true });
+  const name = only ? `${profile.name}-${selected.join('+')}` : profile.name;
+  writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify(result, null, 1)}\n`);
+  const series = Object.entries(phases)
+    .filter(([, v]) => v.latency)
+    .map(([, v]) => ({ name: v.registry, ms: v.latency?.samples.map((s) => s.ms) ?? [] }));
+  if (series.length) writeFileSync(join(outDir, `${name}-latency.svg`), latencySvg(series, `registry-bridge propagation latency (${profile.name}: ${profile.services} services × ${profile.instances}, ${machine.nproc} cores, load ${machine.loadAverageAtStart[0]})`));
+  process.stdout.write(`\n${table(rows)}\n\nmachine: ${machine.nproc} cores, ${machine.memoryGiB} GiB, node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')} → ${result.machine.loadAverageAtEnd.join(' ')}, machine busy ${result.machine.machineBusyPercentDuringRun}% during the run\nresults: bench/results/${name}.json${series.length ? `, bench/results/${name}-latency.svg` : ''}\n`);
+  await redis.quit();
+  privateRedis?.stop();
+  clearTimeout(watchdog);
+  process.exit(Object.keys(errors).length ? 1 : 0);
+}
+
+function buildRows(phases: Record<string, PhaseResult>, cold: ColdSyncResult | undefined, tput: ThroughputResult | undefined, services: number, instances: number): Row[] {
+  const rows: Row[] = [];
+  const latencyTargets: Record<string, Array<[string, 'p50' | 'p99', number]>> = {
+    consul: [
+      ['p50', 'p50', 20],
+      ['p99', 'p99', 100],
+    ],
+    eureka: [['p99', 'p99', 1500]],
+    'eureka-cached': [['p99', 'p99', EUREKA_CACHE_SECONDS * 1000 + 1500]],
+    cloudmap: [['p99', 'p99', 1500]],
+  };
+  for (const [k, p] of Object.entries(phases)) {
+    if (p.latency) {
+      rows.push({ measure: `latency ${services}×${instances}, ${p.latency.rate}/s`, registry: p.registry, value: fmtMs(p.latency.all), target: latencyTargets[k].map(([n, , v]) => `${n} ≤ ${v} ms`).join(', '), verdict: latencyTargets[k].map(([, f, v]) => verdict(p.latency?.all[f] ?? NaN, v, ' ms')).join(', ') });
+      for (const [type, s] of Object.entries(p.latency.byType)) rows.push({ measure: `  latency: ${type}`, registry: p.registry, value: fmtMs(s), target: '', verdict: '' });
+      if (p.latency.lost) rows.push({ measure: '  changes not seen in time', registry: p.registry, value: String(p.latency.lost), target: '0', verdict: 'MISS' });
+      rows.push({ measure: '  writes per change (steady run)', registry: p.registry, value: `${p.latency.writesPerChange} (api ${p.latency.writes.apiServer}, writer ${p.latency.writes.writer}, ${p.latency.changes} changes)`, target: '≤ 1.0', verdict: verdict(p.latency.writesPerChange, 1) });
+    }
+    if (p.rolling) rows.push({ measure: `writes per change, rolling ${p.rolling.instances}`, registry: p.registry, value: `${p.rolling.writesPerChange} (api ${p.rolling.writes.apiServer}, writer ${p.rolling.writes.writer})`, target: '≤ 1.0', verdict: verdict(p.rolling.writesPerChange, 1) });
+    if (p.idle) {
+      rows.push({ measure: `writes while idle ${p.idle.seconds} s`, registry: p.registry, value: `api ${p.idle.writes.apiServer}, writer ${p.idle.writes.writer}`, target: '0', verdict: verdict(p.idle.writes.writer, 0) + (p.idle.writes.apiServer !== p.idle.writes.writer ? ' (api counts other users too)' : '') });
+      rows.push({ measure: `idle CPU, ${services} services`, registry: p.registry, value: `${p.idle.cpuTotalPercent}% of a core (${Object.entries(p.idle.cpuPercentOfOneCore).map(([a, v]) => `${a.replace(/-[a-z-]+$/, '')} ${v}%`).join(', ')})`, target: '≤ 2%', verdict: verdict(p.idle.cpuTotalPercent, 2, '%') });
+      rows.push({ measure: 'idle Redis commands/s', registry: p.registry, value: `${p.idle.redisCommandsPerSecond} (${Object.entries(p.idle.redisTop).slice(0, 3).map(([c, v]) => `${c} ${v}`).join(', ')})`, target: '≤ 20', verdict: verdict(p.idle.redisCommandsPerSecond, 20) });
+    }
+    if (p.noop) rows.push({ measure: `writes after ${p.noop.events} no-op events`, registry: p.registry, value: `api ${p.noop.writes.apiServer}, writer ${p.noop.writes.writer}`, target: '0', verdict: verdict(p.noop.writes.writer, 0) });
+    if (p.restart) rows.push({ measure: 'writes after restarting every app', registry: p.registry, value: `api ${p.restart.writes.apiServer}, writer ${p.restart.writes.writer} (${p.restart.resyncSeconds} s)`, target: '0', verdict: verdict(p.restart.writes.writer, 0) });
+    rows.push({ measure: `warm sync ${services}×${instances}`, registry: p.registry, value: `${p.warmSyncSeconds} s (seed ${p.seedSeconds} s)`, target: '-', verdict: '' });
+    rows.push({ measure: `peak RSS ${services}×${instances}`, registry: p.registry, value: Object.entries(p.peakRssMiB).map(([a, v]) => `${a} ${v} MiB`).join(', '), target: '≤ 128 MiB', verdict: verdict(Math.max(...Object.values(p.peakRssMiB)), 128, ' MiB') });
+    if (p.churn) rows.push({ measure: `RSS growth, churn ${p.churn.seconds} s`, registry: p.registry, value: Object.entries(p.churn.growthMiB).map(([a, v]) => `${a.replace(/-[a-z]+$/, '')} ${v > 0 ? '+' : ''}${v} MiB`).join(', '), target: 'no growth', verdict: '' });
+  }
+  if (cold) {
+    rows.push({ measure: `cold sync ${cold.services}×${cold.instances}`, registry: cold.registry, value: `${cold.seconds} s (first object ${cold.firstObjectSeconds} s; ${cold.apiServerWrites} writes; qps ${cold.writer.qps}, concurrency ${cold.writer.concurrency})`, target: '≤ 30 s', verdict: verdict(cold.seconds, 30, ' s') });
+    rows.push({ measure: '  requests refused (429)', registry: cold.registry, value: String(cold.refused429), target: '0', verdict: verdict(cold.refused429, 0) });
+    rows.push({ measure: `peak RSS ${cold.services}×${cold.instances}`, registry: cold.registry, value: Object.entries(cold.peakRssMiB).map(([a, v]) => `${a} ${v} MiB`).join(', '), target: '≤ 128 MiB', verdict: verdict(Math.max(...Object.values(cold.peakRssMiB)), 128, ' MiB') });
+  }
+  if (tput) {
+    for (const p of tput.passes) {
+      rows.push({ measure: `queue throughput (${p.pass}), stub API`, registry: 'writer', value: `ingest ${p.ingestPerSecond}/s, reconcile ${p.reconcilePerSecond}/s (${p.records} records, ${p.redisCommandsPerRecord} Redis cmds/record, writer CPU ${p.writerCpuPercent}%)`, target: 'ceiling', verdict: '' });
+    }
+  }
+  return rows;
+}
+
+main().catch((err: Error) => {
+  log(err.stack ?? err.message);
+  killAllChildren();
+  process.exit(1);
+});
