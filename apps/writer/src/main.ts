@@ -5,7 +5,7 @@ import { useJsonLogger } from '@registry-bridge/observability';
 import { AppModule } from './app/app.module';
 import { mountQueueDashboard } from './app/queue-dashboard';
 import { WriterService } from './app/writer.service';
-import { WriterConfig } from './app/writer-config';
+import { WriterConfig } from '@registry-bridge/translation';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule, { bufferLogs: true });

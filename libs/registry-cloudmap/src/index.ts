@@ -7,3 +7,4 @@ export * from './lib/cloudmap-api.client';
 export * from './lib/cloudmap-reader.service';
 export * from './lib/cloudmap-watcher.service';
 export * from './lib/cloudmap-fixture.testing';
+export * from './lib/collector-cloudmap.config';

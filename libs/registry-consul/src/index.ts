@@ -5,3 +5,4 @@ export * from './lib/consul-normalize';
 export * from './lib/consul-http.client';
 export * from './lib/consul-client.factory';
 export * from './lib/consul-source.watcher';
+export * from './lib/collector-consul.config';

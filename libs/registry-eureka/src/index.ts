@@ -7,3 +7,4 @@ export * from './lib/self-preservation';
 export * from './lib/app-filter';
 export * from './lib/eureka-source.syncer';
 export * from './lib/eureka-source.schema';
+export * from './lib/collector-eureka.config';

@@ -3,7 +3,7 @@ import { AppConfigModule, APP_CONFIG } from '@registry-bridge/app-config';
 import { CollectorCoreModule } from '@registry-bridge/collector-core';
 import { LoggingModule, MetricsModule } from '@registry-bridge/observability';
 import { CloudMapSourcesService } from './cloudmap-sources.service';
-import { collectorCloudMapConfigSchema, CollectorCloudMapConfig } from './collector-cloudmap.config';
+import { collectorCloudMapConfigSchema, CollectorCloudMapConfig } from '@registry-bridge/registry-cloudmap';
 
 export const APP_NAME = 'collector-cloudmap';
 

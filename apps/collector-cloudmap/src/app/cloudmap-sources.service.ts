@@ -12,7 +12,7 @@ import {
 import { MetricsService } from '@registry-bridge/observability';
 import { BudgetRedis, CloudMapReader, CloudMapWatcher, createCloudMapClient, RedisRequestBudget } from '@registry-bridge/registry-cloudmap';
 import { CloudMapMetrics } from './cloudmap-metrics';
-import { CollectorCloudMapConfig } from './collector-cloudmap.config';
+import { CollectorCloudMapConfig } from '@registry-bridge/registry-cloudmap';
 
 /**
  * One watcher per configured source, wired to the shared runtime: records to the ingest queue,

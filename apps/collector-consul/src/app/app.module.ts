@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { AppConfigModule, APP_CONFIG } from '@registry-bridge/app-config';
 import { CollectorCoreModule } from '@registry-bridge/collector-core';
 import { LoggingModule, MetricsModule } from '@registry-bridge/observability';
-import { collectorConsulConfigSchema, CollectorConsulConfig } from './collector-consul.config';
+import { collectorConsulConfigSchema, CollectorConsulConfig } from '@registry-bridge/registry-consul';
 import { ConsulSourcesService } from './consul-sources.service';
 
 export const APP_NAME = 'collector-consul';

@@ -3,7 +3,7 @@ import { APP_CONFIG } from '@registry-bridge/app-config';
 import { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService, SourceStatusReporter } from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
 import { ConsulSourceWatcher, createConsulClient } from '@registry-bridge/registry-consul';
-import { CollectorConsulConfig } from './collector-consul.config';
+import { CollectorConsulConfig } from '@registry-bridge/registry-consul';
 import { ConsulMetrics } from './consul-metrics';
 
 const STATUS_MIN_INTERVAL_MS = 5000;

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { AppConfigModule, APP_CONFIG } from '@registry-bridge/app-config';
 import { CollectorCoreModule } from '@registry-bridge/collector-core';
 import { LoggingModule } from '@registry-bridge/observability';
-import { collectorEurekaConfigSchema, type CollectorEurekaConfig } from './collector-eureka.config';
+import { collectorEurekaConfigSchema, type CollectorEurekaConfig } from '@registry-bridge/registry-eureka';
 import { EurekaCollectorService } from './eureka-collector.service';
 import { EurekaMetrics } from './eureka-metrics';
 

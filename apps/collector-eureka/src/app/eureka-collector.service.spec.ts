@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService } from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
 import { eurekaSourcesSchema } from '@registry-bridge/registry-eureka';
-import type { CollectorEurekaConfig } from './collector-eureka.config';
+import type { CollectorEurekaConfig } from '@registry-bridge/registry-eureka';
 import { EurekaCollectorService } from './eureka-collector.service';
 import { EurekaMetrics } from './eureka-metrics';
 

@@ -10,7 +10,7 @@ import {
   toClientOptions,
   toSyncOptions,
 } from '@registry-bridge/registry-eureka';
-import type { CollectorEurekaConfig } from './collector-eureka.config';
+import type { CollectorEurekaConfig } from '@registry-bridge/registry-eureka';
 import { EurekaMetrics } from './eureka-metrics';
 
 interface SourceRunner {

@@ -3,7 +3,7 @@ import { AppConfigModule } from '@registry-bridge/app-config';
 import { LoggingModule, MetricsModule, RedisHealthModule } from '@registry-bridge/observability';
 import { HealthController } from './health.controller';
 import { StatusController } from './status.controller';
-import { writerConfigSchema } from './writer-config';
+import { writerConfigSchema } from '@registry-bridge/translation';
 import { WriterService } from './writer.service';
 
 @Module({

@@ -4,7 +4,7 @@ import { ANNOTATIONS, canonicalJson, isOwnedBy, SourceRules, translateRecord, Wo
 import type { Logger } from 'pino';
 import { CachedObject, ObjectCache } from './object-cache';
 import { KeyState, StateStore } from './state-store';
-import { WriterConfig } from './writer-config';
+import { WriterConfig } from '@registry-bridge/translation';
 import { WriterMetrics } from './writer-metrics';
 
 const SE = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry' } as const;

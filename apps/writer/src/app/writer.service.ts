@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { ObjectCache } from './object-cache';
 import { NotLeaderError, Reconciler } from './reconciler';
 import { StateStore } from './state-store';
-import { sourceRules, WriterConfig } from './writer-config';
+import { sourceRules, WriterConfig } from '@registry-bridge/translation';
 import { WriterMetrics } from './writer-metrics';
 
 const RECONCILE_OPTS = { attempts: 25, backoff: { type: 'capped' }, removeOnComplete: true, removeOnFail: { count: 1000 } } as const;

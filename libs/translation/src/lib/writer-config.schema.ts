@@ -1,6 +1,6 @@
 import { httpConfigSchema, redisConfigSchema, secret } from '@registry-bridge/app-config';
 import { HEALTH_STATES, REGISTRY_KINDS, sourceNameSchema } from '@registry-bridge/contract';
-import { DEFAULT_HOST_TEMPLATES, ISTIO_PROTOCOLS, SourceRules } from '@registry-bridge/translation';
+import { DEFAULT_HOST_TEMPLATES, ISTIO_PROTOCOLS, SourceRules } from './source-rules';
 import { z } from 'zod';
 
 const dns1123Label = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label').max(63);

@@ -1,6 +1,6 @@
 import { httpConfigSchema, redisConfigSchema } from '@registry-bridge/app-config';
 import { collectorRuntimeConfigSchema } from '@registry-bridge/collector-core';
-import { consulSourcesSchema } from '@registry-bridge/registry-consul';
+import { consulSourcesSchema } from './consul-source.schema';
 import { z } from 'zod';
 
 export const collectorConsulConfigSchema = z.strictObject({

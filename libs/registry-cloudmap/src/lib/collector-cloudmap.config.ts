@@ -1,6 +1,6 @@
 import { httpConfigSchema, redisConfigSchema } from '@registry-bridge/app-config';
 import { collectorRuntimeConfigSchema } from '@registry-bridge/collector-core';
-import { cloudMapSourcesSchema } from '@registry-bridge/registry-cloudmap';
+import { cloudMapSourcesSchema } from './cloudmap-config.schema';
 import { z } from 'zod';
 
 export const collectorCloudMapConfigSchema = z.strictObject({

@@ -1,6 +1,6 @@
 import { httpConfigSchema, redisConfigSchema } from '@registry-bridge/app-config';
 import { collectorRuntimeConfigSchema } from '@registry-bridge/collector-core';
-import { eurekaSourcesSchema } from '@registry-bridge/registry-eureka';
+import { eurekaSourcesSchema } from './eureka-source.schema';
 import { z } from 'zod';
 
 /** The Eureka collector's config file (RB_CONFIG_FILE) plus RB__a__b=value overrides. */

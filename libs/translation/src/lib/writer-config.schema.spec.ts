@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from '@registry-bridge/app-config';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sourceRules, writerConfigSchema } from './writer-config';
+import { sourceRules, writerConfigSchema } from './writer-config.schema';
 
 const dir = mkdtempSync(join(tmpdir(), 'rb-writer-cfg-'));
 function load(yaml: string, env: Record<string, string> = {}) {
