@@ -55,6 +55,11 @@ export default [
               onlyDependOnLibsWithTags: ['scope:shared', 'scope:collector', 'scope:cloudmap', 'scope:test'],
               bannedExternalImports: ['consul', 'eureka-js-client', ...kubeClients],
             },
+            // the operator CLI (dry-run diff) reads registries and the cluster through the libs
+            {
+              sourceTag: 'scope:cli',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:writer', 'scope:collector', 'scope:consul', 'scope:eureka', 'scope:cloudmap', 'scope:test'],
+            },
             // apps import registry clients only through their registry lib
             { sourceTag: 'type:app', bannedExternalImports: registryClients },
             // test helpers reach every peer; product code never imports them (rule below)
