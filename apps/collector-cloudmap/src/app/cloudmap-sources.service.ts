@@ -7,6 +7,7 @@ import {
   CollectorReadiness,
   IngestProducer,
   MembershipService,
+  RedisResetDetector,
   SourceStatusReporter,
 } from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
@@ -25,6 +26,7 @@ export class CloudMapSourcesService implements OnApplicationBootstrap, OnModuleD
   private readonly watchers: CloudMapWatcher[] = [];
   private readonly closers: Array<() => void> = [];
   private readonly onMembership = () => this.watchers.forEach((w) => w.ownershipChanged());
+  private readonly onRedisReset = () => this.watchers.forEach((w) => w.resendAll());
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: CollectorCloudMapConfig,
@@ -36,6 +38,7 @@ export class CloudMapSourcesService implements OnApplicationBootstrap, OnModuleD
     private readonly changes: ChangeTracker,
     private readonly collectorMetrics: CollectorMetrics,
     private readonly metricsService: MetricsService,
+    private readonly resets: RedisResetDetector,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -63,11 +66,13 @@ export class CloudMapSourcesService implements OnApplicationBootstrap, OnModuleD
       this.log.log({ msg: 'watching Cloud Map source', source: src.name, region: src.region, endpoint: src.endpoint, assumeRole: src.assumeRole?.roleArn });
     }
     this.membership.on('change', this.onMembership);
+    this.resets.on('reset', this.onRedisReset);
     this.watchers.forEach((w) => w.start());
   }
 
   async onModuleDestroy(): Promise<void> {
     this.membership.off('change', this.onMembership);
+    this.resets.off('reset', this.onRedisReset);
     await Promise.all(this.watchers.map((w) => w.stop()));
     this.closers.forEach((close) => close());
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG } from '@registry-bridge/app-config';
-import { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService, SourceStatusReporter } from '@registry-bridge/collector-core';
+import { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService, RedisResetDetector, SourceStatusReporter } from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
 import { ConsulSourceWatcher, createConsulClient } from '@registry-bridge/registry-consul';
 import { CollectorConsulConfig } from '@registry-bridge/registry-consul';
@@ -18,6 +18,7 @@ export class ConsulSourcesService implements OnApplicationBootstrap, OnModuleDes
   private readonly log = new Logger('ConsulSources');
   private readonly watchers: ConsulSourceWatcher[] = [];
   private readonly onMembership = () => this.watchers.forEach((w) => w.ownershipChanged());
+  private readonly onRedisReset = () => this.watchers.forEach((w) => w.resendAll());
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: CollectorConsulConfig,
@@ -27,6 +28,7 @@ export class ConsulSourcesService implements OnApplicationBootstrap, OnModuleDes
     private readonly readiness: CollectorReadiness,
     private readonly collectorMetrics: CollectorMetrics,
     private readonly metricsService: MetricsService,
+    private readonly resets: RedisResetDetector,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -81,6 +83,7 @@ export class ConsulSourcesService implements OnApplicationBootstrap, OnModuleDes
       this.watchers.push(watcher);
     }
     this.membership.on('change', this.onMembership);
+    this.resets.on('reset', this.onRedisReset);
     // A source that cannot start (bad TLS file) must not keep the others from starting.
     await Promise.all(this.watchers.map((w) => w.start()));
     this.log.log(`watching ${this.watchers.length} Consul source(s) as member ${this.membership.memberId}`);
@@ -88,6 +91,7 @@ export class ConsulSourcesService implements OnApplicationBootstrap, OnModuleDes
 
   async onModuleDestroy(): Promise<void> {
     this.membership.off('change', this.onMembership);
+    this.resets.off('reset', this.onRedisReset);
     await Promise.all(this.watchers.map((w) => w.stop()));
   }
 }

@@ -22,6 +22,7 @@ import { CollectorReadiness } from './collector-readiness';
 import { COLLECTOR_CORE_OPTIONS, COLLECTOR_REDIS } from './collector-core.tokens';
 import { IngestProducer } from './ingest-producer';
 import { MembershipService } from './membership.service';
+import { RedisResetDetector } from './redis-reset-detector';
 import { SourceStatusReporter } from './source-status.reporter';
 
 export interface CollectorCoreOptions {
@@ -59,6 +60,8 @@ export class CollectorCoreLifecycle implements OnModuleInit, OnModuleDestroy, On
     private readonly membership: MembershipService,
     private readonly reporter: SourceStatusReporter,
     private readonly producer: IngestProducer,
+    private readonly resets: RedisResetDetector,
+    private readonly changes: ChangeTracker,
   ) {
     // Without a listener ioredis prints every reconnect failure; log each distinct error once.
     redis.on('error', (err: Error) => {
@@ -71,9 +74,13 @@ export class CollectorCoreLifecycle implements OnModuleInit, OnModuleDestroy, On
   async onModuleInit(): Promise<void> {
     await this.membership.start();
     this.reporter.start();
+    // After a Redis data loss nothing tracked is known to be delivered any more.
+    this.resets.on('reset', () => this.changes.clear());
+    this.resets.start();
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.resets.stop();
     this.reporter.stop();
     await Promise.allSettled([this.membership.close(), this.producer.close()]);
   }
@@ -128,11 +135,27 @@ const runtimeProviders: Provider[] = [
       new SourceStatusReporter(producer, o.kind, o.heartbeatSeconds ?? 10, metrics),
   },
   { provide: ChangeTracker, useFactory: () => new ChangeTracker() },
+  {
+    provide: RedisResetDetector,
+    inject: [COLLECTOR_CORE_OPTIONS, COLLECTOR_REDIS, MembershipService],
+    // checked as often as the membership heartbeat
+    useFactory: (o: CollectorCoreOptions, redis: Redis, membership: MembershipService) => new RedisResetDetector(redis, o.redis.prefix, membership.heartbeatMs),
+  },
   CollectorReadiness,
   CollectorCoreLifecycle,
 ];
 
-const exported = [COLLECTOR_REDIS, COLLECTOR_CORE_OPTIONS, MembershipService, CollectorMetrics, IngestProducer, SourceStatusReporter, ChangeTracker, CollectorReadiness];
+const exported = [
+  COLLECTOR_REDIS,
+  COLLECTOR_CORE_OPTIONS,
+  MembershipService,
+  CollectorMetrics,
+  IngestProducer,
+  SourceStatusReporter,
+  ChangeTracker,
+  CollectorReadiness,
+  RedisResetDetector,
+];
 
 /**
  * The runtime every collector shares: Redis connection, ingest producer, membership and

@@ -148,6 +148,16 @@ export class CloudMapWatcher {
     for (const wake of this.wakers) wake();
   }
 
+  /**
+   * The queue lost what was sent (Redis came back empty): re-read and re-send every owned service
+   * (the caller clears the change tracker) and a complete inventory snapshot, now.
+   */
+  resendAll(): void {
+    this.states.clear();
+    this.inventoryDue = 0;
+    for (const wake of this.wakers) wake();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     for (const wake of this.wakers) wake();

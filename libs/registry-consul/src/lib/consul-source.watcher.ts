@@ -176,6 +176,27 @@ export class ConsulSourceWatcher {
     this.rebalance();
   }
 
+  /**
+   * The queue lost what was sent (Redis came back empty): read every service again and send it
+   * even if unchanged, then a complete snapshot. Revisions keep growing, so nothing goes back.
+   */
+  resendAll(): void {
+    if (this.abort.signal.aborted) return;
+    for (const s of this.services.values()) {
+      s.hash = undefined;
+      s.index = 0;
+      // a blocking read would sit out its wait: restart it with index 0
+      s.watch?.abort();
+      this.pool.delete(s.name);
+      this.urgent.add(s.name);
+    }
+    this.lastSnapshotSig = '';
+    this.lastSnapshotAt = 0;
+    this.rebalance();
+    this.wake?.();
+    void this.maybeSnapshot().catch((err) => this.log.warn({ source: this.cfg.name, err: (err as Error).message }, 'snapshot after a Redis reset not sent; the next catalog read retries'));
+  }
+
   // ---------------------------------------------------------------- lineage
 
   /**
