@@ -168,7 +168,7 @@ export class OwnRedis extends OwnProcess {
   }
   protected async ready(): Promise<boolean> {
     try {
-      return execFileSync('redis-cli', ['-p', String(this.port), 'ping']).toString().trim() === 'PONG';
+      return execFileSync('redis-cli', ['-p', String(this.port), 'ping'], { stdio: 'pipe' }).toString().trim() === 'PONG';
     } catch {
       return false;
     }
