@@ -56,7 +56,9 @@ export function secret(options: { allowLiteral?: boolean } = {}): z.ZodType<stri
         ctx.addIssue({ code: 'custom', message: (err as Error).message });
         return z.NEVER;
       }
-    });
+    })
+    // Lets generated references (docs/configuration.md) name the accepted forms.
+    .meta({ description: options.allowLiteral ? 'secret: { file } | { env } | string' : 'secret: { file } | { env }' });
 }
 
 export const secretSchema = secret();
