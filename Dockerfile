@@ -17,7 +17,9 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 ENV NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=true
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# `npm install` (it keeps every pinned version): the lockfile is made where the registry serves
+# only Linux builds of packages with per-platform optional dependencies, which `npm ci` rejects.
+RUN npm install --no-audit --no-fund
 COPY nx.json tsconfig.base.json jest.preset.js eslint.config.mjs ./
 COPY libs libs
 COPY apps apps

@@ -8,8 +8,11 @@ phase() { PHASE_NAME=$1; PHASE_START=$(date +%s); echo "==> $1"; }
 done_phase() { echo "<== ${PHASE_NAME} took $(( $(date +%s) - PHASE_START ))s"; }
 
 phase "npm dependencies"
+# `npm install`, not `npm ci`: the lockfile lacks per-platform optional packages that the registry
+# here does not serve (e.g. darwin builds of @swc/core), and `npm ci` rejects such a lockfile;
+# `npm install` keeps every version the lockfile pins.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
 done_phase
 
