@@ -3,10 +3,11 @@
 //   npx nx run bench:bench -- --only consul     one measurement (consul|eureka|eureka-cached|cloudmap|cold-sync|throughput)
 //   npx nx run bench:bench-ci                   small profile, under ~3 minutes
 // Options: --profile full|ci, --only a,b, --dist <dir of built apps>, --cpu-prof (profiles of the apps
-// into the run directory), --max-minutes N (hard bound of the whole run).
+// into the run directory), --max-minutes N (hard bound of the whole run), --churn-seconds N,
+// --idle-seconds N, --shared-redis (use the peers' Redis instead of a private redis-server).
 import { loadPeersEnv } from '@registry-bridge/test-peers';
 import { Redis } from 'ioredis';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { killAllChildren } from './lib/apps';
@@ -16,7 +17,7 @@ import { loadAverage, machineCpuSeconds } from './lib/proc';
 import { PrivateRedis } from './lib/private-redis';
 import { PROFILES } from './lib/profiles';
 import { fmtMs, latencySvg, Row, table, verdict } from './lib/report';
-import { log, round } from './lib/util';
+import { log, round, until } from './lib/util';
 import { CloudMapDriver } from './registries/cloudmap';
 import { ConsulDriver } from './registries/consul';
 import { EurekaDriver } from './registries/eureka';
@@ -36,8 +37,11 @@ function arg(name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
-  const profile = PROFILES[(arg('profile') ?? 'full') as 'full' | 'ci'];
-  if (!profile) throw new Error('--profile must be full or ci');
+  const base = PROFILES[(arg('profile') ?? 'full') as 'full' | 'ci'];
+  if (!base) throw new Error('--profile must be full or ci');
+  const profile = { ...base };
+  if (arg('churn-seconds')) profile.churnSeconds = Number(arg('churn-seconds'));
+  if (arg('idle-seconds')) profile.idleSeconds = Number(arg('idle-seconds'));
   const only = arg('only')?.split(',').filter(Boolean);
   const selected = (only ?? (profile.name === 'ci' ? ['consul', 'eureka', 'cloudmap', 'cold-sync', 'throughput'] : [...ALL])) as string[];
   for (const s of selected) if (!(ALL as readonly string[]).includes(s)) throw new Error(`--only: unknown measurement ${s} (one of ${ALL.join(', ')})`);
@@ -51,9 +55,15 @@ async function main(): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => (killAllChildren(), process.exit(130)));
 
   const peers = await loadPeersEnv({ peers: ['redis', 'kube', 'consul', 'eureka', 'eurekaCached', 'cloudMap'] });
-  const distDir = resolve(arg('dist') ?? join(WORKSPACE, 'dist/apps'));
+  const builtDir = resolve(arg('dist') ?? join(WORKSPACE, 'dist/apps'));
   const id = Date.now().toString(36).slice(-6);
   const runDir = mkdtempSync(join(tmpdir(), `rb-bench-${id}-`));
+  // A copy of the built apps: dist/ is shared, and a rebuild in the middle of a run would swap
+  // (or, while webpack cleans, remove) the code under measurement.
+  const distDir = join(runDir, 'dist');
+  const apps = ['writer', 'collector-consul', 'collector-eureka', 'collector-cloudmap'];
+  await until(`the built apps in ${builtDir} (npx nx run-many -t build -p ${apps.join(',')})`, () => apps.every((a) => existsSync(join(builtDir, a, 'main.js'))), 180_000, 1000);
+  for (const app of apps) cpSync(join(builtDir, app), join(distDir, app), { recursive: true });
   // --shared-redis uses the peers' Redis (its command counts then include other users')
   const basePort = 21000 + Math.floor(Math.random() * 2000);
   const privateRedis = process.argv.includes('--shared-redis') ? undefined : new PrivateRedis(basePort - 1);
@@ -70,11 +80,13 @@ async function main(): Promise<void> {
     kubeconfig: peers.kube.adminKubeconfig,
     distDir,
     runDir,
-    appEnv: { AWS_ACCESS_KEY_ID: peers.cloudMap.accessKeyId, AWS_SECRET_ACCESS_KEY: peers.cloudMap.secretAccessKey, AWS_REGION: peers.cloudMap.region },
+    // the copied bundles resolve their dependencies from the workspace
+    appEnv: { NODE_PATH: join(WORKSPACE, 'node_modules'), AWS_ACCESS_KEY_ID: peers.cloudMap.accessKeyId, AWS_SECRET_ACCESS_KEY: peers.cloudMap.secretAccessKey, AWS_REGION: peers.cloudMap.region },
     nodeFlags: process.argv.includes('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${join(runDir, 'profiles')}`] : [],
     basePort,
+    redisPid: privateRedis?.pid,
   };
-  const machine = machineInfo(WORKSPACE, distDir);
+  const machine = machineInfo(WORKSPACE, builtDir);
   log(`profile ${profile.name}: ${selected.join(', ')}; run dir ${runDir} (app configs and logs); load average ${machine.loadAverageAtStart.join(' ')}`);
   const cpu0 = machineCpuSeconds();
   const started = Date.now();
@@ -174,7 +186,7 @@ function buildRows(phases: Record<string, PhaseResult>, cold: ColdSyncResult | u
   }
   if (tput) {
     for (const p of tput.passes) {
-      rows.push({ measure: `queue throughput (${p.pass}), stub API`, registry: 'writer', value: `ingest ${p.ingestPerSecond}/s, reconcile ${p.reconcilePerSecond}/s (${p.records} records, ${p.redisCommandsPerRecord} Redis cmds/record, writer CPU ${p.writerCpuPercent}%)`, target: 'ceiling', verdict: '' });
+      rows.push({ measure: `queue throughput (${p.pass}), stub API`, registry: 'writer', value: `ingest ${p.ingestPerSecond}/s, reconcile ${p.reconcilePerSecond}/s (${p.records} records, ${p.redisCommandsPerRecord} Redis cmds/record, writer CPU ${p.writerCpuPercent}%, redis-server CPU ${p.redisServerCpuPercent ?? '?'}%)`, target: 'ceiling', verdict: '' });
     }
   }
   return rows;

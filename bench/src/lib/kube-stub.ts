@@ -54,7 +54,7 @@ export class KubeStub {
       [
         'apiVersion: v1',
         'kind: Config',
-        'clusters: [{ name: stub, cluster: { server: "http://127.0.0.1:' + port + '" } }]',
+        'clusters: [{ name: stub, cluster: { server: "http://127.0.0.1:' + port + '", insecure-skip-tls-verify: true } }]', // client-node refuses plain HTTP otherwise
         'users: [{ name: stub, user: { token: stub } }]',
         'contexts: [{ name: stub, context: { cluster: stub, user: stub } }]',
         'current-context: stub',

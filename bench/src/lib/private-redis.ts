@@ -10,6 +10,10 @@ export class PrivateRedis {
 
   constructor(readonly port: number) {}
 
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }

@@ -1,6 +1,8 @@
-// AWS Cloud Map on moto through the AWS SDK, like any AWS client. Health changes are left out:
-// the collector sees them only at its health re-read (healthSeconds), and the target is about
-// membership changes.
+// AWS Cloud Map on moto through the AWS SDK, like any AWS client. Changes are new instances only:
+// the target is about membership, health is seen only at the health re-read (healthSeconds), and
+// moto (5.2.5) cannot express the others faithfully: a deregistration lowers its InstancesRevision
+// (the writer then drops the record as older than the last one), and re-registering an instance
+// id with new attributes lists it twice.
 import {
   CreateHttpNamespaceCommand,
   CreateServiceCommand,
@@ -24,7 +26,9 @@ export interface CloudMapPeer {
 export class CloudMapDriver implements RegistryDriver {
   readonly kind = 'cloudmap' as const;
   readonly label = 'cloudmap';
-  readonly changeTypes: ChangeType[] = ['deregister', 'register', 'metadata'];
+  readonly changeTypes: ChangeType[] = ['register'];
+  readonly spareInstances = 10;
+  readonly rolling = 'register' as const;
   private readonly client: ServiceDiscoveryClient;
   private namespaceId = '';
   private serviceIds: string[] = [];
@@ -58,7 +62,7 @@ export class CloudMapDriver implements RegistryDriver {
   }
 
   async seed(services: number, instances: number, onProgress?: (done: number) => void): Promise<void> {
-    this.instances = instances;
+    this.instances = instances + this.spareInstances;
     const op = await this.client.send(new CreateHttpNamespaceCommand({ Name: this.namespaceName }));
     for (;;) {
       const o = await this.client.send(new GetOperationCommand({ OperationId: op.OperationId }));

@@ -10,6 +10,8 @@ export class ConsulDriver implements RegistryDriver {
   readonly kind = 'consul' as const;
   readonly label = 'consul';
   readonly changeTypes: ChangeType[] = ['health', 'deregister', 'register', 'metadata'];
+  readonly spareInstances = 0;
+  readonly rolling = 'metadata' as const;
   private instancesPerService = 10;
   private services = 0;
 

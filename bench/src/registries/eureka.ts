@@ -6,6 +6,8 @@ import { address, ChangeType, InstanceModel, RegistryDriver } from './registry';
 export class EurekaDriver implements RegistryDriver {
   readonly kind = 'eureka' as const;
   readonly changeTypes: ChangeType[] = ['health', 'deregister', 'register', 'metadata'];
+  readonly spareInstances = 0;
+  readonly rolling = 'metadata' as const;
   private services = 0;
   private instances = 0;
 

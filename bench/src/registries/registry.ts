@@ -29,6 +29,10 @@ export interface RegistryDriver {
   writerSource(): Record<string, unknown>;
   /** Change types this registry can express. */
   readonly changeTypes: ChangeType[];
+  /** Instance slots per service left unregistered at seed time, for 'register' changes. */
+  readonly spareInstances: number;
+  /** How a rolling change is made: a new version on each instance, or new instances. */
+  readonly rolling: 'metadata' | 'register';
 }
 
 export const address = (s: number, i: number): string => `10.${100 + ((s >> 8) & 127)}.${s & 255}.${i + 1}`;

@@ -15,6 +15,8 @@ export interface BenchContext {
   appEnv: Record<string, string>;
   nodeFlags: string[];
   basePort: number;
+  /** pid of the bench's own redis-server, when it runs one (its CPU shows what bounds the queue). */
+  redisPid?: number;
 }
 
 export const redisConfig = (ctx: BenchContext, tag: string) => ({ url: ctx.redisUrl, prefix: `{rbb-${ctx.id}-${tag}}` });

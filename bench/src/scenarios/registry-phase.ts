@@ -30,6 +30,7 @@ export interface PhaseResult {
   idle?: { seconds: number; cpuPercentOfOneCore: Record<string, number>; cpuTotalPercent: number; redisCommandsPerSecond: number; redisTop: Record<string, number>; writes: WritesWindow };
   noop?: { events: number; writes: WritesWindow };
   restart?: { writes: WritesWindow; resyncSeconds: number };
+  /** writesPerChange: write requests of our writer per change (the API server's counter is shared; both are in `writes`). */
   latency?: { rate: number; seconds: number; changes: number; lost: number; all: Summary; byType: Record<string, Summary>; samples: Sample[]; writes: WritesWindow; writesPerChange: number };
   rolling?: { instances: number; seconds: number; writes: WritesWindow; writesPerChange: number; lost: number };
   churn?: { seconds: number; changes: number; rssStartMiB: Record<string, number>; rssEndMiB: Record<string, number>; growthMiB: Record<string, number> };
@@ -75,7 +76,7 @@ export async function registryPhase(ctx: BenchContext, driver: RegistryDriver, k
   const runner = new AppRunner(ctx.distDir, ctx.runDir, ctx.appEnv, ctx.basePort + 20 * Object.keys(p.steady).indexOf(key) + 100, ctx.nodeFlags);
   const sampler = new ProcSampler(() => runner.procs());
   const result: PhaseResult = { registry: driver.label, services: p.services, instances: p.instances, seedSeconds: 0, warmSyncSeconds: 0, peakRssMiB: {} };
-  const tracker = new Tracker(ctx.kube, ns, p.services, p.instances);
+  const tracker = new Tracker(ctx.kube, ns, p.services, p.instances, driver.spareInstances);
   let writer!: RunningApp;
   let collector!: RunningApp;
   const startApps = async () => {
@@ -163,7 +164,7 @@ export async function registryPhase(ctx: BenchContext, driver: RegistryDriver, k
       tracker.samples.length = 0;
       const byType: Record<string, Summary> = {};
       for (const type of new Set(samples.map((s) => s.type))) byType[type] = summarize(samples.filter((s) => s.type === type).map((s) => s.ms));
-      result.latency = { rate: st.rate, seconds: st.seconds, changes: k, lost, all: summarize(samples.map((s) => s.ms)), byType, samples, writes, writesPerChange: round(writes.apiServer / Math.max(1, k - lost), 3) };
+      result.latency = { rate: st.rate, seconds: st.seconds, changes: k, lost, all: summarize(samples.map((s) => s.ms)), byType, samples, writes, writesPerChange: round(writes.writer / Math.max(1, k - lost), 3) };
       log(`${driver.label}: latency p50 ${round(result.latency.all.p50)} p99 ${round(result.latency.all.p99)} max ${round(result.latency.all.max)} ms (${k} changes, ${lost} lost)`);
     }
 
@@ -174,9 +175,12 @@ export async function registryPhase(ctx: BenchContext, driver: RegistryDriver, k
       const t0 = nowMs();
       for (let c = 0; c < count; c++) {
         const s = p.services - 1 - Math.floor(c / p.instances);
-        const i = c % p.instances;
-        const inst = tracker.model[s][i];
-        Object.assign(inst, { present: true, healthy: true, version: inst.version + 1 });
+        const slots = tracker.model[s];
+        // a new version on the next instance, or (registries that cannot re-register) a new instance
+        const i = driver.rolling === 'metadata' ? c % p.instances : slots.findIndex((m) => !m.present);
+        if (i < 0) continue;
+        const inst = slots[i];
+        Object.assign(inst, { present: true, healthy: true, version: driver.rolling === 'metadata' ? inst.version + 1 : inst.version });
         await driver.apply(s, i, 'register', inst);
         await sleep(50);
       }
@@ -188,7 +192,7 @@ export async function registryPhase(ctx: BenchContext, driver: RegistryDriver, k
       }
       await sleep(3000);
       const writes = await counter.end();
-      result.rolling = { instances: count, seconds: round((nowMs() - t0) / 1000), writes, writesPerChange: round(writes.apiServer / count, 3), lost };
+      result.rolling = { instances: count, seconds: round((nowMs() - t0) / 1000), writes, writesPerChange: round(writes.writer / count, 3), lost };
       log(`${driver.label}: rolling ${count}: ${writes.apiServer} API server writes (writer ${writes.writer})`);
 
       // Churn: changes at a steady rate; RSS at the start and the end tells growth from noise.

@@ -22,6 +22,7 @@ export interface ThroughputPass {
   redisCommandsPerRecord: number;
   redisTopPerRecord: Record<string, number>;
   writerCpuPercent: number;
+  redisServerCpuPercent?: number;
 }
 
 export interface ThroughputResult {
@@ -58,7 +59,8 @@ export async function throughput(ctx: BenchContext, records: number): Promise<Th
   const kubeconfig = join(ctx.runDir, 'stub.kubeconfig');
   stub.writeKubeconfig(kubeconfig, port);
   const redis = redisConfig(ctx, tag);
-  const queue = new Queue(QUEUES.ingest, { connection: ctx.redis.duplicate(), prefix: redis.prefix });
+  const connection = ctx.redis.duplicate();
+  const queue = new Queue(QUEUES.ingest, { connection, prefix: redis.prefix });
   const runner = new AppRunner(ctx.distDir, ctx.runDir, ctx.appEnv, ctx.basePort + 300, ctx.nodeFlags);
   const sampler = new ProcSampler(() => runner.procs());
   const result: ThroughputResult = { records, instancesPerRecord: instances, writer: ctx.profile.writer, passes: [], peakRssMiB: {} };
@@ -74,6 +76,7 @@ export async function throughput(ctx: BenchContext, records: number): Promise<Th
       const counts0 = { ...stub.counts };
       const r0 = await commandStats(ctx.redis);
       const cpu0 = sampleProc(writer.pid)?.cpuSeconds ?? 0;
+      const redisCpu0 = ctx.redisPid ? sampleProc(ctx.redisPid)?.cpuSeconds : undefined;
       const version = pass === 'create' ? 1 : 2;
       log(`throughput (${pass}): queueing ${records} records`);
       const t0 = nowMs();
@@ -83,7 +86,7 @@ export async function throughput(ctx: BenchContext, records: number): Promise<Th
       }
       let ingestDone = 0;
       let reconcileDone = 0;
-      const deadline = nowMs() + 300_000;
+      const deadline = nowMs() + Math.max(60, records / 20) * 1000;
       while ((!ingestDone || !reconcileDone) && nowMs() < deadline) {
         await sleep(100);
         if (!ingestDone && (await scrapeCounter(writer.port, 'registry_bridge_ingest_messages_total')) - ingested0 >= records) ingestDone = nowMs();
@@ -103,6 +106,7 @@ export async function throughput(ctx: BenchContext, records: number): Promise<Th
         redisCommandsPerRecord: round(rd.total / records, 1),
         redisTopPerRecord: Object.fromEntries(Object.entries(rd.top).map(([k, v]) => [k, round(v / records, 2)])),
         writerCpuPercent: round((((sampleProc(writer.pid)?.cpuSeconds ?? 0) - cpu0) / secs) * 100, 1),
+        redisServerCpuPercent: ctx.redisPid && redisCpu0 !== undefined ? round((((sampleProc(ctx.redisPid)?.cpuSeconds ?? 0) - redisCpu0) / secs) * 100, 1) : undefined,
       });
       log(`throughput (${pass}): ingest ${result.passes.at(-1)?.ingestPerSecond}/s, reconcile ${result.passes.at(-1)?.reconcilePerSecond}/s`);
     }
@@ -111,6 +115,7 @@ export async function throughput(ctx: BenchContext, records: number): Promise<Th
     for (const [name, kib] of sampler.peakKiB) result.peakRssMiB[name.replace('-tput', '')] = round(kib / 1024);
     await runner.stopAll();
     await queue.close();
+    connection.disconnect();
     await stub.stop();
     await dropRedisPrefix(ctx.redis, redis.prefix);
   }

@@ -32,8 +32,9 @@ export class Tracker {
     private readonly ns: string,
     readonly services: number,
     readonly instances: number,
+    spare = 0,
   ) {
-    this.model = Array.from({ length: services }, () => Array.from({ length: instances }, () => ({ present: true, healthy: true, version: 1 })));
+    this.model = Array.from({ length: services }, () => Array.from({ length: instances + spare }, (_, i) => ({ present: i < instances, healthy: true, version: 1 })));
   }
 
   async start(): Promise<void> {
