@@ -1,4 +1,5 @@
 import { KubeObject } from '@registry-bridge/kube';
+import { objectName } from '@registry-bridge/translation';
 import { consulRecord, waitFor, WriterHarness } from './writer-harness';
 
 // Records pushed onto the real Redis become ServiceEntries in the real API server, written by the
@@ -11,6 +12,9 @@ let writer: ReturnType<WriterHarness['startWriter']>;
 let configFile: string;
 
 type SE = KubeObject & { spec: { hosts: string[]; endpoints?: Array<{ address: string }>; resolution: string; workloadSelector?: unknown } };
+// What we wrote: generation (spec changes) and the time of our field manager's last write. Not
+// resourceVersion: istiod, when it runs against the same API server, writes status.
+const ours = (o: KubeObject) => [o.metadata.generation, o.metadata.labels, o.metadata.managedFields?.find((m) => m.manager === 'registry-bridge')?.time?.toString()];
 const addresses = (se: SE | undefined) => (se?.spec.endpoints ?? []).map((e) => e.address).sort();
 
 beforeAll(async () => {
@@ -46,7 +50,8 @@ describe('writer against the real API server', () => {
     expect(se.spec.resolution).toBe('STATIC');
     expect(addresses(se)).toEqual(['10.0.0.1']);
     expect(se.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'registry-bridge', 'registry-bridge.io/installation': 'it', 'registry-bridge.io/source': 'consul-dc1' });
-    expect(se.metadata.managedFields?.map((m) => m.manager)).toEqual(['registry-bridge']);
+    // istiod, when it runs against the same API server, writes only the status subresource.
+    expect(se.metadata.managedFields?.filter((m) => m.subresource !== 'status').map((m) => m.manager)).toEqual(['registry-bridge']);
   });
 
   it('updates on a newer revision and ignores an older one delivered late', async () => {
@@ -59,7 +64,7 @@ describe('writer against the real API server', () => {
     await waitFor('marker', () => h.seByService('marker'));
     const after = (await h.seByService('web')) as SE;
     expect(addresses(after)).toEqual(['10.0.0.1', '10.0.0.3']);
-    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect(ours(after)).toEqual(ours(before));
   });
 
   it('writes nothing for an unchanged record (index bump) and coalesces a burst', async () => {
@@ -71,7 +76,7 @@ describe('writer against the real API server', () => {
     await h.producer.upsert(consulRecord('marker', 2, [{ id: 'm', address: '10.9.9.8', health: 'healthy' }]));
     await waitFor('marker update', async () => addresses((await h.seByService('marker')) as SE)[0] === '10.9.9.8');
     const burst = await waitFor('burst to settle on the last', async () => addresses((await h.seByService('burst')) as SE)[0] === '10.1.0.10' && ((await h.seByService('burst')) as SE));
-    expect((await h.seByService('web'))!.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect(ours((await h.seByService('web'))!)).toEqual(ours(before));
     expect(Number(burst.metadata.generation)).toBeLessThanOrEqual(4);
   });
 
@@ -108,6 +113,18 @@ describe('writer against the real API server', () => {
     const event = await waitFor('a Refused event on the hand-made object', async () => (await h.events()).find((e) => e.involvedObject.name === 'hand-made-db' && e.reason === 'Refused'));
     expect(event.type).toBe('Warning');
     expect(event.message).toMatch(/consul-dc1\/\/db: host-collision/);
+  });
+
+  it('leaves an unmanaged ServiceEntry that has the name it would use alone and reports it', async () => {
+    const name = objectName(['consul-dc1', '', 'taken'], 'consul-dc1//taken');
+    await h.admin.create({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: h.namespace, labels: { team: 'someone-else' } }, spec: { hosts: ['taken.example.internal'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'STATIC', location: 'MESH_INTERNAL' } } as KubeObject);
+    const before = (await h.se(name))!;
+    await h.producer.upsert(consulRecord('taken', 1, [{ id: 't', address: '10.6.0.1', health: 'healthy' }]));
+    const refused = await waitFor('taken refused', async () => (await h.http<{ refused: Record<string, { reason: string }> }>(basePort, '/status')).body.refused['consul-dc1//taken']);
+    expect(refused.reason).toBe('name-collision');
+    const after = (await h.se(name))!;
+    expect(ours(after)).toEqual(ours(before));
+    expect((after.spec as { hosts: string[] }).hosts).toEqual(['taken.example.internal']);
   });
 
   it('writes WorkloadEntries in workloadEntry mode', async () => {
@@ -174,12 +191,12 @@ describe('writer against the real API server', () => {
   });
 
   it('restarts without deleting or rewriting anything', async () => {
-    const before = new Map((await h.ses()).map((o) => [o.metadata.name, o.metadata.resourceVersion]));
+    const before = new Map((await h.ses()).map((o) => [o.metadata.name, ours(o)]));
     await h.stopWriter(writer.proc);
     writer = h.startWriter(configFile, basePort + 1);
     await waitFor('restarted writer to lead', async () => (await h.http<{ leader: boolean; lastResync: unknown }>(basePort + 1, '/status')).body.lastResync, 30_000, 250);
     await new Promise((r) => setTimeout(r, 7000)); // past one more full resync
-    const after = new Map((await h.ses()).map((o) => [o.metadata.name, o.metadata.resourceVersion]));
+    const after = new Map((await h.ses()).map((o) => [o.metadata.name, ours(o)]));
     expect(after).toEqual(before);
   });
 
