@@ -175,7 +175,7 @@ function buildRows(phases: Record<string, PhaseResult>, cold: ColdSyncResult | u
     }
     if (p.noop) rows.push({ measure: `writes after ${p.noop.events} no-op events`, registry: p.registry, value: `api ${p.noop.writes.apiServer}, writer ${p.noop.writes.writer}`, target: '0', verdict: verdict(p.noop.writes.writer, 0) });
     if (p.restart) rows.push({ measure: 'writes after restarting every app', registry: p.registry, value: `api ${p.restart.writes.apiServer}, writer ${p.restart.writes.writer} (${p.restart.resyncSeconds} s)`, target: '0', verdict: verdict(p.restart.writes.writer, 0) });
-    rows.push({ measure: `warm sync ${services}×${instances}`, registry: p.registry, value: `${p.warmSyncSeconds} s (seed ${p.seedSeconds} s)`, target: '-', verdict: '' });
+    rows.push({ measure: `warm sync ${services}×${instances}`, registry: p.registry, value: `${p.warmSyncSeconds} s (seed ${p.seedSeconds} s; load ${p.machine.loadStart[0]}→${p.machine.loadEnd[0]}, machine ${p.machine.busyPercent}% busy)`, target: '-', verdict: '' });
     rows.push({ measure: `peak RSS ${services}×${instances}`, registry: p.registry, value: Object.entries(p.peakRssMiB).map(([a, v]) => `${a} ${v} MiB`).join(', '), target: '≤ 128 MiB', verdict: verdict(Math.max(...Object.values(p.peakRssMiB)), 128, ' MiB') });
     if (p.churn) rows.push({ measure: `RSS growth, churn ${p.churn.seconds} s`, registry: p.registry, value: Object.entries(p.churn.growthMiB).map(([a, v]) => `${a.replace(/-[a-z]+$/, '')} ${v > 0 ? '+' : ''}${v} MiB`).join(', '), target: 'no growth', verdict: '' });
   }

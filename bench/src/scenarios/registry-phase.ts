@@ -2,7 +2,7 @@
 // app, steady change rate (latency), a rolling change, and a churn run for memory growth.
 import { AppRunner, RunningApp, writerWriteRequests } from '../lib/apps';
 import { ApiCounters, counterDelta } from '../lib/kube';
-import { ProcSampler, sampleProc } from '../lib/proc';
+import { loadAverage, machineCpuSeconds, ProcSampler, sampleProc } from '../lib/proc';
 import { commandStats, statsDelta } from '../lib/redis-stats';
 import { log, nowMs, round, sleep, Summary, summarize } from '../lib/util';
 import { RegistryDriver } from '../registries/registry';
@@ -35,6 +35,8 @@ export interface PhaseResult {
   rolling?: { instances: number; seconds: number; writes: WritesWindow; writesPerChange: number; lost: number };
   churn?: { seconds: number; changes: number; rssStartMiB: Record<string, number>; rssEndMiB: Record<string, number>; growthMiB: Record<string, number> };
   peakRssMiB: Record<string, number>;
+  /** How busy the shared machine was: load average at start and end, busy share of all cores. */
+  machine: { loadStart: number[]; loadEnd: number[]; busyPercent: number };
 }
 
 class WriteCounter {
@@ -75,7 +77,8 @@ export async function registryPhase(ctx: BenchContext, driver: RegistryDriver, k
   await ctx.kube.ensureNamespace(ns);
   const runner = new AppRunner(ctx.distDir, ctx.runDir, ctx.appEnv, ctx.basePort + 20 * Object.keys(p.steady).indexOf(key) + 100, ctx.nodeFlags);
   const sampler = new ProcSampler(() => runner.procs());
-  const result: PhaseResult = { registry: driver.label, services: p.services, instances: p.instances, seedSeconds: 0, warmSyncSeconds: 0, peakRssMiB: {} };
+  const cpuStart = machineCpuSeconds();
+  const result: PhaseResult = { registry: driver.label, services: p.services, instances: p.instances, seedSeconds: 0, warmSyncSeconds: 0, peakRssMiB: {}, machine: { loadStart: loadAverage(), loadEnd: [], busyPercent: NaN } };
   const tracker = new Tracker(ctx.kube, ns, p.services, p.instances, driver.spareInstances);
   let writer!: RunningApp;
   let collector!: RunningApp;
@@ -222,6 +225,9 @@ export async function registryPhase(ctx: BenchContext, driver: RegistryDriver, k
     }
   } finally {
     sampler.stop();
+    const cpuEnd = machineCpuSeconds();
+    result.machine.loadEnd = loadAverage();
+    result.machine.busyPercent = round(((cpuEnd.busy - cpuStart.busy) / (cpuEnd.total - cpuStart.total)) * 100, 1);
     for (const [name, kib] of sampler.peakKiB) result.peakRssMiB[name.replace(`-${key}`, '')] = round(kib / 1024);
     tracker.stop();
     await runner.stopAll();
