@@ -6,4 +6,7 @@ export default {
   testMatch: ['<rootDir>/src/**/*.fault-spec.ts'],
   // a spec waits out leases, grace periods and outages on a shared 2-core machine
   testTimeout: 240000,
+  // every process and peer a spec starts is stopped in its teardown; kept-alive client sockets
+  // (API server watches, BullMQ) must not hold the run open after the last spec
+  forceExit: true,
 };
