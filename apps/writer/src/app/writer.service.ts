@@ -143,7 +143,7 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
     ];
     for (const w of this.workers) w.on('failed', (job, err) => this.log.warn({ queue: w.name, job: job?.name, key: job?.data?.key, err: err.message }, 'job failed'));
     if (this.cfg.reconcile.fullResyncSeconds > 0) {
-      this.resyncTimer = setInterval(() => void this.fullResync().catch((err) => this.log.error({ err: (err as Error).message }, 'resync failed')), this.cfg.reconcile.fullResyncSeconds * 1000);
+      this.resyncTimer = setInterval(() => void this.fullResync(true).catch((err) => this.log.error({ err: (err as Error).message }, 'resync failed')), this.cfg.reconcile.fullResyncSeconds * 1000);
     }
   }
 
@@ -254,8 +254,15 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
     return { gc: candidates.length };
   }
 
-  /** Re-checks every known key against the live view (repairs drift) and finds orphans. */
-  async fullResync(): Promise<void> {
+  /**
+   * Re-lists what we own (a fresh list behind the watch, in case it missed anything), re-checks
+   * every known key against it (repairs drift) and finds orphans.
+   */
+  async fullResync(relist = false): Promise<void> {
+    if (relist) {
+      this.cache.stop();
+      this.cache.start();
+    }
     const deadline = Date.now() + 30_000;
     while (!this.cache.synced()) {
       if (Date.now() > deadline || !this.leading) throw new Error('the watch of ServiceEntries/WorkloadEntries is not synced; resync postponed');
