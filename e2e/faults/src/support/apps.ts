@@ -8,7 +8,8 @@ import { stringify } from 'yaml';
 
 export const WORKSPACE = resolve(__dirname, '../../../..');
 export type AppName = 'writer' | 'collector-consul' | 'collector-cloudmap' | 'collector-eureka';
-export const mainOf = (app: AppName): string => join(WORKSPACE, `dist/apps/${app}/main.js`);
+// RB_FAULTS_DIST: a copy of dist/apps, for a machine where other builds rewrite dist/ meanwhile
+export const mainOf = (app: AppName): string => join(process.env['RB_FAULTS_DIST'] ?? join(WORKSPACE, 'dist/apps'), app, 'main.js');
 
 /** One log dir per test run; every app's output lands here too. */
 export const RUN_LOG_DIR = process.env['RB_FAULTS_LOG_DIR'] ?? mkdtempSync(join(tmpdir(), 'rb-faults-logs-'));
@@ -58,7 +59,9 @@ export class App {
 
   /** Starts (or restarts) the process and waits until /health/live answers. */
   async start(): Promise<this> {
-    const proc = spawn(process.execPath, [mainOf(this.name)], { env: { ...process.env, ...this.env, RB_CONFIG_FILE: this.configFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // a copied dist (RB_FAULTS_DIST) still resolves its externals from the workspace
+    const nodePath = join(WORKSPACE, 'node_modules');
+    const proc = spawn(process.execPath, [mainOf(this.name)], { env: { ...process.env, NODE_PATH: nodePath, ...this.env, RB_CONFIG_FILE: this.configFile }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     const keep = (b: Buffer) => {
       const s = b.toString();

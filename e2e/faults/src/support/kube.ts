@@ -83,6 +83,8 @@ export interface Recorded {
   service?: string;
   resourceVersion?: string;
   endpoints: string[];
+  /** A MODIFIED that left metadata.generation as it was: someone wrote only the status (istiod does). */
+  statusOnly: boolean;
   obj: KubeObj;
 }
 
@@ -94,6 +96,7 @@ export class WriteRecorder {
   readonly events: Recorded[] = [];
   private reqs: ClientRequest[] = [];
   private stopped = false;
+  private readonly generations = new Map<string, number | undefined>();
 
   constructor(
     private readonly kube: KubeAdmin,
@@ -123,6 +126,9 @@ export class WriteRecorder {
             const ev = JSON.parse(line) as { type: Recorded['type'] | 'ERROR'; object: KubeObj };
             if (ev.type === 'ERROR') continue;
             last = ev.object.metadata.resourceVersion ?? last;
+            const id = `${kind}/${ev.object.metadata.name}`;
+            const statusOnly = ev.type === 'MODIFIED' && this.generations.get(id) === ev.object.metadata.generation;
+            this.generations.set(id, ev.object.metadata.generation);
             this.events.push({
               at: Date.now(),
               type: ev.type,
@@ -131,6 +137,7 @@ export class WriteRecorder {
               service: ev.object.metadata.annotations?.['registry-bridge.io/service'],
               resourceVersion: ev.object.metadata.resourceVersion,
               endpoints: (ev.object.spec.endpoints ?? []).map((e) => e.address).sort(),
+              statusOnly,
               obj: ev.object,
             });
           }
@@ -149,8 +156,9 @@ export class WriteRecorder {
     this.reqs.forEach((r) => r.destroy());
   }
 
+  /** Writes and deletes since `t`; status-only updates (not the writer's) are left out. */
   since(t: number, filter: Partial<Pick<Recorded, 'type' | 'kind'>> = {}): Recorded[] {
-    return this.events.filter((e) => e.at >= t && (!filter.type || e.type === filter.type) && (!filter.kind || e.kind === filter.kind));
+    return this.events.filter((e) => e.at >= t && !e.statusOnly && (!filter.type || e.type === filter.type) && (!filter.kind || e.kind === filter.kind));
   }
 
   /** Writes (ADDED/MODIFIED) and deletes since `t`, for assertion messages. */
