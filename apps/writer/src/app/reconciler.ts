@@ -1,6 +1,6 @@
 import { parseServiceKey } from '@registry-bridge/contract';
 import { EventRecorder, EventTarget, KubeClient, KubeError, KubeObject } from '@registry-bridge/kube';
-import { ANNOTATIONS, canonicalJson, isOwnedBy, SourceRules, translateRecord, WorkloadEntryObject } from '@registry-bridge/translation';
+import { ANNOTATIONS, isOwnedBy, matches, SourceRules, translateRecord, WorkloadEntryObject } from '@registry-bridge/translation';
 import type { Logger } from 'pino';
 import { CachedObject, ObjectCache } from './object-cache';
 import { KeyState, StateStore } from './state-store';
@@ -14,14 +14,6 @@ export type ReconcileOutcome =
   | { action: 'applied' | 'noop' | 'deleted' | 'gone' }
   | { action: 'refused'; reason: string }
   | { action: 'held'; reason: string; retryInMs: number };
-
-/** True when the live object already carries exactly what we would write (hand edits count as drift). */
-export function matches(desired: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: unknown }, live: Pick<CachedObject, 'specJson' | 'labels' | 'annotations'>): boolean {
-  if (canonicalJson(desired.spec) !== live.specJson) return false;
-  for (const [k, v] of Object.entries(desired.metadata.labels)) if (live.labels[k] !== v) return false;
-  for (const [k, v] of Object.entries(desired.metadata.annotations)) if (live.annotations[k] !== v) return false;
-  return true;
-}
 
 /** Thrown when leadership was lost mid-reconcile: the job is retried by the next leader. */
 export class NotLeaderError extends Error {

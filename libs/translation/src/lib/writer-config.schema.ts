@@ -112,7 +112,7 @@ export const writerConfigSchema = z.strictObject({
 export type WriterConfig = z.infer<typeof writerConfigSchema>;
 
 /** Resolved translation rules of every configured source. */
-export function sourceRules(cfg: WriterConfig): Map<string, SourceRules> {
+export function sourceRules(cfg: Pick<WriterConfig, 'installation' | 'defaults' | 'sources'>): Map<string, SourceRules> {
   const out = new Map<string, SourceRules>();
   for (const [source, s] of Object.entries(cfg.sources)) {
     const d = cfg.defaults;
