@@ -20,7 +20,7 @@ COPY package.json package-lock.json ./
 # `npm install` (it keeps every pinned version): the lockfile is made where the registry serves
 # only Linux builds of packages with per-platform optional dependencies, which `npm ci` rejects.
 RUN npm install --no-audit --no-fund
-COPY nx.json tsconfig.base.json jest.preset.js eslint.config.mjs ./
+COPY nx.json tsconfig.base.json jest.preset.js eslint.config.mjs webpack.app.js ./
 COPY libs libs
 COPY apps apps
 RUN npx nx run-many -t build --projects=writer,collector-consul,collector-eureka,collector-cloudmap --parallel=2

@@ -40,25 +40,8 @@ cat > $dir/project.json <<J
 }
 J
 cat > $dir/webpack.config.js <<J
-const { NxAppWebpackPlugin } = require('@nx/webpack/app-plugin');
-const { join } = require('path');
-
-module.exports = {
-  output: { path: join(__dirname, '${up}dist/$dir') },
-  devtool: 'source-map',
-  plugins: [
-    new NxAppWebpackPlugin({
-      target: 'node',
-      compiler: 'tsc',
-      main: './src/main.ts',
-      tsConfig: './tsconfig.app.json',
-      optimization: false,
-      outputHashing: 'none',
-      generatePackageJson: true,
-      sourceMap: true,
-    }),
-  ],
-};
+// See webpack.app.js at the workspace root.
+module.exports = require('${up}webpack.app.js')(__dirname);
 J
 cat > $dir/tsconfig.app.json <<J
 {
