@@ -82,6 +82,7 @@ type view struct {
 type probe struct {
 	match    []string
 	stream   discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesClient
+	sendq    chan *discoveryv3.DiscoveryRequest
 	node     *corev3.Node
 	clusters map[string]*clusterv3.Cluster
 	cla      map[string]*endpointv3.ClusterLoadAssignment
@@ -139,6 +140,7 @@ func main() {
 	})
 	p := &probe{
 		stream:   stream,
+		sendq:    make(chan *discoveryv3.DiscoveryRequest, 1<<16),
 		node:     &corev3.Node{Id: fmt.Sprintf("sidecar~%s~%s.%s~%s.svc.cluster.local", *ip, *pod, *ns, *ns), Cluster: *pod + "." + *ns, Metadata: meta},
 		clusters: map[string]*clusterv3.Cluster{},
 		cla:      map[string]*endpointv3.ClusterLoadAssignment{},
@@ -150,12 +152,20 @@ func main() {
 			p.match = append(p.match, m)
 		}
 	}
-	if err := p.send(typeCDS, nil, "", "", true); err != nil {
-		fail("send CDS request: %v", err)
-	}
-
 	responses := make(chan *discoveryv3.DiscoveryResponse)
-	errs := make(chan error, 1)
+	errs := make(chan error, 2)
+	// Requests go out from their own goroutine: a Send blocked on HTTP/2 flow control (istiod busy
+	// sending us a large push) must never stop us from reading, or both sides wait forever.
+	go func() {
+		for req := range p.sendq {
+			if err := stream.Send(req); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	p.send(typeCDS, nil, "", "", true)
+
 	go func() {
 		for {
 			r, err := stream.Recv()
@@ -216,12 +226,12 @@ func fail(format string, a ...any) {
 	os.Exit(2)
 }
 
-func (p *probe) send(typeURL string, names []string, version, nonce string, withNode bool) error {
+func (p *probe) send(typeURL string, names []string, version, nonce string, withNode bool) {
 	req := &discoveryv3.DiscoveryRequest{TypeUrl: typeURL, ResourceNames: names, VersionInfo: version, ResponseNonce: nonce}
 	if withNode {
 		req.Node = p.node
 	}
-	return p.stream.Send(req)
+	p.sendq <- req
 }
 
 // outbound|<port>|<subset>|<host>: the clusters a sidecar gets for a service's port.
@@ -258,9 +268,7 @@ func (p *probe) handle(r *discoveryv3.DiscoveryResponse) error {
 			}
 			p.clusters[c.Name] = c
 		}
-		if err := p.send(typeCDS, nil, r.VersionInfo, r.Nonce, false); err != nil { // ACK
-			return err
-		}
+		p.send(typeCDS, nil, r.VersionInfo, r.Nonce, false) // ACK
 		// Subscribe to EDS and RDS for what now matches, as Envoy does after each CDS update.
 		var eds []string
 		ports := map[string]bool{}
@@ -287,17 +295,13 @@ func (p *probe) handle(r *discoveryv3.DiscoveryResponse) error {
 		if !equal(eds, p.edsNames) || p.cdsN == 1 {
 			p.edsNames, p.edsSeen = eds, len(eds) == 0
 			if len(eds) > 0 {
-				if err := p.send(typeEDS, eds, p.versions[typeEDS], "", false); err != nil {
-					return err
-				}
+				p.send(typeEDS, eds, p.versions[typeEDS], "", false)
 			}
 		}
 		if !equal(rds, p.rdsNames) || p.cdsN == 1 {
 			p.rdsNames, p.rdsSeen = rds, len(rds) == 0
 			if len(rds) > 0 {
-				if err := p.send(typeRDS, rds, p.versions[typeRDS], "", false); err != nil {
-					return err
-				}
+				p.send(typeRDS, rds, p.versions[typeRDS], "", false)
 			}
 		}
 	case typeEDS:
@@ -311,9 +315,7 @@ func (p *probe) handle(r *discoveryv3.DiscoveryResponse) error {
 		}
 		p.edsSeen = true
 		p.versions[typeEDS] = r.VersionInfo
-		if err := p.send(typeEDS, p.edsNames, r.VersionInfo, r.Nonce, false); err != nil {
-			return err
-		}
+		p.send(typeEDS, p.edsNames, r.VersionInfo, r.Nonce, false)
 	case typeRDS:
 		p.rdsN++
 		for _, a := range r.Resources {
@@ -325,9 +327,7 @@ func (p *probe) handle(r *discoveryv3.DiscoveryResponse) error {
 		}
 		p.rdsSeen = true
 		p.versions[typeRDS] = r.VersionInfo
-		if err := p.send(typeRDS, p.rdsNames, r.VersionInfo, r.Nonce, false); err != nil {
-			return err
-		}
+		p.send(typeRDS, p.rdsNames, r.VersionInfo, r.Nonce, false)
 	}
 	return nil
 }

@@ -3,9 +3,8 @@
 // serve a sidecar? Asked over ADS with a sidecar's node id (tools/xds-probe), cross-checked with
 // istiod's own debug endpoints.
 import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
-import { Redis } from 'ioredis';
 import { istiodDebug, IstiodEnv, loadIstiodEnv } from './support/istiod';
-import { AppProcess, freePortBase, kubeApply, kubectl, kubeList, requireBuilt, startApp } from './support/pipeline';
+import { AppProcess, cleanUp, freePortBase, kubeApply, kubeList, meshNamespaces, requireBuilt, startApp, writerBase } from './support/pipeline';
 import { addrs, clusterOf, mustCluster, mustEndpoint, untilXds, XdsView, XdsWatch } from './support/xds';
 
 /** /debug/endpointShardz: host -> namespace -> shards by registry -> istiod's endpoint index. */
@@ -67,16 +66,7 @@ describe('Consul -> registry-bridge -> istiod: what a sidecar receives', () => {
     requireBuilt(['writer', 'collector-consul']);
     peers = await loadPeersEnv({ peers: ['consul', 'redis', 'kube'] });
     istiod = await loadIstiodEnv();
-    await kubectl(peers, ['create', 'namespace', ns]);
-    await kubectl(peers, ['create', 'namespace', probeNs]);
-    // The pretend sidecar sees only this test's namespace, as a Sidecar resource scopes a real one:
-    // the peers are shared, and other pipelines may sync the same Consul into their own namespaces.
-    await kubeApply(peers, {
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'Sidecar',
-      metadata: { name: 'default', namespace: probeNs },
-      spec: { egress: [{ hosts: [`${ns}/*`] }] },
-    });
+    await meshNamespaces(peers, ns, probeNs);
     // A ServiceEntry that someone else owns: registry-bridge must refuse to write the same host.
     await kubeApply(peers, {
       apiVersion: 'networking.istio.io/v1',
@@ -87,13 +77,7 @@ describe('Consul -> registry-bridge -> istiod: what a sidecar receives', () => {
 
     const base = freePortBase();
     writer = await startApp('writer', base, {
-      installation: `istio-e2e-${id}`,
-      redis: { url: peers.redisUrl, prefix },
-      // the admin kubeconfig: least privilege is proven by the writer's and deploy's own specs
-      kubernetes: { kubeconfig: peers.kube.adminKubeconfig },
-      leaderElection: { namespace: ns, leaseName: 'writer', leaseDurationSeconds: 6, renewDeadlineSeconds: 4, retryPeriodSeconds: 1 },
-      deletion: { gracePeriodSeconds: 2, sourceSilenceSeconds: 30 },
-      defaults: { namespace: ns },
+      ...writerBase(peers, `istio-e2e-${id}`, prefix, ns),
       sources: {
         [src.inline]: { kind: 'consul' },
         [src.we]: { kind: 'consul', endpointMode: 'workloadEntry' },
@@ -122,11 +106,7 @@ describe('Consul -> registry-bridge -> istiod: what a sidecar receives', () => {
     await writer?.stop();
     if (peers) {
       for (const s of registered) await consul(`/v1/agent/service/deregister/${s}`).catch(() => undefined);
-      const redis = new Redis(peers.redisUrl);
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
-      await kubectl(peers, ['delete', 'namespace', ns, probeNs, '--wait=false']).catch(() => undefined);
+      await cleanUp(peers, prefix, [ns, probeNs]);
     }
   });
 

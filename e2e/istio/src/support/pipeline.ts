@@ -4,6 +4,7 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import type { PeersEnv } from '@registry-bridge/test-peers';
 
@@ -78,6 +79,44 @@ export async function kubeApply(peers: PeersEnv, obj: unknown): Promise<void> {
 
 export async function kubeList<T = { metadata: { name: string; annotations?: Record<string, string> }; spec: Record<string, unknown> }>(peers: PeersEnv, kind: string, ns: string): Promise<T[]> {
   return (JSON.parse(await kubectl(peers, ['get', kind, '-n', ns, '-o', 'json'])) as { items: T[] }).items;
+}
+
+/**
+ * Creates the namespace the writer writes to and the namespace of the pretend sidecar, with a
+ * Sidecar resource that scopes it to the first, as an operator scopes a real one: the peers are
+ * shared, and other pipelines may sync the same registry into their own namespaces.
+ */
+export async function meshNamespaces(peers: PeersEnv, ns: string, probeNs: string): Promise<void> {
+  await kubectl(peers, ['create', 'namespace', ns]);
+  await kubectl(peers, ['create', 'namespace', probeNs]);
+  await kubeApply(peers, { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: probeNs }, spec: { egress: [{ hosts: [`${ns}/*`] }] } });
+}
+
+/** Writer settings every e2e shares: the admin kubeconfig, a quick Lease, a short deletion grace. */
+export function writerBase(peers: PeersEnv, installation: string, prefix: string, ns: string): Record<string, unknown> {
+  return {
+    installation: installation.slice(0, 63),
+    redis: { url: peers.redisUrl, prefix },
+    // the admin kubeconfig: least privilege is proven by the writer's and deploy's own specs
+    kubernetes: { kubeconfig: peers.kube.adminKubeconfig },
+    leaderElection: { namespace: ns, leaseName: 'writer', leaseDurationSeconds: 6, renewDeadlineSeconds: 4, retryPeriodSeconds: 1 },
+    deletion: { gracePeriodSeconds: 2, sourceSilenceSeconds: 30 },
+    defaults: { namespace: ns },
+  };
+}
+
+/**
+ * Drops the Redis keys of a test's prefix, the Istio objects in its namespaces, then the
+ * namespaces. The objects go first: the peers run no controller-manager, so a deleted namespace
+ * stays Terminating with its objects, and istiod would keep serving them.
+ */
+export async function cleanUp(peers: PeersEnv, prefix: string, namespaces: string[]): Promise<void> {
+  const redis = new Redis(peers.redisUrl);
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+  for (const ns of namespaces) await kubectl(peers, ['delete', 'serviceentries,workloadentries,sidecars', '--all', '-n', ns, '--wait=false']).catch(() => undefined);
+  await kubectl(peers, ['delete', 'namespace', ...namespaces, '--wait=false']).catch(() => undefined);
 }
 
 /** A port for a test's app, spread so parallel runs on this shared machine rarely collide. */

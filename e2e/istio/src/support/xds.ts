@@ -91,12 +91,18 @@ export async function untilXds(env: IstiodEnv, o: ProbeOptions, what: string, pr
 export class XdsWatch {
   readonly views: XdsView[] = [];
   private readonly proc: ChildProcess;
-  private readonly waiters: Array<{ pred: (v: XdsView) => boolean; resolve: (v: XdsView) => void }> = [];
+  private readonly waiters: Array<{ pred: (v: XdsView) => boolean; resolve: (v: XdsView) => void; reject: (e: Error) => void }> = [];
   private stderr = '';
+  private exited: Error | undefined;
 
   constructor(env: IstiodEnv, o: ProbeOptions) {
     this.proc = spawn(env.probeBin, [...probeArgs(env, o), '-watch'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    // a probe that dies (istiod gone, stream reset) fails every wait at once instead of timing out
+    this.proc.on('exit', (code, signal) => {
+      this.exited = new Error(`xds-probe exited (${code ?? signal}): ${this.stderr.slice(-500)}`);
+      for (const w of this.waiters.splice(0)) w.reject(this.exited);
+    });
     if (!this.proc.stdout) throw new Error('xds-probe has no stdout');
     createInterface({ input: this.proc.stdout }).on('line', (line) => {
       const v = JSON.parse(line) as XdsView;
@@ -118,13 +124,18 @@ export class XdsWatch {
   until(what: string, pred: (v: XdsView) => boolean, ms = 30000, since = 0): Promise<XdsView> {
     const seen = this.views.find((v) => v.at >= since && pred(v));
     if (seen) return Promise.resolve(seen);
+    if (this.exited) return Promise.reject(this.exited);
     return new Promise((resolve, reject) => {
-      const w = { pred: (v: XdsView) => v.at >= since && pred(v), resolve };
+      const w = {
+        pred: (v: XdsView) => v.at >= since && pred(v),
+        resolve: (v: XdsView) => (clearTimeout(timer), resolve(v)),
+        reject: (e: Error) => (clearTimeout(timer), reject(e)),
+      };
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(w), 1);
         reject(new Error(`timed out after ${ms} ms waiting for istiod to push ${what}; probe: ${this.stderr.slice(-500)}; last: ${JSON.stringify(this.latest?.clusters ?? []).slice(0, 2000)}`));
       }, ms);
-      this.waiters.push({ pred: w.pred, resolve: (v) => (clearTimeout(timer), resolve(v)) });
+      this.waiters.push(w);
     });
   }
 
