@@ -30,7 +30,7 @@ export async function startCollector(configFile: string, port: number, env: Node
     const r = await fetch(`${base}${path}`);
     return { status: r.status, body: await r.text() };
   };
-  const deadline = Date.now() + 20000;
+  const deadline = Date.now() + 60000; // start-up only: a loaded CI machine is slow to boot Nest
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`collector exited ${proc.exitCode}: ${logs.join('').slice(-2000)}`);
     if (await get('/health/live').then((r) => r.status === 200, () => false)) break;

@@ -36,7 +36,7 @@ export async function startCollector(configFile: string, port: number, env: Node
     } catch {
       // not listening yet
     }
-    if (Date.now() - t0 > 20000) throw new Error(`collector did not listen on ${port}: ${logs.join('').slice(-2000)}`);
+    if (Date.now() - t0 > 60000) throw new Error(`collector did not listen on ${port}: ${logs.join('').slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
