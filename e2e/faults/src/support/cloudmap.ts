@@ -7,13 +7,18 @@ import {
   RegisterInstanceCommand,
   ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { PeersEnv } from '@registry-bridge/test-peers';
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
 import { Scenario } from './scenario';
 
 export class CloudMap {
   readonly client: ServiceDiscoveryClient;
-  constructor(peers: PeersEnv, endpoint = peers.cloudMap.endpoint) {
+  /** `caFile`: trust this CA for an HTTPS endpoint (the apps get NODE_EXTRA_CA_CERTS instead). */
+  constructor(peers: PeersEnv, endpoint = peers.cloudMap.endpoint, caFile?: string) {
     this.client = new ServiceDiscoveryClient({
+      ...(caFile && { requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: readFileSync(caFile) }) }) }),
       region: peers.cloudMap.region,
       endpoint,
       disableHostPrefix: true,

@@ -179,3 +179,31 @@ export class OwnRedis extends OwnProcess {
     await this.start();
   }
 }
+
+/** moto (the Cloud Map API) of this test, optionally HTTPS with the given certificate. */
+export class OwnMoto extends OwnProcess {
+  port = 0;
+  constructor(private readonly tls?: Certs) {
+    super();
+  }
+  get endpoint(): string {
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
+  }
+  async start(): Promise<this> {
+    if (!this.port) this.port = await freePort();
+    return super.start();
+  }
+  protected command(): [string, string[]] {
+    const bin = join(CACHE_DIR, 'moto-venv', 'bin', 'moto_server');
+    if (!existsSync(bin)) throw new Error(`no moto in ${bin}: run \`bash scripts/peers.sh install\` (or \`up\`) first`);
+    return [bin, ['-H', '127.0.0.1', '-p', String(this.port), ...(this.tls ? ['-s', '-c', this.tls.cert, '-k', this.tls.key] : [])]];
+  }
+  protected async ready(): Promise<boolean> {
+    try {
+      const args = ['-s', '-o', '/dev/null', '-w', '%{http_code}', ...(this.tls ? ['--cacert', this.tls.ca] : []), `${this.endpoint}/moto-api/`];
+      return execFileSync('curl', args, { stdio: 'pipe' }).toString() === '200';
+    } catch {
+      return false;
+    }
+  }
+}
