@@ -103,7 +103,7 @@ export class OwnConsul extends OwnProcess {
     return this.tls ? `https://127.0.0.1:${this.ports['https']}` : `http://127.0.0.1:${this.ports['http']}`;
   }
 
-  async start(): Promise<this> {
+  override async start(): Promise<this> {
     if (!this.ports['http']) for (const k of ['http', 'https', 'grpc', 'grpc_tls', 'dns', 'server', 'serf_lan', 'serf_wan']) this.ports[k] = await freePort();
     const p = this.ports;
     const tls = this.tls
@@ -158,7 +158,7 @@ export class OwnRedis extends OwnProcess {
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
-  async start(): Promise<this> {
+  override async start(): Promise<this> {
     if (!this.port) this.port = await freePort();
     return super.start();
   }
@@ -189,7 +189,7 @@ export class OwnMoto extends OwnProcess {
   get endpoint(): string {
     return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
-  async start(): Promise<this> {
+  override async start(): Promise<this> {
     if (!this.port) this.port = await freePort();
     return super.start();
   }
