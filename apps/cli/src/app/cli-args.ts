@@ -27,7 +27,7 @@ computes what the writer would write, and prints the diff against the cluster. W
   --kubeconfig FILE           overrides kubernetes.kubeconfig of the writer config
   --context NAME              overrides kubernetes.context of the writer config
   --output text|json          default text
-  --timeout SECONDS           per source, for the one complete read (default 30)
+  --timeout SECONDS           per Consul source, for its one complete read (default 30)
   --verbose                   registry warnings on stderr
 
 exit codes: 0 no changes, 2 changes (added, changed or deleted objects), 1 error`;
