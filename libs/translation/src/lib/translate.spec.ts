@@ -289,4 +289,68 @@ describe('translateRecord: properties', () => {
       { numRuns: 300 },
     );
   });
+
+  // Hostile registry names: dots, slashes, unicode, wildcards, template syntax, 300 characters.
+  const arbName = fc.oneof(
+    fc.string({ minLength: 1, maxLength: 300, unit: 'grapheme' }),
+    fc.constantFrom('*', '*.evil.com', 'a.b.c', 'team/api', 'api.bank.example.com', '{service}', 'сервис-ü', 'x'.repeat(300), 'web.service.consul', '..', 'a..b'),
+  );
+
+  it('never claims a host outside the allow-list, a wildcard, or an invalid name, whatever the service is called', () => {
+    fc.assert(
+      fc.property(arbName, fc.constantFrom('{service}.service.consul', '{service}', '{service}.mesh.internal'), (service, hostTemplate) => {
+        const r = translateRecord(record({ service }), rules({ hostTemplate, allowedHostSuffixes: ['.consul', '.mesh.internal'] }));
+        if (!r.ok) {
+          expect(['host-invalid', 'host-not-allowed', 'host-wildcard', 'name-invalid']).toContain(r.reason);
+          return;
+        }
+        for (const h of r.serviceEntry.spec.hosts) {
+          expect(h.endsWith('.consul') || h.endsWith('.mesh.internal')).toBe(true);
+          expect(h).not.toContain('*');
+          expect(h.length).toBeLessThanOrEqual(253);
+          expect(h.split('.').every(isDns1123Label)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gives two different service keys two different object names', () => {
+    fc.assert(
+      fc.property(arbName, arbName, (a, b) => {
+        fc.pre(a !== b);
+        const ra = translateRecord(record({ service: a }), rules({ hostTemplate: 'svc-{service}.service.consul' }));
+        const rb = translateRecord(record({ service: b }), rules({ hostTemplate: 'svc-{service}.service.consul' }));
+        if (ra.ok && rb.ok) expect(ra.serviceEntry.metadata.name).not.toBe(rb.serviceEntry.metadata.name);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is deterministic and does not depend on the order of the endpoints', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(arbEndpoint, { maxLength: 20, selector: (e) => e.id }).chain((es) => fc.tuple(fc.constant(es), fc.shuffledSubarray(es, { minLength: es.length, maxLength: es.length }))),
+        fc.constantFrom<'inline' | 'workloadEntry'>('inline', 'workloadEntry'),
+        ([a, b], endpointMode) => {
+          const ta = translateRecord(record({ endpoints: a }), rules({ endpointMode }));
+          const tb = translateRecord(record({ endpoints: b }), rules({ endpointMode }));
+          expect(JSON.stringify(tb)).toBe(JSON.stringify(ta));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('writes only endpoints whose health is included', () => {
+    fc.assert(
+      fc.property(fc.array(arbEndpoint, { maxLength: 30 }), (endpoints) => {
+        const r = translateRecord(record({ endpoints }), rules());
+        if (!r.ok) return;
+        const healthy = new Set(endpoints.filter((e) => e.health === 'healthy').map((e) => e.address.toLowerCase()));
+        for (const e of r.serviceEntry.spec.endpoints ?? []) expect(healthy.has((e.address ?? '').toLowerCase())).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
 });
