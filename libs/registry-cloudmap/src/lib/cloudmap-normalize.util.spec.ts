@@ -127,6 +127,7 @@ describe('normalizeInstance', () => {
     ['a bad port keeps the endpoint', { AWS_INSTANCE_IPV4: '10.0.0.1', AWS_INSTANCE_PORT: '99999' }, 'endpoint', ['bad-port']],
     ['an odd protocol keeps the port under the default name', { AWS_INSTANCE_IPV4: '10.0.0.1', AWS_INSTANCE_PORT: '80', protocol: 'carrier-pigeon' }, 'endpoint', ['bad-protocol']],
     ['a huge attribute value is dropped', { AWS_INSTANCE_IPV4: '10.0.0.1', big: 'x'.repeat(2000) }, 'endpoint', ['label-too-long']],
+    ['an empty attribute key is dropped (found by the property test)', { AWS_INSTANCE_IPV4: '10.0.0.1', '': 'x' }, 'endpoint', ['bad-label-key']],
   ])('%s', (_name, attributes, outcome, drops) => {
     const n = normalizeInstance({ id: 'i-1', attributes, healthStatus: 'HEALTHY' }, svc, ctx);
     expect(n.endpoint ? 'endpoint' : 'no-endpoint').toBe(outcome);

@@ -39,6 +39,7 @@ export const DROP_REASONS = [
   'bad-locality',
   'bad-health-attribute',
   'label-too-long',
+  'bad-label-key',
   'too-many-labels',
   'too-many-endpoints',
 ] as const;
@@ -146,6 +147,11 @@ export function mapLabels(attrs: Record<string, string>, protocolAttribute: stri
   for (const key of Object.keys(attrs).sort()) {
     if (reserved.has(key)) continue;
     const value = attrs[key] ?? '';
+    // the contract refuses an empty key: the whole record would be lost, not just this label
+    if (!key.trim()) {
+      drops.push('bad-label-key');
+      continue;
+    }
     // eslint-disable-next-line no-control-regex
     if (key.length > 317 || value.length > LIMITS.labelValue || /[\u0000-\u001f\u007f]/.test(key)) {
       drops.push('label-too-long');
