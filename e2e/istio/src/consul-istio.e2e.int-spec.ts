@@ -4,7 +4,7 @@
 // istiod's own debug endpoints.
 import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
 import { istiodDebug, IstiodEnv, loadIstiodEnv } from './support/istiod';
-import { AppProcess, cleanUp, freePortBase, kubeApply, kubeList, meshNamespaces, requireBuilt, startApp, writerBase } from './support/pipeline';
+import { AppProcess, cleanUp, freePortBase, logsOnFailure, kubeApply, kubeList, meshNamespaces, requireBuilt, startApp, writerBase } from './support/pipeline';
 import { addrs, clusterOf, mustCluster, mustEndpoint, untilXds, XdsView, XdsWatch } from './support/xds';
 
 /** /debug/endpointShardz: host -> namespace -> shards by registry -> istiod's endpoint index. */
@@ -110,10 +110,7 @@ describe('Consul -> registry-bridge -> istiod: what a sidecar receives', () => {
     }
   });
 
-  afterEach(() => {
-    const s = expect.getState();
-    if (s.assertionCalls !== s.numPassingAsserts) process.stderr.write(`writer:\n${writer?.logs.slice(-20).join('')}\ncollector:\n${collector?.logs.slice(-20).join('')}\n`);
-  });
+  logsOnFailure(() => [writer, collector]);
 
   it('serves an outbound cluster per synced host and port, with the right protocol, and exactly the healthy instances', async () => {
     await register(name('i', 'web'), 'a', '10.41.0.1', 8080, { protocol: 'http', zone: 'zone-a', weight: 3 });

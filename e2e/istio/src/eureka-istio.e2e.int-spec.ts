@@ -2,7 +2,7 @@
 // writer -> API server -> istiod, read back over ADS as a sidecar would (tools/xds-probe).
 import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
 import { istiodDebug, IstiodEnv, loadIstiodEnv } from './support/istiod';
-import { AppProcess, cleanUp, freePortBase, meshNamespaces, requireBuilt, startApp, writerBase } from './support/pipeline';
+import { AppProcess, cleanUp, freePortBase, logsOnFailure, meshNamespaces, requireBuilt, startApp, writerBase } from './support/pipeline';
 import { addrs, clusterOf, mustCluster, mustEndpoint, untilXds, XdsWatch } from './support/xds';
 
 jest.setTimeout(240000);
@@ -83,10 +83,7 @@ describe('Eureka -> registry-bridge -> istiod: what a sidecar receives', () => {
     }
   });
 
-  afterEach(() => {
-    const s = expect.getState();
-    if (s.assertionCalls !== s.numPassingAsserts) process.stderr.write(`writer:\n${writer?.logs.slice(-20).join('')}\ncollector:\n${collector?.logs.slice(-20).join('')}\n`);
-  });
+  logsOnFailure(() => [writer, collector]);
 
   it('serves the app as an HTTP cluster whose endpoints are exactly the UP instances, with their zones', async () => {
     await register(APP, 'o1', '10.51.0.1', 8080, 'us-east-1a');

@@ -119,6 +119,15 @@ export async function cleanUp(peers: PeersEnv, prefix: string, namespaces: strin
   await kubectl(peers, ['delete', 'namespace', ...namespaces, '--wait=false']).catch(() => undefined);
 }
 
+/** After a failed test, prints the last log lines of the apps: the pipeline's side of the story. */
+export function logsOnFailure(apps: () => Array<AppProcess | undefined>): void {
+  afterEach(() => {
+    const s = expect.getState();
+    if (s.assertionCalls === s.numPassingAsserts) return;
+    for (const a of apps()) if (a) process.stderr.write(`${a.name}:\n${a.logs.slice(-20).join('')}\n`);
+  });
+}
+
 /** A port for a test's app, spread so parallel runs on this shared machine rarely collide. */
 export const freePortBase = (): number => 20000 + Math.floor(Math.random() * 400) * 10;
 
