@@ -6,10 +6,12 @@
 #   bash scripts/peers/istiod.sh down     stop exactly the process that `up` started (by pid)
 #   bash scripts/peers/istiod.sh status   up/down, pid, RSS
 #   bash scripts/peers/istiod.sh install  only build (no start)
+#   bash scripts/peers/istiod.sh env      print the env file the e2e reads
 #
-# Needs `bash scripts/peers.sh up` first (the API server with Istio's CRDs). Minimal istiod:
-# no webhooks, no gateway controllers, no multicluster; its CA is the self-signed one istiod makes
-# at start (it needs one to serve xDS over TLS on 15012; the e2e uses the plaintext port 15010).
+# Needs `bash scripts/peers.sh up` first (the API server with Istio's CRDs), and again after each
+# such `up`: it recreates the API server's tokens. Minimal istiod: no webhooks, no Gateway API
+# controllers, no analysis; its CA is the self-signed one istiod makes at start (it needs one to
+# serve xDS over TLS on its 15012; the e2e uses the plaintext xDS port, istiod's 15010).
 # Caches live outside the repo under ${RB_CACHE_DIR:-$HOME/.cache/registry-bridge}. See docs/istio-proof.md.
 set -euo pipefail
 
