@@ -239,3 +239,15 @@ describe('CloudMapWatcher', () => {
     expect(statuses(messages)).toMatchObject([{ reachable: true, conditions: { inventoryReady: true, services: 1 } }]);
   });
 });
+
+describe('CloudMapWatcher.stop', () => {
+  it('returns within its grace even when a read never finishes (SIGTERM must not hang)', async () => {
+    const { watcher } = setup();
+    sd.on(ListNamespacesCommand).callsFake(() => new Promise(() => undefined));
+    watcher.start();
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    await watcher.stop(200);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+});

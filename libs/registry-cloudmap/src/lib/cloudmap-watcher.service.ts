@@ -158,10 +158,16 @@ export class CloudMapWatcher {
     for (const wake of this.wakers) wake();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the loops. A read in flight (an inventory of many namespaces at the ListServices budget
+   * can take minutes) is abandoned after `graceMs`: it only reads, and SIGTERM must not hang.
+   */
+  async stop(graceMs = 5000): Promise<void> {
     this.stopped = true;
     for (const wake of this.wakers) wake();
-    await Promise.allSettled(this.loops);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(this.loops), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
   }
 
   private async pause(ms: number): Promise<void> {
