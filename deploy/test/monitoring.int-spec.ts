@@ -76,7 +76,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of procs) p.kill('SIGTERM');
-  await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
+  const exited = (p: ChildProcess) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)));
+  const slow: string[] = [];
+  await Promise.all(
+    procs.map(async (p, i) => {
+      const timer = setTimeout(() => (slow.push(APPS[i]), p.kill('SIGKILL')), 20_000);
+      await exited(p);
+      clearTimeout(timer);
+    }),
+  );
+  // Every app drains and exits on SIGTERM (Kubernetes would SIGKILL it after the grace period).
+  expect(slow).toEqual([]);
 });
 
 describe('metrics used by the dashboard and alerts', () => {
