@@ -127,7 +127,9 @@ export function createCloudMapClient(source: CloudMapSourceConfig, options: Crea
       region: source.region,
       credentials: options.credentials ?? credentialsFor(source),
       ...(source.endpoint ? { endpoint: source.endpoint, disableHostPrefix: true } : {}),
-      requestHandler: { requestTimeout: source.requestTimeoutMs, connectionTimeout: Math.min(source.requestTimeoutMs, 5000) },
+      // throwOnRequestTimeout: without it the handler only logs a warning and the request hangs,
+      // so a frozen endpoint never reads as unreachable (found by the registry outage fault spec)
+      requestHandler: { requestTimeout: source.requestTimeoutMs, connectionTimeout: Math.min(source.requestTimeoutMs, 5000), throwOnRequestTimeout: true },
     },
     options.budget,
     source.throttle,
