@@ -29,16 +29,21 @@ describe('bad input through the real registries', () => {
     const writer = await sc.app('writer', sc.writerConfig({ [source]: { kind: 'consul' } }));
     const collector = await sc.app('collector-consul', consulCollectorConfig(sc, { source, address: consul.addr }));
     const check = { TTL: '3600s', Status: 'passing' };
-    const reg = (svc: Record<string, unknown>) => consul?.register({ Port: 8080, Check: check, ...svc }).then(() => 'accepted', (e: Error) => `refused by Consul: ${e.message.slice(-120)}`);
+    const agent = consul;
+    const reg = (svc: Record<string, unknown>): Promise<string> =>
+      agent.register({ Port: 8080, Check: check, ...svc }).then(
+        () => 'accepted',
+        (e: Error) => `refused by Consul: ${e.message.slice(-120)}`,
+      );
     const consulSays: Record<string, string> = {};
     // one good instance next to each bad one: the good one must arrive, the bad one never
     consulSays['bad addresses'] = await reg({ Name: 'addr', ID: 'addr-ok', Address: '10.71.0.1' });
-    for (const [i, a] of ['not an address!', '10.0.0.300', '-bad-.host', 'http://10.0.0.1/'].entries()) consulSays[`address ${a}`] = (await reg({ Name: 'addr', ID: `addr-bad-${i}`, Address: a })) as string;
+    for (const [i, a] of ['not an address!', '10.0.0.300', '-bad-.host', 'http://10.0.0.1/'].entries()) consulSays[`address ${a}`] = await reg({ Name: 'addr', ID: `addr-bad-${i}`, Address: a });
     await reg({ Name: 'ports', ID: 'ports-ok', Address: '10.71.1.1' });
-    consulSays['port 0'] = (await reg({ Name: 'ports', ID: 'ports-0', Address: '10.71.1.2', Port: 0 })) as string;
-    consulSays['port 70000'] = (await reg({ Name: 'ports', ID: 'ports-70000', Address: '10.71.1.3', Port: 70000 })) as string;
+    consulSays['port 0'] = await reg({ Name: 'ports', ID: 'ports-0', Address: '10.71.1.2', Port: 0 });
+    consulSays['port 70000'] = await reg({ Name: 'ports', ID: 'ports-70000', Address: '10.71.1.3', Port: 70000 });
     const odd = ['dotted.name.v2', 'team/api', 'сервис-ünï', `long-${'x'.repeat(295)}`];
-    for (const [i, n] of odd.entries()) consulSays[`name ${n.slice(0, 20)}`] = (await reg({ Name: n, ID: `odd-${i}`, Address: `10.71.2.${i + 1}` })) as string;
+    for (const [i, n] of odd.entries()) consulSays[`name ${n.slice(0, 20)}`] = await reg({ Name: n, ID: `odd-${i}`, Address: `10.71.2.${i + 1}` });
     // the same instance id on two nodes (catalog registration: agents cannot hold two)
     for (const node of ['node-a', 'node-b']) {
       const r = await consul.fetch('/v1/catalog/register', {
@@ -47,8 +52,8 @@ describe('bad input through the real registries', () => {
       });
       consulSays[`duplicate id on ${node}`] = r.ok ? 'accepted' : `refused ${r.status}`;
     }
-    consulSays['colliding tags'] = (await reg({ Name: 'tags', ID: 'tags-1', Address: '10.71.4.1', Tags: ['Team=Payments', 'team=payments', 'TEAM=ops', 'tier=web', 'bad tag with spaces', '!!!'] })) as string;
-    consulSays['64+ meta keys'] = (await reg({ Name: 'meta', ID: 'meta-1', Address: '10.71.5.1', Meta: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 'v'])) })) as string;
+    consulSays['colliding tags'] = await reg({ Name: 'tags', ID: 'tags-1', Address: '10.71.4.1', Tags: ['Team=Payments', 'team=payments', 'TEAM=ops', 'tier=web', 'bad tag with spaces', '!!!'] });
+    consulSays['64+ meta keys'] = await reg({ Name: 'meta', ID: 'meta-1', Address: '10.71.5.1', Meta: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, 'v'])) });
     await reg({ Name: 'canary', ID: 'canary-1', Address: '10.71.9.1' });
 
     await until('canary synced', () => sc.seOf('canary'), 60000);

@@ -30,10 +30,12 @@ describe('a collector replica killed while others run', () => {
     for (let i = 0; i < 3; i++) replicas.push(await sc.app('collector-consul', cfg));
     await converged(sc, names, 1);
     const owned = async (r: App) => r.metric('registry_bridge_collector_owned_services', { source });
+    // each sees three members and the owned counts add up (a gauge refreshed at each catalog answer)
     await until('the three replicas split the 12 services', async () => {
+      const members = await Promise.all(replicas.map((r) => r.metric('registry_bridge_collector_members')));
       const o = await Promise.all(replicas.map(owned));
-      return o.every((n) => n > 0) && o.reduce((a, b) => a + b, 0) === 12 ? o : undefined;
-    }, 30000, 500);
+      return members.every((m) => m === 3) && o.filter((n) => n > 0).length >= 2 && o.reduce((a, b) => a + b, 0) === 12 ? o : undefined;
+    }, 60000, 500);
     const split = await Promise.all(replicas.map(owned));
 
     const victim = replicas[0];

@@ -4,16 +4,20 @@
 // return the same state with no write at all, and the next real change flows again.
 import { sleep, until } from './support/apps';
 import { consulCollectorConfig, converged, ready, seedConsul } from './support/consul-pipeline';
-import { OwnConsul } from './support/own-peers';
+import { awsEnv, CloudMap, cloudMapCollectorConfig } from './support/cloudmap';
+import { OwnConsul, OwnMoto } from './support/own-peers';
 import { dumpOnFailure, Scenario } from './support/scenario';
 
 describe('registry unreachable for longer than every timeout', () => {
   let sc: Scenario;
-  let consul: OwnConsul;
+  let consul: OwnConsul | undefined;
+  let moto: OwnMoto | undefined;
   dumpOnFailure(() => sc);
-  afterAll(async () => {
+  afterEach(async () => {
     consul?.thaw();
+    moto?.thaw();
     await consul?.kill();
+    await moto?.kill();
     await sc?.tearDown();
   });
 
@@ -55,5 +59,42 @@ describe('registry unreachable for longer than every timeout', () => {
     process.stdout.write(
       `[observed] registry-outage: frozen ${Math.round((tBack - t0) / 1000)} s; writes during outage ${during.length}; collector ready body while down: ${readyBody.slice(0, 160)}\n`,
     );
+  });
+  it('Cloud Map API frozen for 30 s: no deletion, no emptied ServiceEntry, unhealthy in readiness and metrics, converges with no spurious write', async () => {
+    sc = await new Scenario('cmout').setUp([], ['writer', 'collector-cloudmap']);
+    const m = await new OwnMoto().start();
+    moto = m;
+    const cm = new CloudMap(sc.peers, m.endpoint);
+    sc.onCleanup(() => cm.close());
+    const source = `cloudmap-out-${sc.id}`;
+    const nsName = `out-${sc.id}.local`;
+    const nsId = await cm.namespace(nsName);
+    const names: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const svc = await cm.service(nsId, `svc${i}`);
+      await cm.register(svc, `a${i}`, { AWS_INSTANCE_IPV4: `10.73.${i}.1`, AWS_INSTANCE_PORT: '8080' });
+      await cm.register(svc, `b${i}`, { AWS_INSTANCE_IPV4: `10.73.${i}.2`, AWS_INSTANCE_PORT: '8080' });
+      names.push(`svc${i}`);
+    }
+    const writer = await sc.app('writer', sc.writerConfig({ [source]: { kind: 'cloudmap' } }));
+    const collector = await sc.app('collector-cloudmap', cloudMapCollectorConfig(sc, source, [nsName], m.endpoint), awsEnv(sc.peers));
+    await converged(sc, names, 2);
+    await until('source reachable at the writer', async () => (await writer.metric('registry_bridge_source_reachable', { source })) === 1);
+    await sleep(3000);
+
+    const t0 = Date.now();
+    m.freeze();
+    await until('collector not ready', async () => (await ready(collector)) === 503, 45000, 500);
+    await until('writer sees the source unreachable', async () => (await writer.metric('registry_bridge_source_reachable', { source })) === 0, 45000, 500);
+    await sleep(Math.max(0, 30000 - (Date.now() - t0)));
+    const during = sc.recorder.since(t0);
+    expect(during.filter((e) => e.type === 'DELETED')).toEqual([]);
+    expect(during.filter((e) => e.kind === 'ServiceEntry' && e.endpoints.length < 2)).toEqual([]);
+    const tBack = Date.now();
+    m.thaw();
+    await until('collector ready again', async () => (await ready(collector)) === 200, 45000, 500);
+    await sleep(6000);
+    expect(sc.recorder.summary(t0)).toBe('');
+    process.stdout.write(`[observed] registry-outage cloudmap: frozen ${Math.round((tBack - t0) / 1000)} s; writes during outage ${during.length}; ready again ${Math.round((Date.now() - tBack) / 1000 - 6)} s after thaw\n`);
   });
 });
