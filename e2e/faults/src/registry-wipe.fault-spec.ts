@@ -5,7 +5,7 @@
 import { sleep, until } from './support/apps';
 import { awsEnv, CloudMap, cloudMapCollectorConfig } from './support/cloudmap';
 import { consulCollectorConfig, converged, seedConsul } from './support/consul-pipeline';
-import { OwnConsul } from './support/own-peers';
+import { OwnConsul, OwnEureka } from './support/own-peers';
 import { dumpOnFailure, Scenario } from './support/scenario';
 
 const BUDGET = 2;
@@ -14,8 +14,10 @@ describe('registry returns empty after having many services', () => {
   let sc: Scenario;
   let consul: OwnConsul | undefined;
   let cm: CloudMap | undefined;
+  let eureka: OwnEureka | undefined;
   dumpOnFailure(() => sc);
   afterEach(async () => {
+    await eureka?.kill();
     await consul?.kill();
     cm?.close();
     await sc?.tearDown();
@@ -82,5 +84,38 @@ describe('registry returns empty after having many services', () => {
     // either the collector refuses to call an unmatched filter complete, or the writer's guard holds
     expect(deleted.length === 0 || trips > 0).toBe(true);
     process.stdout.write(`[observed] registry-wipe cloudmap: deleted ${deleted.length}/${names.length} (budget ${BUDGET}), guard trips ${trips}, snapshot complete ${complete}\n`);
+  });
+  it('Eureka server restarted (empty registry answered with 200): at most the budget is deleted, re-registering restores everything', async () => {
+    sc = await new Scenario('euwipe').setUp([], ['writer', 'collector-eureka']);
+    const e = await new OwnEureka().start();
+    eureka = e;
+    const source = `eureka-wipe-${sc.id}`;
+    const apps = Array.from({ length: 8 }, (_, i) => `WIPE${i}`);
+    const seed = async () => {
+      for (const [i, app] of apps.entries()) await e.register(app, `${app.toLowerCase()}-1`, `10.74.${i}.1`);
+    };
+    await seed();
+    const writer = await sc.app('writer', sc.writerConfig({ [source]: { kind: 'eureka' } }));
+    await sc.app('collector-eureka', {
+      redis: { url: sc.peers.redisUrl, prefix: sc.prefix },
+      collector: { heartbeatSeconds: 2 },
+      eureka: { sources: [{ name: source, serviceUrls: [e.url], pollIntervalSeconds: 2 }] },
+    });
+    const names = apps.map((a) => a.toLowerCase());
+    const services = await until('eureka services', async () => {
+      const ses = await sc.ses();
+      return ses.length === apps.length ? ses.map((o) => o.metadata.annotations?.['registry-bridge.io/service'] as string) : undefined;
+    }, 90000, 500);
+    const t0 = Date.now();
+    await e.kill();
+    await e.start(); // a restarted Eureka server answers 200 with no applications
+    await sleep(15000);
+    const deleted = sc.recorder.since(t0, { type: 'DELETED', kind: 'ServiceEntry' });
+    expect(deleted.length).toBeLessThanOrEqual(BUDGET);
+    expect((await sc.ses()).length).toBeGreaterThanOrEqual(apps.length - BUDGET);
+    const trips = await writer.metric('registry_bridge_guard_trips_total', { source });
+    await seed();
+    await converged(sc, services, 1, 60000);
+    process.stdout.write(`[observed] registry-wipe eureka: deleted ${deleted.length}/${apps.length} (budget ${BUDGET}), writer guard trips ${trips} (${names.length} apps)\n`);
   });
 });

@@ -207,3 +207,48 @@ export class OwnMoto extends OwnProcess {
     }
   }
 }
+
+/** A Eureka server of this test (response cache off: reads see writes at once); in memory, so a restart is empty. */
+export class OwnEureka extends OwnProcess {
+  port = 0;
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/eureka`;
+  }
+  override async start(): Promise<this> {
+    if (!this.port) this.port = await freePort();
+    return super.start();
+  }
+  protected command(): [string, string[]] {
+    const dir = join(CACHE_DIR, 'bin');
+    const jar = existsSync(dir) ? readdirSync(dir).find((f) => /^eureka-server-[0-9a-f]+\.jar$/.test(f)) : undefined;
+    if (!jar) throw new Error(`no Eureka server jar in ${dir}: run \`bash scripts/peers.sh install\` (or \`up\`) first`);
+    return [
+      'java',
+      ['-Xms64m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-jar', join(dir, jar), `--server.port=${this.port}`, '--eureka.server.use-read-only-response-cache=false', '--eureka.server.enable-self-preservation=false'],
+    ];
+  }
+  protected async ready(): Promise<boolean> {
+    const r = await fetch(`${this.url}/apps`, { headers: { accept: 'application/json' } }).catch(() => undefined);
+    return !!r && r.ok && (await r.text()).includes('applications');
+  }
+  async register(app: string, id: string, ip: string): Promise<void> {
+    const r = await fetch(`${this.url}/apps/${app}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        instance: {
+          instanceId: id,
+          hostName: `${id}.test.local`,
+          app,
+          ipAddr: ip,
+          status: 'UP',
+          port: { $: 8080, '@enabled': 'true' },
+          vipAddress: app.toLowerCase(),
+          leaseInfo: { durationInSecs: 600 },
+          dataCenterInfo: { '@class': 'com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo', name: 'MyOwn' },
+        },
+      }),
+    });
+    if (r.status !== 204) throw new Error(`eureka register ${app}/${id}: ${r.status}`);
+  }
+}
