@@ -31,10 +31,10 @@ const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** Empirical CDFs on a log time axis: one line per series, p50/p99 marked. */
 export function latencySvg(series: Array<{ name: string; ms: number[] }>, title: string): string {
-  const W = 880;
+  const W = 920;
   const H = 460;
   const L = 70;
-  const R = 230;
+  const R = 270;
   const T = 40;
   const B = 50;
   const all = series.flatMap((s) => s.ms);
@@ -55,7 +55,8 @@ export function latencySvg(series: Array<{ name: string; ms: number[] }>, title:
       out.push(`<text x="${x(v)}" y="${H - B + 16}" text-anchor="middle">${label}</text>`);
     }
   }
-  for (const q of [0, 0.25, 0.5, 0.75, 0.9, 0.99, 1]) {
+  out.push(`<line x1="${L}" y1="${y(1)}" x2="${W - R}" y2="${y(1)}" stroke="#eee"/>`);
+  for (const q of [0, 0.25, 0.5, 0.75, 0.9, 0.99]) {
     out.push(`<line x1="${L}" y1="${y(q)}" x2="${W - R}" y2="${y(q)}" stroke="${q === 0.5 || q === 0.99 ? '#bbb' : '#eee'}"/>`);
     out.push(`<text x="${L - 6}" y="${y(q) + 4}" text-anchor="end">${q * 100}%</text>`);
   }

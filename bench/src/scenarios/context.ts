@@ -15,6 +15,8 @@ export interface BenchContext {
   appEnv: Record<string, string>;
   nodeFlags: string[];
   basePort: number;
+  /** Steps of a registry phase to leave out (idle, noop, restart, steady, rolling, churn). */
+  skip: Set<string>;
   /** pid of the bench's own redis-server, when it runs one (its CPU shows what bounds the queue). */
   redisPid?: number;
 }

@@ -1,6 +1,6 @@
 // One registry at 1,000 × 10 (profile-sized): warm sync, idle cost, no-op events, restart of every
 // app, steady change rate (latency), a rolling change, and a churn run for memory growth.
-import { AppRunner, RunningApp, writerWriteRequests } from '../lib/apps';
+import { AppRunner, RunningApp, scrapeCounter, writerWriteRequests } from '../lib/apps';
 import { ApiCounters, counterDelta } from '../lib/kube';
 import { loadAverage, machineCpuSeconds, ProcSampler, sampleProc } from '../lib/proc';
 import { commandStats, statsDelta } from '../lib/redis-stats';
@@ -31,7 +31,7 @@ export interface PhaseResult {
   noop?: { events: number; writes: WritesWindow };
   restart?: { writes: WritesWindow; resyncSeconds: number };
   /** writesPerChange: write requests of our writer per change (the API server's counter is shared; both are in `writes`). */
-  latency?: { rate: number; seconds: number; changes: number; lost: number; all: Summary; byType: Record<string, Summary>; samples: Sample[]; writes: WritesWindow; writesPerChange: number };
+  latency?: { rate: number; seconds: number; changes: number; lost: number; writerMeanMs: number; all: Summary; byType: Record<string, Summary>; samples: Sample[]; writes: WritesWindow; writesPerChange: number };
   rolling?: { instances: number; seconds: number; writes: WritesWindow; writesPerChange: number; lost: number };
   churn?: { seconds: number; changes: number; rssStartMiB: Record<string, number>; rssEndMiB: Record<string, number>; growthMiB: Record<string, number> };
   peakRssMiB: Record<string, number>;
@@ -72,6 +72,7 @@ class WriteCounter {
 
 export async function registryPhase(ctx: BenchContext, driver: RegistryDriver, key: string, full: boolean): Promise<PhaseResult> {
   const p = ctx.profile;
+  const run = (step: string) => !ctx.skip.has(step);
   const tag = `${key}`;
   const ns = `rbb-${ctx.id}-${key}`.slice(0, 63);
   await ctx.kube.ensureNamespace(ns);
@@ -100,7 +101,7 @@ export async function registryPhase(ctx: BenchContext, driver: RegistryDriver, k
     log(`${driver.label}: ${p.services} ServiceEntries in sync after ${result.warmSyncSeconds} s (from process start)`);
     const counter = new WriteCounter(ctx, tracker, () => writer);
 
-    if (full) {
+    if (full && run('idle')) {
       // Idle: let start-up work (snapshots, first heartbeats) pass, then measure nothing happening.
       await sleep(p.preIdleSeconds * 1000);
       const cpu0 = new Map(runner.procs().map((a) => [a.name, sampleProc(a.pid)?.cpuSeconds ?? 0]));
@@ -123,6 +124,8 @@ export async function registryPhase(ctx: BenchContext, driver: RegistryDriver, k
         writes: await counter.end(),
       };
 
+    }
+    if (full && run('noop')) {
       // Registry events that change nothing.
       await counter.begin();
       const n = Math.min(p.noopEvents, p.services);
@@ -131,6 +134,8 @@ export async function registryPhase(ctx: BenchContext, driver: RegistryDriver, k
       result.noop = { events: n, writes: await counter.end() };
       log(`${driver.label}: no-op events: ${result.noop.writes.apiServer} API server writes (writer ${result.noop.writes.writer})`);
 
+    }
+    if (full && run('restart')) {
       // Restart every app (graceful stop, fresh start): nothing may be rewritten.
       await counter.begin();
       await counter.carry();
@@ -145,8 +150,11 @@ export async function registryPhase(ctx: BenchContext, driver: RegistryDriver, k
 
     // Steady change rate: latency from the registry's acknowledgement to the watch event.
     const st = p.steady[key];
-    if (st) {
+    if (st && run('steady')) {
       await counter.begin();
+      // the writer's own histogram (record observed by the collector -> applied): its share of the latency
+      const hist = () => Promise.all(['sum', 'count'].map((x) => scrapeCounter(writer.port, `registry_bridge_propagation_seconds_${x}`)));
+      const [sum0, n0] = await hist();
       log(`${driver.label}: ${st.rate} changes/s for ${st.seconds} s`);
       const t0 = nowMs();
       let k = 0;
@@ -163,15 +171,16 @@ export async function registryPhase(ctx: BenchContext, driver: RegistryDriver, k
       const lost = tracker.dropPending();
       await sleep(2000);
       const writes = await counter.end();
+      const [sum1, n1] = await hist();
       const samples = [...tracker.samples];
       tracker.samples.length = 0;
       const byType: Record<string, Summary> = {};
       for (const type of new Set(samples.map((s) => s.type))) byType[type] = summarize(samples.filter((s) => s.type === type).map((s) => s.ms));
-      result.latency = { rate: st.rate, seconds: st.seconds, changes: k, lost, all: summarize(samples.map((s) => s.ms)), byType, samples, writes, writesPerChange: round(writes.writer / Math.max(1, k - lost), 3) };
+      result.latency = { rate: st.rate, seconds: st.seconds, changes: k, lost, writerMeanMs: round(((sum1 - sum0) / Math.max(1, n1 - n0)) * 1000, 1), all: summarize(samples.map((s) => s.ms)), byType, samples, writes, writesPerChange: round(writes.writer / Math.max(1, k - lost), 3) };
       log(`${driver.label}: latency p50 ${round(result.latency.all.p50)} p99 ${round(result.latency.all.p99)} max ${round(result.latency.all.max)} ms (${k} changes, ${lost} lost)`);
     }
 
-    if (full) {
+    if (full && run('rolling')) {
       // Rolling change: every instance of a few services gets a new version, one after another.
       const count = Math.min(p.rollingInstances, p.services * p.instances);
       await counter.begin();
@@ -197,9 +206,10 @@ export async function registryPhase(ctx: BenchContext, driver: RegistryDriver, k
       const writes = await counter.end();
       result.rolling = { instances: count, seconds: round((nowMs() - t0) / 1000), writes, writesPerChange: round(writes.writer / count, 3), lost };
       log(`${driver.label}: rolling ${count}: ${writes.apiServer} API server writes (writer ${writes.writer})`);
-
+    }
+    if (full && run('churn') && p.churnSeconds > 0) {
       // Churn: changes at a steady rate; RSS at the start and the end tells growth from noise.
-      if (p.churnSeconds > 0) {
+      {
         const c0 = nowMs();
         const mark = sampler.series;
         const startIdx = new Map([...mark.entries()].map(([k2, v]) => [k2, v.length]));
