@@ -113,6 +113,24 @@ describe('ConsulSourceWatcher', () => {
     expect(w.status).toMatchObject({ reachable: true, services: 1, owned: 1, blockingWatches: 1 });
   });
 
+  it('resendAll (Redis lost what was sent) re-sends every unchanged service at once, with a higher revision, and a complete snapshot', async () => {
+    const { consul, sink, w } = setup({ waitMs: 60000 });
+    stop = () => w.stop();
+    consul.catalog = { web: [], api: [] };
+    consul.health['web'] = { entries: [inst('web-1')], index: 12 };
+    consul.health['api'] = { entries: [inst('api-1', '10.0.0.2')], index: 13 };
+    await w.start();
+    await until(() => sink.upserts.length === 2 && sink.snapshots.length === 1);
+    // nothing changes in Consul; the blocking reads would wait a minute
+    w.resendAll();
+    await until(() => sink.upserts.length === 4 && sink.snapshots.length === 2);
+    const again = sink.upserts.slice(2).sort((a, b) => a.service.localeCompare(b.service));
+    expect(again.map((r) => r.service)).toEqual(['api', 'web']);
+    expect(again[0].revision).toBeGreaterThan(13);
+    expect(again[1].revision).toBeGreaterThan(12);
+    expect(sink.snapshots[1]).toMatchObject({ complete: true });
+  });
+
   it('re-emits only on real change, with a higher revision, and removes a deregistered service', async () => {
     const { consul, sink, w } = setup();
     stop = () => w.stop();
