@@ -159,6 +159,9 @@ build_eureka() {
   cp "$CACHE_DIR/build/eureka-server/eureka-server.jar" "$EUREKA_JAR.tmp" && mv "$EUREKA_JAR.tmp" "$EUREKA_JAR"
 }
 
+# istiod (pilot-discovery) is its own script; peers.sh builds and starts it unless RB_ISTIOD=0.
+install_istiod() { bash "$PEERS_DIR/istiod.sh" install; }
+
 install_moto() {
   local stamp; stamp="$(short_hash "$MOTO_REQUIREMENTS")"
   if [ -x "$MOTO_VENV/bin/moto_server" ] && [ "$(cat "$MOTO_VENV/.rb-stamp" 2>/dev/null)" = "$stamp" ]; then
@@ -198,6 +201,7 @@ do_install() {
   run_bg consul build_consul
   run_bg eureka-server build_eureka
   run_bg moto install_moto
+  [ "${RB_ISTIOD:-1}" = 0 ] || run_bg istiod install_istiod
   local i failed=0
   for i in "${!BG_PIDS[@]}"; do
     if wait "${BG_PIDS[$i]}"; then
@@ -517,6 +521,7 @@ EOF
 
 cmd_down() {
   local name any=0
+  bash "$PEERS_DIR/istiod.sh" down >&2 || true
   for name in "${PEERS[@]}"; do [ -f "$PID_DIR/$name.pid" ] && any=1; done
   if [ "$any" -eq 0 ]; then log "nothing to stop"; else
     # the API server first, while etcd still answers (it drains against etcd); then the rest together
@@ -563,6 +568,8 @@ cmd_up() {
   phase wait wait_all
   phase kube-setup setup_kube
   write_env
+  # 9>&-: istiod must not inherit this script's lock, or a later `down` would wait for it forever
+  [ "${RB_ISTIOD:-1}" = 0 ] || phase istiod bash "$PEERS_DIR/istiod.sh" up 9>&-
   local extras=()
   [ -n "${RB_PEERS_EXTRA:-}" ] && IFS=, read -r -a extras <<< "$RB_PEERS_EXTRA"
   [ "${#extras[@]}" -eq 0 ] || phase extras up_extras "${extras[@]}"
@@ -585,6 +592,7 @@ cmd_status() {
     if pid="$(pid_alive "$name")"; then printf '%-22s up    pid %-8s %s:%s\n' "$name" "$pid" "$HOST" "$(extra_port_of "$name")"
     else printf '%-22s down\n' "$name"; rc=3; fi
   done
+  [ -f "$PID_DIR/istiod.pid" ] && { bash "$PEERS_DIR/istiod.sh" status || rc=3; }
   [ -f "$ENV_FILE" ] && echo "env file: $ENV_FILE" || echo "env file: (none)"
   return "$rc"
 }
