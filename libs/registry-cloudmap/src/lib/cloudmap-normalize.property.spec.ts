@@ -34,7 +34,8 @@ describe('buildServiceRecord (properties)', () => {
         const parsed = serviceRecordSchema.safeParse(record);
         if (!parsed.success) throw new Error(parsed.error.message);
         for (const e of record.endpoints) {
-          expect(isIP(e.address) > 0 || /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\.?$/i.test(e.address)).toBe(true);
+          // DNS names, underscores allowed (Cloud Map and SRV-style names use them on purpose)
+          expect(isIP(e.address) > 0 || /^[a-z0-9_]([-a-z0-9_]*[a-z0-9_])?(\.[a-z0-9_]([-a-z0-9_]*[a-z0-9_])?)*\.?$/i.test(e.address)).toBe(true);
           for (const p of Object.values(e.ports ?? {})) expect(Number.isInteger(p) && p >= 1 && p <= 65535).toBe(true);
         }
       }),
