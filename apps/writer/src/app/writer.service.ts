@@ -137,9 +137,14 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
     const connection = createRedisConnection(this.cfg.redis, { forWorker: true, connectionName: 'rb-writer-worker' });
     const settings = { backoffStrategy: (attempts: number) => Math.min(30_000, 250 * 2 ** attempts) };
     const prefix = this.cfg.redis.prefix;
+    // Jobs a killed leader held stay locked until their lock expires and the stalled check moves
+    // them back; BullMQ's 30 s defaults would hold those keys (and their deduplicated follow-ups)
+    // for up to a minute after a takeover. Locks about as long as the Lease keep that short.
+    const leaseMs = this.cfg.leaderElection.leaseDurationSeconds * 1000;
+    const locking = { lockDuration: Math.max(5000, leaseMs), stalledInterval: Math.max(2000, Math.floor(leaseMs / 2)), maxStalledCount: 5 };
     this.workers = [
-      new Worker(QUEUES.ingest, (job) => this.ingest(job), { connection, prefix, concurrency: this.cfg.reconcile.ingestConcurrency, settings }),
-      new Worker(QUEUES.reconcile, (job) => this.reconcileJob(job), { connection, prefix, concurrency: this.cfg.reconcile.concurrency, settings }),
+      new Worker(QUEUES.ingest, (job) => this.ingest(job), { connection, prefix, concurrency: this.cfg.reconcile.ingestConcurrency, settings, ...locking }),
+      new Worker(QUEUES.reconcile, (job) => this.reconcileJob(job), { connection, prefix, concurrency: this.cfg.reconcile.concurrency, settings, ...locking }),
     ];
     for (const w of this.workers) w.on('failed', (job, err) => this.log.warn({ queue: w.name, job: job?.name, key: job?.data?.key, err: err.message }, 'job failed'));
     if (this.cfg.reconcile.fullResyncSeconds > 0) {
