@@ -46,11 +46,15 @@ export function latencySvg(series: Array<{ name: string; ms: number[] }>, title:
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   out.push(`<text x="${L}" y="22" font-size="15" font-weight="bold">${esc(title)}</text>`);
+  let lastLabelX = -Infinity;
   for (let d = 0; d <= Math.ceil(Math.log10(hi)); d++) {
     for (const m of [1, 2, 5]) {
       const v = m * 10 ** d;
       if (v < lo || v > hi) continue;
       out.push(`<line x1="${x(v)}" y1="${T}" x2="${x(v)}" y2="${H - B}" stroke="#ddd"/>`);
+      // labels only where they do not run into the previous one (the axis compresses at long ranges)
+      if (x(v) - lastLabelX < 42) continue;
+      lastLabelX = x(v);
       const label = v >= 1000 ? `${v / 1000} s` : `${v} ms`;
       out.push(`<text x="${x(v)}" y="${H - B + 16}" text-anchor="middle">${label}</text>`);
     }
