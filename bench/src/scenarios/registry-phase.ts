@@ -15,7 +15,7 @@ export interface WritesWindow {
   byVerb: Record<string, number>;
   /** Write requests our writer sent (its own client counter): tells our writes from other users'. */
   writer: number;
-  /** Objects that changed in the phase's namespace (watch events). */
+  /** Watch events in the phase's namespace; may include late deliveries of writes made before the window (a loaded API server lags), so no verdict uses it. */
   objectChanges: number;
   refused429: number;
   seconds: number;
