@@ -30,3 +30,12 @@ done_phase
 phase "integration tests against the real peers"
 npx nx run-many -t int-test --parallel=1 --outputStyle=stream
 done_phase
+
+phase "benchmark harness, small configuration (it prints numbers; no timing is asserted)"
+npx nx run bench:bench-ci --outputStyle=stream
+done_phase
+
+phase "fault suite (faults injected into the real peers, Redis Sentinel/Cluster/TLS too)"
+bash scripts/peers.sh up redis-cluster redis-sentinel redis-tls
+npx nx run e2e-faults:fault-test --outputStyle=stream
+done_phase
