@@ -124,20 +124,16 @@ export class KubeClient {
     return (await this.listWithVersion<T>(apiVersion, kind, namespace, labelSelector)).items;
   }
 
-  /** Lists all pages and returns the list's resourceVersion (to start a watch from). */
+  /**
+   * Lists everything (one request) and returns the list's resourceVersion, to start a watch from.
+   * No `limit`: @kubernetes/client-node 1.x drops the `continue` token of custom-resource lists,
+   * so a paged list would silently stop at the first page.
+   */
   async listWithVersion<T extends KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, labelSelector?: string): Promise<{ items: T[]; resourceVersion: string }> {
-    const items: T[] = [];
-    let cont: string | undefined;
-    let resourceVersion = '';
-    do {
-      const page = await this.call('list', kind, `${kind} in ${namespace ?? 'all namespaces'}`, () =>
-        this.api.list<T>(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector, 500, cont),
-      );
-      items.push(...(page.items as T[]));
-      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
-      cont = page.metadata?._continue || undefined;
-    } while (cont);
-    return { items, resourceVersion };
+    const page = await this.call('list', kind, `${kind} in ${namespace ?? 'all namespaces'}`, () =>
+      this.api.list<T>(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector),
+    );
+    return { items: page.items as T[], resourceVersion: page.metadata?.resourceVersion ?? '' };
   }
 
   /**
