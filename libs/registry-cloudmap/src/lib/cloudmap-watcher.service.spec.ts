@@ -251,3 +251,23 @@ describe('CloudMapWatcher.stop', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
   });
 });
+
+describe('CloudMapWatcher revisions', () => {
+  it('keeps a real change above what it sent when the registry revision steps back', async () => {
+    oneService();
+    sd.on(DiscoverInstancesRevisionCommand).resolvesOnce({ InstancesRevision: 3 }).resolves({ InstancesRevision: 3 });
+    sd.on(DiscoverInstancesCommand)
+      .resolvesOnce({ Instances: [inst('a', 'HEALTHY'), inst('b', 'HEALTHY', '10.0.0.2')], InstancesRevision: 4 })
+      .resolves({ Instances: [inst('a', 'HEALTHY')], InstancesRevision: 3 });
+    const { watcher, messages, advance } = setup();
+    expect(await watcher.runInventory()).toBe(true);
+    await watcher.runPollCycle();
+    advance(5_000);
+    await watcher.runPollCycle();
+    const revisions = messages.flatMap((m) => (m.type === 'upsert' ? [[m.record.revision, m.record.endpoints.length]] : []));
+    expect(revisions).toEqual([
+      [4, 2],
+      [5, 1],
+    ]);
+  });
+});

@@ -376,7 +376,10 @@ export class CloudMapWatcher {
       }
     }
     const read = await this.deps.reader.instances(ref, this.config.discoverMaxResults);
-    const revision = Math.max(read.revision, dir ?? 0);
+    const registryRevision = Math.max(read.revision, dir ?? 0);
+    // Cloud Map's revisions only grow, but if one ever steps back (moto's does on deregistration),
+    // a real change must still outrank what was sent before, or the writer drops it as stale.
+    const revision = state.sentRevision !== undefined && registryRevision < state.sentRevision ? state.sentRevision + 1 : registryRevision;
     const { record, drops } = buildServiceRecord(ref, read.instances, revision, {
       source: this.source,
       region: this.config.region,
