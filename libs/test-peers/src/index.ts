@@ -1,1 +1,2 @@
 export * from './lib/peers-env';
+export * from './lib/wait-for';

@@ -1,4 +1,4 @@
-import { loadPeersEnv, type PeersEnv } from '@registry-bridge/test-peers';
+import { loadPeersEnv, type PeersEnv, waitFor as sharedWaitFor } from '@registry-bridge/test-peers';
 import { Redis } from 'ioredis';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,20 +17,9 @@ export const WORKSPACE = resolve(__dirname, '../../../..');
 export const COLLECTOR_MAIN = join(WORKSPACE, 'dist/apps/collector-eureka/main.js');
 export const WRITER_MAIN = join(WORKSPACE, 'dist/apps/writer/main.js');
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** The shared poller, at this harness's pace (the Eureka server is polled, not pushed). */
+export const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> =>
+  sharedWaitFor(what, fn, timeoutMs, everyMs);
 
 export interface KubeObject {
   apiVersion: string;

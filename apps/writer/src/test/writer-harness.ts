@@ -14,20 +14,7 @@ import { stringify } from 'yaml';
 export const WORKSPACE = resolve(__dirname, '../../../..');
 export const WRITER_MAIN = join(WORKSPACE, 'dist/apps/writer/main.js');
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor } from '@registry-bridge/test-peers';
 
 export class WriterHarness {
   readonly id = randomBytes(3).toString('hex');
