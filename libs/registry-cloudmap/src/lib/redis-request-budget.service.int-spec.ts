@@ -16,9 +16,11 @@ describe('RedisRequestBudget against Redis', () => {
 
   const config = cloudMapSourceSchema.parse({ name: 'cm', region: 'eu-west-1', budget: { DiscoverInstances: { rps: 40, burst: 10 } } });
 
-  it('three replicas hammering one bucket get burst + rps * t tokens between them, no more', async () => {
+  it('three replicas hammering one bucket get burst + rps * t tokens between them, no more, booked in batches', async () => {
     const source = `budget-${randomBytes(4).toString('hex')}`;
-    const replicas = [0, 1, 2].map(() => new RedisRequestBudget(redis, source, config));
+    let scripts = 0;
+    const counting = { eval: (...a: Parameters<Redis['eval']>) => (scripts++, redis.eval(...a)) };
+    const replicas = [0, 1, 2].map(() => new RedisRequestBudget(counting, source, config));
     const grants: number[] = [];
     const start = Date.now();
     const until = start + 2000;
@@ -35,6 +37,8 @@ describe('RedisRequestBudget against Redis', () => {
     const seconds = (until - start) / 1000;
     expect(grants.length).toBeLessThanOrEqual(10 + 40 * seconds + 1);
     expect(grants.length).toBeGreaterThanOrEqual(40 * seconds * 0.8);
+    // one round trip books up to the burst (10) for a replica's 8 waiters: not one or more per request
+    expect(scripts).toBeLessThan(grants.length / 4);
   });
 
   it('a throttle seen by one replica slows all of them, and the rate recovers', async () => {
