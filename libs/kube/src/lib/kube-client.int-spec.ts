@@ -1,5 +1,6 @@
 import { loadPeersEnv } from '@registry-bridge/test-peers';
 import { randomBytes } from 'node:crypto';
+import tls from 'node:tls';
 import { KubeClient, KubeObject } from './kube-client';
 
 // Against the real API server: lists of custom resources must return every object (a paged
@@ -53,5 +54,16 @@ describe('KubeClient against the real API server', () => {
     await expect(kube.delete('networking.istio.io/v1', 'ServiceEntry', ns, 'se-0', { uid: 'not-the-uid' })).rejects.toThrow(/HTTP 409/);
     expect(await kube.delete('networking.istio.io/v1', 'ServiceEntry', ns, 'se-0', { uid: one.metadata.uid })).toBe(true);
     expect(await kube.delete('networking.istio.io/v1', 'ServiceEntry', ns, 'se-0')).toBe(false);
+  });
+
+  it('reuses its connections instead of opening one per request', async () => {
+    // https.Agent opens its TLS connections through tls.connect
+    const connect = jest.spyOn(tls, 'connect');
+    try {
+      for (let i = 0; i < 20; i++) await kube.get('networking.istio.io/v1', 'ServiceEntry', ns, `se-${1 + i}`);
+      expect(connect.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      connect.mockRestore();
+    }
   });
 });

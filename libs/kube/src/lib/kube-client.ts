@@ -1,4 +1,5 @@
 import { ApiException, KubeConfig, KubernetesObject, KubernetesObjectApi, PatchStrategy, VersionApi, Watch } from '@kubernetes/client-node';
+import { reuseConnections } from './reuse-connections';
 import { TokenBucket } from './token-bucket';
 
 export interface KubeClientOptions {
@@ -81,7 +82,7 @@ export class KubeClient {
     if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
     else kc.loadFromDefault();
     if (options.context) kc.setCurrentContext(options.context);
-    return new KubeClient(kc, options);
+    return new KubeClient(reuseConnections(kc), options);
   }
 
   get server(): string {
