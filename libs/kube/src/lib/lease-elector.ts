@@ -40,6 +40,8 @@ export class LeaseElector extends EventEmitter {
   private timer?: NodeJS.Timeout;
   private stopped = true;
   private running?: Promise<void>;
+  /** The lease as our last successful write left it: a leader renews from it without a GET. */
+  private own?: LeaseObject;
 
   constructor(
     private readonly kube: KubeClient,
@@ -94,6 +96,7 @@ export class LeaseElector extends EventEmitter {
   }
 
   private setLeader(value: boolean): void {
+    if (!value) this.own = undefined;
     if (value === this.leader) return;
     this.leader = value;
     this.emit(value ? 'started-leading' : 'stopped-leading');
@@ -104,6 +107,7 @@ export class LeaseElector extends EventEmitter {
   }
 
   private async tick(): Promise<void> {
+    if (this.isLeader() && this.own && (await this.renewOwn())) return;
     const { identity, namespace, name, leaseDurationSeconds } = this.options;
     const now = this.now();
     let lease: LeaseObject | undefined;
@@ -115,13 +119,13 @@ export class LeaseElector extends EventEmitter {
     }
     if (!lease) {
       try {
-        await this.kube.create<LeaseObject>({
+        const created = await this.kube.create<LeaseObject>({
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
           metadata: { name, namespace },
           spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: new MicroTime(now), renewTime: new MicroTime(now), leaseTransitions: 0 },
         });
-        this.renewed(now);
+        this.renewedWith(created, now);
       } catch (err) {
         if (!(err instanceof KubeError && err.status === 409)) throw err;
       }
@@ -148,10 +152,7 @@ export class LeaseElector extends EventEmitter {
       lease.spec.leaseTransitions = (lease.spec.leaseTransitions ?? 0) + 1;
     }
     try {
-      const updated = await this.kube.replace(lease);
-      this.observedRecord = `${identity}|${updated.spec.renewTime ? new Date(updated.spec.renewTime).getTime() : now}`;
-      this.observedAt = now;
-      this.renewed(now);
+      this.renewedWith(await this.kube.replace(lease), now);
     } catch (err) {
       // 409: someone else wrote the lease first; we are not the leader this round.
       if (err instanceof KubeError && err.status === 409) {
@@ -162,6 +163,30 @@ export class LeaseElector extends EventEmitter {
       this.checkDeadline();
       throw err;
     }
+  }
+
+  /**
+   * The fast path, as client-go's: a leader updates the lease it last wrote (its resourceVersion
+   * guards against anyone having written since), one request instead of a GET and an update.
+   * False when that is not possible this round (a 409 or another error): the full path runs.
+   */
+  private async renewOwn(): Promise<boolean> {
+    const now = this.now();
+    const lease: LeaseObject = { ...this.own!, spec: { ...this.own!.spec, renewTime: new MicroTime(now) } };
+    try {
+      this.renewedWith(await this.kube.replace(lease), now);
+      return true;
+    } catch {
+      this.own = undefined;
+      return false;
+    }
+  }
+
+  private renewedWith(updated: LeaseObject, now: number): void {
+    this.observedRecord = `${this.options.identity}|${updated.spec.renewTime ? new Date(updated.spec.renewTime).getTime() : now}`;
+    this.observedAt = now;
+    this.renewed(now);
+    this.own = updated;
   }
 
   private renewed(at: number): void {
