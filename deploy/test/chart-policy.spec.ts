@@ -118,6 +118,16 @@ describe('hardening and RBAC of the rendered chart', () => {
     for (const e of c.env ?? []) expect(e.name).not.toMatch(/PASSWORD|TOKEN|SECRET/i);
   });
 
+  it.each(deployments.map((d) => [d.metadata.name, d] as const))('%s: V8 old space capped well under the memory limit', (_n, d) => {
+    const c = podSpec(d).containers[0] as PodSpec['containers'][number] & { resources: { limits: { memory: string } } };
+    const options = c.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+    const oldSpace = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
+    const limitMi = Number(/^(\d+)Mi$/.exec(c.resources.limits.memory)?.[1]);
+    // Code, buffers and the young generation live outside the old space: leave them a quarter.
+    expect(oldSpace).toBeGreaterThan(0);
+    expect(oldSpace).toBeLessThanOrEqual(limitMi * 0.75);
+  });
+
   it('collectors: own ServiceAccount, no token mounted, bound to no Role at all', () => {
     const bindings = [...find(all, 'RoleBinding'), ...find(all, 'ClusterRoleBinding')];
     const subjects = bindings.flatMap((b) => (b['subjects'] as Array<{ name: string }>).map((s) => s.name));

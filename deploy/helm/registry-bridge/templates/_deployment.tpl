@@ -99,6 +99,10 @@ spec:
                 fieldRef:
                   fieldPath: metadata.name
             {{- end }}
+            {{- with $v.nodeOptions }}
+            - name: NODE_OPTIONS
+              value: {{ . | quote }}
+            {{- end }}
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
