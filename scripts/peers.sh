@@ -6,10 +6,10 @@
 #   bash scripts/peers.sh status   show each peer up/down
 #   bash scripts/peers.sh env      print the env file's path and contents
 #   bash scripts/peers.sh install  only install/build (no start)
-#   bash scripts/peers.sh up redis-cluster|redis-sentinel|redis-tls ...
-#                                  start only these opt-in Redis peers (base peers left alone), add their env keys
-#   RB_PEERS_EXTRA=redis-cluster,redis-sentinel,redis-tls bash scripts/peers.sh up
-#                                  the base peers plus these (scripts/peers/redis-extras.sh)
+#   bash scripts/peers.sh up redis-cluster|redis-sentinel|redis-tls|eureka-tls ...
+#                                  start only these opt-in peers (base peers left alone), add their env keys
+#   RB_PEERS_EXTRA=redis-cluster,redis-sentinel,redis-tls,eureka-tls bash scripts/peers.sh up
+#                                  the base peers plus these (scripts/peers/extras.sh)
 #
 # Peers: Redis, etcd + kube-apiserver (with Istio's CRDs), two Consul dev agents (one with ACLs),
 # two Eureka servers (response cache off / as shipped), moto (AWS Cloud Map API).
@@ -231,8 +231,8 @@ port_of() {
   esac
 }
 
-# shellcheck source=peers/redis-extras.sh
-. "$PEERS_DIR/redis-extras.sh"
+# shellcheck source=peers/extras.sh
+. "$PEERS_DIR/extras.sh"
 
 port_in_use() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
@@ -460,13 +460,11 @@ probe_consul_acl() {
 }
 
 JAVA_OPTS_PEER=(-Xms64m -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto)
+# fast: response cache off (reads see writes at once), self-preservation off, eviction every RB_EUREKA_EVICTION_MS
+EUREKA_FAST_OPTS=(--eureka.server.use-read-only-response-cache=false --eureka.server.enable-self-preservation=false
+  --eureka.server.eviction-interval-timer-in-ms="$RB_EUREKA_EVICTION_MS")
 start_eureka() {
-  # fast: response cache off (reads see writes at once), self-preservation off, eviction every RB_EUREKA_EVICTION_MS
-  start_peer eureka java "${JAVA_OPTS_PEER[@]}" -jar "$EUREKA_JAR" \
-    --server.port="$RB_EUREKA_PORT" \
-    --eureka.server.use-read-only-response-cache=false \
-    --eureka.server.enable-self-preservation=false \
-    --eureka.server.eviction-interval-timer-in-ms="$RB_EUREKA_EVICTION_MS"
+  start_peer eureka java "${JAVA_OPTS_PEER[@]}" -jar "$EUREKA_JAR" --server.port="$RB_EUREKA_PORT" "${EUREKA_FAST_OPTS[@]}"
 }
 start_eureka_cached() {
   # as shipped: read-only response cache on (30 s refresh), self-preservation on, eviction every 60 s
@@ -589,7 +587,7 @@ cmd_status() {
   # opt-in peers are listed only when started
   for name in $(all_extra_peers); do
     [ -f "$PID_DIR/$name.pid" ] || continue
-    if pid="$(pid_alive "$name")"; then printf '%-22s up    pid %-8s %s:%s\n' "$name" "$pid" "$HOST" "$(extra_port_of "$name")"
+    if pid="$(pid_alive "$name")"; then printf '%-22s up    pid %-8s %s:%s\n' "$name" "$pid" "$HOST" "$(sed -n 3p "$PID_DIR/$name.pid")"
     else printf '%-22s down\n' "$name"; rc=3; fi
   done
   [ -f "$PID_DIR/istiod.pid" ] && { bash "$PEERS_DIR/istiod.sh" status || rc=3; }

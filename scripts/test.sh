@@ -35,7 +35,7 @@ phase "benchmark harness, small configuration (it prints numbers; no timing is a
 npx nx run bench:bench-ci --outputStyle=stream
 done_phase
 
-phase "fault suite (faults injected into the real peers, Redis Sentinel/Cluster/TLS too)"
-bash scripts/peers.sh up redis-cluster redis-sentinel redis-tls
+phase "fault suite (faults injected into the real peers, Redis Sentinel/Cluster/TLS and Eureka over TLS too)"
+bash scripts/peers.sh up redis-cluster redis-sentinel redis-tls eureka-tls
 npx nx run e2e-faults:fault-test --outputStyle=stream
 done_phase

@@ -1,12 +1,8 @@
-# Opt-in Redis peers for the scale-out and TLS tests (sourced by scripts/peers.sh; not run alone).
+# Opt-in Redis peers for the scale-out and TLS tests (sourced by scripts/peers/extras.sh; not run alone).
 #
 #   redis-cluster   3 masters, no replicas (redis-server --cluster-enabled + redis-cli --cluster create)
 #   redis-sentinel  1 master + 1 replica + 3 sentinels monitoring "$RB_REDIS_SENTINEL_MASTER"
 #   redis-tls       TLS only (no plaintext port), a password, certificates from a local CA (openssl)
-#
-# Started by `bash scripts/peers.sh up redis-cluster ...` (only these, the base peers are left alone)
-# or with the base peers by `RB_PEERS_EXTRA=redis-cluster,redis-sentinel,redis-tls bash scripts/peers.sh up`.
-# Each writes its keys into the env file (docs/local-peers.md).
 
 : "${RB_REDIS_CLUSTER_PORT:=17001}"    # 3 nodes: this port and the next two (cluster bus: +10000)
 : "${RB_REDIS_SENTINEL_MASTER_PORT:=17101}"
@@ -14,27 +10,21 @@
 : "${RB_REDIS_SENTINEL_PORT:=17111}"   # 3 sentinels: this port and the next two
 : "${RB_REDIS_TLS_PORT:=17201}"
 RB_REDIS_SENTINEL_MASTER=rb-master
-EXTRA_KINDS=(redis-cluster redis-sentinel redis-tls)
+EXTRA_KINDS+=(redis-cluster redis-sentinel redis-tls)
 
-extra_peers_of() { # <kind>: the peer (pid file) names of one extra
-  case "$1" in
-    redis-cluster) echo redis-cluster-1 redis-cluster-2 redis-cluster-3 ;;
-    redis-sentinel) echo redis-sentinel-master redis-sentinel-replica redis-sentinel-1 redis-sentinel-2 redis-sentinel-3 ;;
-    redis-tls) echo redis-tls ;;
-    *) die "unknown extra peer '$1' (known: ${EXTRA_KINDS[*]})" ;;
-  esac
-}
-all_extra_peers() { local k; for k in "${EXTRA_KINDS[@]}"; do extra_peers_of "$k"; done | tr ' ' '\n'; }
+peers_redis_cluster() { echo redis-cluster-1 redis-cluster-2 redis-cluster-3; }
+peers_redis_sentinel() { echo redis-sentinel-master redis-sentinel-replica redis-sentinel-1 redis-sentinel-2 redis-sentinel-3; }
+peers_redis_tls() { echo redis-tls; }
 
-extra_port_of() {
+port_redis_cluster() { echo $((RB_REDIS_CLUSTER_PORT + ${1##*-} - 1)); }
+port_redis_sentinel() {
   case "$1" in
-    redis-cluster-[123]) echo $((RB_REDIS_CLUSTER_PORT + ${1##*-} - 1)) ;;
     redis-sentinel-master) echo "$RB_REDIS_SENTINEL_MASTER_PORT" ;;
     redis-sentinel-replica) echo "$RB_REDIS_SENTINEL_REPLICA_PORT" ;;
-    redis-sentinel-[123]) echo $((RB_REDIS_SENTINEL_PORT + ${1##*-} - 1)) ;;
-    redis-tls) echo "$RB_REDIS_TLS_PORT" ;;
+    *) echo $((RB_REDIS_SENTINEL_PORT + ${1##*-} - 1)) ;;
   esac
 }
+port_redis_tls() { echo "$RB_REDIS_TLS_PORT"; }
 
 redis_common=(--bind "$HOST" --save "" --appendonly no --daemonize no --protected-mode yes --logfile "")
 
@@ -96,19 +86,7 @@ probe_sentinel() {
 REDIS_TLS_DIR="$RUN_DIR/redis-tls"
 REDIS_TLS_PASSWORD=""
 start_redis_tls() {
-  rm -rf "$REDIS_TLS_DIR"; mkdir -p "$REDIS_TLS_DIR"; chmod 700 "$REDIS_TLS_DIR"
-  (
-    cd "$REDIS_TLS_DIR"
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 30 -subj "/CN=registry-bridge-redis-ca" \
-      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
-    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost"
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' > server.ext
-    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 30 -extfile server.ext
-    openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj "/CN=registry-bridge-client"
-    printf 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' > client.ext
-    openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 30 -extfile client.ext
-    chmod 600 ./*.key
-  ) >"$LOG_DIR/redis-tls-pki.log" 2>&1 || { tail -20 "$LOG_DIR/redis-tls-pki.log" >&2; die "openssl failed for redis-tls"; }
+  make_local_pki "$REDIS_TLS_DIR" registry-bridge-redis-ca redis-tls
   REDIS_TLS_PASSWORD="$(openssl rand -hex 16)"
   # the password goes in a config file, not on the command line (visible in ps)
   printf 'requirepass %s\n' "$REDIS_TLS_PASSWORD" > "$REDIS_TLS_DIR/auth.conf"; chmod 600 "$REDIS_TLS_DIR/auth.conf"
@@ -121,45 +99,17 @@ probe_redis_tls() {
 }
 wait_redis_tls() { wait_for redis-tls probe_redis_tls; }
 
-extra_env_lines() { # <kind>
-  case "$1" in
-    redis-cluster)
-      echo "RB_REDIS_CLUSTER_NODES=$HOST:$RB_REDIS_CLUSTER_PORT,$HOST:$((RB_REDIS_CLUSTER_PORT + 1)),$HOST:$((RB_REDIS_CLUSTER_PORT + 2))" ;;
-    redis-sentinel)
-      echo "RB_REDIS_SENTINELS=$HOST:$RB_REDIS_SENTINEL_PORT,$HOST:$((RB_REDIS_SENTINEL_PORT + 1)),$HOST:$((RB_REDIS_SENTINEL_PORT + 2))"
-      echo "RB_REDIS_SENTINEL_MASTER=$RB_REDIS_SENTINEL_MASTER" ;;
-    redis-tls)
-      echo "RB_REDIS_TLS_URL=rediss://localhost:$RB_REDIS_TLS_PORT"
-      echo "RB_REDIS_TLS_CA_FILE=$REDIS_TLS_DIR/ca.crt"
-      echo "RB_REDIS_TLS_CERT_FILE=$REDIS_TLS_DIR/client.crt"
-      echo "RB_REDIS_TLS_KEY_FILE=$REDIS_TLS_DIR/client.key"
-      echo "RB_REDIS_TLS_PASSWORD=$REDIS_TLS_PASSWORD" ;;
-  esac
+env_redis_cluster() {
+  echo "RB_REDIS_CLUSTER_NODES=$HOST:$RB_REDIS_CLUSTER_PORT,$HOST:$((RB_REDIS_CLUSTER_PORT + 1)),$HOST:$((RB_REDIS_CLUSTER_PORT + 2))"
 }
-extra_env_keys() { extra_env_lines "$1" | cut -d= -f1; }
-
-# Replace the extra's keys in the env file (created if absent), keeping every other line.
-write_extra_env() { # <kind>
-  local tmp="$ENV_FILE.tmp" key
-  umask 077
-  { [ -f "$ENV_FILE" ] && cat "$ENV_FILE"; true; } > "$tmp"
-  for key in $(extra_env_keys "$1"); do sed -i "/^$key=/d" "$tmp"; done
-  extra_env_lines "$1" >> "$tmp"
-  mv "$tmp" "$ENV_FILE"
+env_redis_sentinel() {
+  echo "RB_REDIS_SENTINELS=$HOST:$RB_REDIS_SENTINEL_PORT,$HOST:$((RB_REDIS_SENTINEL_PORT + 1)),$HOST:$((RB_REDIS_SENTINEL_PORT + 2))"
+  echo "RB_REDIS_SENTINEL_MASTER=$RB_REDIS_SENTINEL_MASTER"
 }
-
-# Start the named extras (stopping an earlier run of them first), wait for them, write their keys.
-up_extras() { # <kind...>
-  local kind
-  for kind in "$@"; do
-    # shellcheck disable=SC2046
-    stop_peers $(extra_peers_of "$kind")
-    local name
-    for name in $(extra_peers_of "$kind"); do
-      port_in_use "$(extra_port_of "$name")" && die "port $HOST:$(extra_port_of "$name") for $name is in use (override with the RB_REDIS_*_PORT variables)"
-    done
-  done
-  mkdir -p "$PID_DIR" "$LOG_DIR"
-  for kind in "$@"; do "start_${kind//-/_}"; done
-  for kind in "$@"; do "wait_${kind//-/_}"; write_extra_env "$kind"; log "$kind up"; done
+env_redis_tls() {
+  echo "RB_REDIS_TLS_URL=rediss://localhost:$RB_REDIS_TLS_PORT"
+  echo "RB_REDIS_TLS_CA_FILE=$REDIS_TLS_DIR/ca.crt"
+  echo "RB_REDIS_TLS_CERT_FILE=$REDIS_TLS_DIR/client.crt"
+  echo "RB_REDIS_TLS_KEY_FILE=$REDIS_TLS_DIR/client.key"
+  echo "RB_REDIS_TLS_PASSWORD=$REDIS_TLS_PASSWORD"
 }
