@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPeersEnv, parseEnvFile, peersEnvPath, PeersUnavailableError, readPeersEnv } from './peers-env';
+import { eurekaTlsFrom, loadEurekaTls, loadPeersEnv, parseEnvFile, peersEnvPath, PeersEnv, PeersUnavailableError, readPeersEnv } from './peers-env';
 
 const FULL = `# comment
 RB_REDIS_URL=redis://127.0.0.1:16379
@@ -75,6 +75,20 @@ describe('peers env', () => {
     it('passes when the peer answers', async () => {
       const file = writeEnv(FULL.replace('16379', String(openPort)));
       await expect(loadPeersEnv({ path: file, peers: ['redis'] })).resolves.toMatchObject({ redisUrl: `redis://127.0.0.1:${openPort}` });
+    });
+
+    it('loads eureka-tls when it answers, and names its command when it does not', async () => {
+      const tls = (port: number) => ({
+        RB_EUREKA_TLS_URL: `https://127.0.0.1:${port}/eureka`,
+        RB_EUREKA_TLS_CA_FILE: '/r/ca.crt',
+        RB_EUREKA_TLS_CERT_FILE: '/r/client.crt',
+        RB_EUREKA_TLS_KEY_FILE: '/r/client.key',
+      });
+      const env = (raw: Record<string, string>) => ({ envFile: '/tmp/peers.env', raw }) as unknown as PeersEnv;
+      await expect(loadEurekaTls(env(tls(openPort)))).resolves.toEqual({ url: `https://127.0.0.1:${openPort}/eureka`, caFile: '/r/ca.crt', certFile: '/r/client.crt', keyFile: '/r/client.key' });
+      await expect(loadEurekaTls(env(tls(closedPort)), 200)).rejects.toThrow(`not answering at 127.0.0.1:${closedPort}: run \`bash scripts/peers.sh up eureka-tls\``);
+      await expect(loadEurekaTls(env({ RB_EUREKA_TLS_URL: 'https://127.0.0.1:1/eureka' }))).rejects.toThrow('lacks the opt-in peer(s) eureka-tls: run `bash scripts/peers.sh up eureka-tls`');
+      expect(eurekaTlsFrom({})).toBeUndefined();
     });
 
     it('throws when a peer does not answer', async () => {

@@ -196,6 +196,9 @@ export async function loadPeersEnv(options: LoadPeersEnvOptions = {}): Promise<P
 /** The opt-in Redis peers of `scripts/peers.sh up redis-cluster|redis-sentinel|redis-tls`. */
 export type RedisExtra = 'redis-cluster' | 'redis-sentinel' | 'redis-tls';
 
+/** Every opt-in peer of `scripts/peers.sh up <extra...>` (scripts/peers/extras.sh). */
+export type OptInPeer = RedisExtra | 'eureka-tls';
+
 export interface HostPort {
   host: string;
   port: number;
@@ -210,10 +213,20 @@ export interface RedisExtrasEnv {
   tls?: { url: string; caFile: string; certFile: string; keyFile: string; password: string };
 }
 
-const EXTRA_KEYS: Record<RedisExtra, string[]> = {
+/** The Eureka server over HTTPS only, client certificate required; the CA signed both certificates. */
+export interface EurekaTlsEnv {
+  /** Base URL, ends in /eureka. */
+  url: string;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+const EXTRA_KEYS: Record<OptInPeer, string[]> = {
   'redis-cluster': ['RB_REDIS_CLUSTER_NODES'],
   'redis-sentinel': ['RB_REDIS_SENTINELS', 'RB_REDIS_SENTINEL_MASTER'],
   'redis-tls': ['RB_REDIS_TLS_URL', 'RB_REDIS_TLS_CA_FILE', 'RB_REDIS_TLS_CERT_FILE', 'RB_REDIS_TLS_KEY_FILE', 'RB_REDIS_TLS_PASSWORD'],
+  'eureka-tls': ['RB_EUREKA_TLS_URL', 'RB_EUREKA_TLS_CA_FILE', 'RB_EUREKA_TLS_CERT_FILE', 'RB_EUREKA_TLS_KEY_FILE'],
 };
 
 const hostPorts = (v: string): HostPort[] =>
@@ -221,6 +234,11 @@ const hostPorts = (v: string): HostPort[] =>
     const i = hp.lastIndexOf(':');
     return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
   });
+
+const urlHostPort = (url: string): HostPort => {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port) };
+};
 
 /** Parses the opt-in Redis keys that are present (pure; see loadRedisExtras). */
 export function redisExtrasFrom(raw: Record<string, string>): RedisExtrasEnv {
@@ -241,22 +259,49 @@ export function redisExtrasFrom(raw: Record<string, string>): RedisExtrasEnv {
   return out;
 }
 
+/** Parses the eureka-tls keys when all are present (pure; see loadEurekaTls). */
+export function eurekaTlsFrom(raw: Record<string, string>): EurekaTlsEnv | undefined {
+  if (!EXTRA_KEYS['eureka-tls'].every((k) => raw[k])) return undefined;
+  return { url: raw['RB_EUREKA_TLS_URL'], caFile: raw['RB_EUREKA_TLS_CA_FILE'], certFile: raw['RB_EUREKA_TLS_CERT_FILE'], keyFile: raw['RB_EUREKA_TLS_KEY_FILE'] };
+}
+
+/**
+ * Throws, naming `bash scripts/peers.sh up <extra...>`, when the env file lacks the keys of one of
+ * `needed` or one of `addrs` does not answer.
+ */
+async function requireOptIn(env: PeersEnv, needed: readonly OptInPeer[], addrs: (raw: Record<string, string>) => HostPort[], timeoutMs: number): Promise<void> {
+  const command = `bash scripts/peers.sh up ${needed.join(' ')}`;
+  const missing = needed.filter((x) => EXTRA_KEYS[x].some((k) => !env.raw[k]));
+  if (missing.length) throw new Error(`The peers env file ${env.envFile} lacks the opt-in peer(s) ${missing.join(', ')}: run \`${command}\` (docs/local-peers.md).`);
+  const down: string[] = [];
+  for (const a of addrs(env.raw)) if (!(await tcpAnswers(a.host, a.port, timeoutMs))) down.push(`${a.host}:${a.port}`);
+  if (down.length) throw new Error(`Opt-in peer(s) not answering at ${down.join(', ')}: run \`${command}\` (docs/local-peers.md).`);
+}
+
 /**
  * The opt-in Redis peers a test needs: throws, naming `bash scripts/peers.sh up <extra...>`, when
  * their keys are missing from the env file or one of their nodes does not answer.
  */
 export async function loadRedisExtras(env: PeersEnv, needed: readonly RedisExtra[], timeoutMs = 2000): Promise<RedisExtrasEnv> {
-  const command = `bash scripts/peers.sh up ${needed.join(' ')}`;
-  const missing = needed.filter((x) => EXTRA_KEYS[x].some((k) => !env.raw[k]));
-  if (missing.length) throw new Error(`The peers env file ${env.envFile} lacks the opt-in peer(s) ${missing.join(', ')}: run \`${command}\` (docs/local-peers.md).`);
   const extras = redisExtrasFrom(env.raw);
-  const addrs: HostPort[] = [
-    ...(needed.includes('redis-cluster') ? (extras.cluster?.nodes ?? []) : []),
-    ...(needed.includes('redis-sentinel') ? (extras.sentinel?.sentinels ?? []) : []),
-    ...(needed.includes('redis-tls') && extras.tls ? [{ host: '127.0.0.1', port: Number(new URL(extras.tls.url).port) }] : []),
-  ];
-  const down: string[] = [];
-  for (const a of addrs) if (!(await tcpAnswers(a.host, a.port, timeoutMs))) down.push(`${a.host}:${a.port}`);
-  if (down.length) throw new Error(`Opt-in Redis peer(s) not answering at ${down.join(', ')}: run \`${command}\` (docs/local-peers.md).`);
+  await requireOptIn(
+    env,
+    needed,
+    () => [
+      ...(needed.includes('redis-cluster') ? (extras.cluster?.nodes ?? []) : []),
+      ...(needed.includes('redis-sentinel') ? (extras.sentinel?.sentinels ?? []) : []),
+      ...(needed.includes('redis-tls') && extras.tls ? [{ ...urlHostPort(extras.tls.url), host: '127.0.0.1' }] : []),
+    ],
+    timeoutMs,
+  );
   return extras;
+}
+
+/**
+ * The Eureka server over HTTPS (`bash scripts/peers.sh up eureka-tls`): throws, naming that command,
+ * when its keys are missing from the env file or it does not answer.
+ */
+export async function loadEurekaTls(env: PeersEnv, timeoutMs = 2000): Promise<EurekaTlsEnv> {
+  await requireOptIn(env, ['eureka-tls'], (raw) => [urlHostPort(raw['RB_EUREKA_TLS_URL'])], timeoutMs);
+  return eurekaTlsFrom(env.raw) as EurekaTlsEnv;
 }
