@@ -1,5 +1,5 @@
 // Fault suite: the built apps as processes against the real peers (bash scripts/peers.sh up;
-// the Redis engines spec also needs `bash scripts/peers.sh up redis-cluster redis-sentinel redis-tls`).
+// the Redis engines and security specs also need `bash scripts/peers.sh up redis-cluster redis-sentinel redis-tls eureka-tls`).
 export default {
   displayName: 'e2e-faults',
   preset: '../../jest.preset.js',

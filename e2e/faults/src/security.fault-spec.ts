@@ -1,18 +1,34 @@
-// Security: TLS to Redis (password + client certificate), to Consul (HTTPS agent with a local CA)
-// and to the Cloud Map API (moto over HTTPS); an ACL token, a wrong token, the API server token,
-// an AWS secret and the dashboard password in one full run, then every log line of that run is
-// searched for them; a registry entry claiming a host outside the writer's allow-list is refused;
-// the images run as non-root; dependencies are pinned (npm audit: see RELIABILITY.md).
-// Needs: bash scripts/peers.sh up && bash scripts/peers.sh up redis-tls
-import { loadPeersEnv, loadRedisExtras } from '@registry-bridge/test-peers';
+// Security: TLS to Redis (password + client certificate), to Consul (HTTPS agent with a local CA),
+// to the Cloud Map API (moto over HTTPS) and to the real Eureka server (HTTPS only, client
+// certificate required; a source with the wrong CA and one without a client certificate are
+// refused); an ACL token, a wrong token, the API server token, an AWS secret, the dashboard
+// password and the Eureka client key in one full run, then every log line of that run is searched
+// for them; a registry entry claiming a host outside the writer's allow-list is refused; the images
+// run as non-root; dependencies are pinned (npm audit: see RELIABILITY.md).
+// Needs: bash scripts/peers.sh up && bash scripts/peers.sh up redis-tls eureka-tls
+import { EurekaTlsEnv, loadEurekaTls, loadPeersEnv, loadRedisExtras } from '@registry-bridge/test-peers';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { join } from 'node:path';
 import { sleep, until, WORKSPACE } from './support/apps';
 import { awsEnv, CloudMap, cloudMapCollectorConfig } from './support/cloudmap';
 import { converged } from './support/consul-pipeline';
-import { makeCerts, OwnConsul, OwnMoto } from './support/own-peers';
+import { eurekaInstance, makeCerts, OwnConsul, OwnMoto } from './support/own-peers';
 import { dumpOnFailure, Scenario } from './support/scenario';
+
+/** One request to the eureka-tls peer; Node's fetch takes no client certificate. Resolves to the status. */
+function eurekaTlsCall(tls: EurekaTlsEnv, method: string, path: string, body?: unknown, clientCert = true): Promise<number> {
+  const keys = clientCert ? { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } : {};
+  return new Promise((res, rej) => {
+    const req = request(`${tls.url}${path}`, { method, ca: readFileSync(tls.caFile), ...keys, headers: { 'content-type': 'application/json' } }, (r) => {
+      r.resume();
+      r.on('end', () => res(r.statusCode ?? 0));
+    });
+    req.on('error', rej);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
 
 describe('security', () => {
   let sc: Scenario;
@@ -28,7 +44,8 @@ describe('security', () => {
   it('a full run over TLS everywhere: converges, refuses a host outside the allow-list, and logs no secret', async () => {
     const peers = await loadPeersEnv({ peers: ['redis', 'kube', 'consulAcl'] });
     const extras = await loadRedisExtras(peers, ['redis-tls']);
-    sc = await new Scenario('sec').setUp(['consulAcl'], ['writer', 'collector-consul', 'collector-cloudmap']);
+    const eurekaTls = await loadEurekaTls(peers);
+    sc = await new Scenario('sec').setUp(['consulAcl'], ['writer', 'collector-consul', 'collector-cloudmap', 'collector-eureka']);
     const certs = makeCerts();
     consulTls = await new OwnConsul(certs).start();
     motoTls = await new OwnMoto(certs).start();
@@ -39,6 +56,8 @@ describe('security', () => {
       kubeToken: sc.peers.raw['RB_KUBE_WRITER_TOKEN'],
       awsSecret: randomBytes(20).toString('base64'),
       dashboardPassword: randomBytes(12).toString('hex'),
+      // a line from the middle of the Eureka client's private key
+      eurekaClientKey: readFileSync(eurekaTls.keyFile, 'utf8').split('\n')[5],
     };
     const redis = {
       url: extras.tls?.url,
@@ -58,6 +77,8 @@ describe('security', () => {
     const hijack = `login-${id}.bank.example.com`;
     const tlsSvc = `tls-${id}`;
     const src = { acl: `consul-acl-${id}`, tls: `consul-tls-${id}`, bad: `consul-bad-${id}`, cm: `cloudmap-tls-${id}` };
+    const eu = { ok: `eureka-tls-${id}`, wrongCa: `eureka-wrong-ca-${id}`, noCert: `eureka-no-cert-${id}` };
+    const euApp = `EUTLS-${id.toUpperCase()}`;
 
     // the ACL agent: writes need the management token
     const aclPut = (path: string, body?: unknown) =>
@@ -70,6 +91,10 @@ describe('security', () => {
       expect((await aclPut('/v1/agent/service/register', { Name: name, ID: name, Address: `10.70.0.${i + 1}`, Port: 8443, Check: { TTL: '3600s', Status: 'passing' } })).status).toBe(200);
     }
     await consulTls.register({ Name: tlsSvc, ID: tlsSvc, Address: '10.70.1.1', Port: 8080, Check: { TTL: '3600s', Status: 'passing' } });
+    // the real Eureka server over HTTPS: registering needs the client certificate too
+    await expect(eurekaTlsCall(eurekaTls, 'GET', '/apps', undefined, false)).rejects.toThrow();
+    expect(await eurekaTlsCall(eurekaTls, 'POST', `/apps/${euApp}`, eurekaInstance(euApp, `${euApp}-1`, '10.70.3.1'))).toBe(204);
+    sc.onCleanup(() => eurekaTlsCall(eurekaTls, 'DELETE', `/apps/${euApp}/${euApp}-1`));
     const cm = new CloudMap(sc.peers, motoTls.endpoint, certs.ca);
     sc.onCleanup(() => cm.close());
 
@@ -83,6 +108,9 @@ describe('security', () => {
           [src.tls]: { kind: 'consul' },
           [src.bad]: { kind: 'consul' },
           [src.cm]: { kind: 'cloudmap' },
+          [eu.ok]: { kind: 'eureka' },
+          [eu.wrongCa]: { kind: 'eureka' },
+          [eu.noCert]: { kind: 'eureka' },
         }),
         redis,
         dashboard: { enabled: true, password: { env: 'RB_TEST_DASHBOARD_PASSWORD' } },
@@ -113,12 +141,46 @@ describe('security', () => {
     const cmCfg = cloudMapCollectorConfig(sc, src.cm, [nsName], motoTls.endpoint);
     await sc.app('collector-cloudmap', { ...cmCfg, redis }, { ...awsEnv(sc.peers, secrets.awsSecret), NODE_EXTRA_CA_CERTS: certs.ca, ...env });
 
-    await converged(sc, [ok, tlsSvc, 'payments'], 1);
+    const euTls = { caFile: eurekaTls.caFile, certFile: eurekaTls.certFile, keyFile: eurekaTls.keyFile };
+    const euSource = (name: string, tls: Record<string, unknown>) => ({ name, serviceUrls: [eurekaTls.url], tls, pollIntervalSeconds: 2, timeoutSeconds: 2, apps: { include: [euApp] } });
+    const euCollector = await sc.app(
+      'collector-eureka',
+      {
+        redis,
+        collector: { heartbeatSeconds: 2 },
+        eureka: {
+          sources: [
+            euSource(eu.ok, euTls),
+            // this test's own CA, which did not sign the server's certificate
+            euSource(eu.wrongCa, { ...euTls, caFile: certs.ca }),
+            // the server requires a client certificate
+            euSource(eu.noCert, { caFile: eurekaTls.caFile }),
+          ],
+        },
+      },
+      env,
+    );
+
+    await converged(sc, [ok, tlsSvc, 'payments', euApp.toLowerCase()], 1);
     await until('the hijack refused', async () => JSON.stringify((await writer.json<{ refused: unknown }>('/status')).refused).includes(hijack));
     expect(await sc.seOf(hijack)).toBeUndefined();
     expect((await sc.ses()).flatMap((o) => o.spec.hosts ?? []).filter((h) => h.includes('bank.example.com'))).toEqual([]);
     // the wrong token makes its source unready, with an error (that must not carry the token)
     await until('the wrong-token source is not ready', async () => (await collector.get('/health/ready')).status === 503, 30000, 500);
+    // Eureka: the source with the right CA and client certificate reads, the other two never do
+    const ready = await until('the Eureka TLS sources judged', async () => {
+      const r = await euCollector.get('/health/ready');
+      const body = JSON.parse(r.text) as { info?: Record<string, unknown>; error?: Record<string, { message?: string }> };
+      return r.status === 503 && body.info?.[`eureka:${eu.ok}`] && body.error?.[`eureka:${eu.wrongCa}`] && body.error?.[`eureka:${eu.noCert}`] ? body : undefined;
+    }, 30000, 500);
+    const fetchFailed = (source: string) => euCollector.tail(200000).split('\n').find((l) => l.includes(source) && l.includes('eureka fetch failed'));
+    const [wrongCaLine, noCertLine] = await until('the TLS failures logged', async () => {
+      const lines = [fetchFailed(eu.wrongCa), fetchFailed(eu.noCert)];
+      return lines.every(Boolean) ? (lines as string[]) : undefined;
+    }, 30000, 500);
+    expect(wrongCaLine).toMatch(/certificate|verify/i);
+    // the server's TLS alert (or, depending on timing, the reset that follows it)
+    expect(noCertLine).toMatch(/certificate|alert|ECONNRESET|socket hang up/i);
     // the dashboard: refused without, served with the password (both attempts are logged)
     expect((await writer.get('/queues')).status).toBe(401);
     const auth = Buffer.from(`admin:${secrets.dashboardPassword}`).toString('base64');
@@ -130,6 +192,7 @@ describe('security', () => {
     const leaks = Object.entries(secrets).flatMap(([name, value]) => logs.filter((l) => l.text.includes(value)).map((l) => `${name} in ${l.file}`));
     expect(leaks).toEqual([]);
     process.stdout.write(`[observed] security: ${logs.length} log files, ${logs.reduce((n, l) => n + l.text.split('\n').length, 0)} lines at debug level, 0 of ${Object.keys(secrets).length} secrets found; hijack refused: ${hijack}\n`);
+    process.stdout.write(`[observed] security eureka-tls: converged over HTTPS with client certificate; not ready: ${JSON.stringify(ready.error)}\n[observed] wrong CA: ${wrongCaLine}\n[observed] no client certificate: ${noCertLine}\n`);
   });
 
   it('the images run as non-root', () => {

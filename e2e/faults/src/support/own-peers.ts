@@ -232,23 +232,24 @@ export class OwnEureka extends OwnProcess {
     return !!r && r.ok && (await r.text()).includes('applications');
   }
   async register(app: string, id: string, ip: string): Promise<void> {
-    const r = await fetch(`${this.url}/apps/${app}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        instance: {
-          instanceId: id,
-          hostName: `${id}.test.local`,
-          app,
-          ipAddr: ip,
-          status: 'UP',
-          port: { $: 8080, '@enabled': 'true' },
-          vipAddress: app.toLowerCase(),
-          leaseInfo: { durationInSecs: 600 },
-          dataCenterInfo: { '@class': 'com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo', name: 'MyOwn' },
-        },
-      }),
-    });
+    const r = await fetch(`${this.url}/apps/${app}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(eurekaInstance(app, id, ip)) });
     if (r.status !== 204) throw new Error(`eureka register ${app}/${id}: ${r.status}`);
   }
+}
+
+/** The body of `POST /eureka/apps/<app>`: one UP instance on port 8080 with a 10-minute lease. */
+export function eurekaInstance(app: string, id: string, ip: string): Record<string, unknown> {
+  return {
+    instance: {
+      instanceId: id,
+      hostName: `${id}.test.local`,
+      app,
+      ipAddr: ip,
+      status: 'UP',
+      port: { $: 8080, '@enabled': 'true' },
+      vipAddress: app.toLowerCase(),
+      leaseInfo: { durationInSecs: 600 },
+      dataCenterInfo: { '@class': 'com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo', name: 'MyOwn' },
+    },
+  };
 }
