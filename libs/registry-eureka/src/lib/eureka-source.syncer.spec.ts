@@ -3,6 +3,7 @@ import { RecordProducer } from '@registry-bridge/contract';
 import type { EurekaInstanceJson } from './eureka-payload';
 import { EurekaRestClient } from './eureka-rest.client';
 import { EurekaSourceSyncer, nextRevision, type EurekaSyncHooks } from './eureka-source.syncer';
+import * as normalizer from './eureka-normalizer';
 import { FakeEurekaServer } from './fake-eureka.testing';
 import { reconcileHashCode } from './reconcile-hash';
 
@@ -181,6 +182,100 @@ describe('EurekaSourceSyncer', () => {
     syncer.reset();
     sent = [];
     expect(await syncer.syncOnce()).toMatchObject({ mode: 'full', fullReason: 'start', upserts: 1 });
+  });
+});
+
+describe('EurekaSourceSyncer normalizes only what a delta touched', () => {
+  const server = new FakeEurekaServer();
+  let url: string;
+  let client: EurekaRestClient;
+  let sent: Sent[];
+  let now: number;
+  let failUpsertOf: string | undefined;
+  let syncer: EurekaSourceSyncer;
+  let normalizeApp: jest.SpyInstance<ReturnType<typeof normalizer.normalizeApp>, Parameters<typeof normalizer.normalizeApp>>;
+  const normalized = () => normalizeApp.mock.calls.map((c) => c[0]).sort();
+  const of = (name: string) => sent.filter((s) => s.name === name);
+
+  beforeAll(async () => {
+    url = await server.start();
+    normalizeApp = jest.spyOn(normalizer, 'normalizeApp');
+  });
+  afterAll(() => {
+    normalizeApp.mockRestore();
+    return server.stop();
+  });
+  beforeEach(async () => {
+    sent = [];
+    now = T0;
+    failUpsertOf = undefined;
+    client = new EurekaRestClient({ serviceUrls: [url] });
+    const producer = new RecordProducer({
+      add: async (name, data) => {
+        if (name === 'upsert' && (data as { record: { service: string } }).record.service === failUpsertOf) throw new Error('redis down');
+        sent.push({ name, data: data as Record<string, unknown> });
+      },
+    });
+    syncer = new EurekaSourceSyncer(client, producer, { source: 'eureka-a', dashboardPath: undefined }, {}, undefined, () => now);
+    server.json({ '/apps': apps([inst('ORDERS', 'o1'), inst('PAY', 'p1'), inst('SHIP', 's1')]), '/apps/delta': apps([], 'UP_3_') });
+    normalizeApp.mockClear();
+    await syncer.syncOnce();
+    expect(normalized()).toEqual(['ORDERS', 'PAY', 'SHIP']);
+    normalizeApp.mockClear();
+    sent = [];
+  });
+  afterEach(() => client.close());
+
+  it('an empty delta normalizes nothing and sends no record', async () => {
+    now += 1000;
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'delta', upserts: 0, removes: 0, unchanged: 3, snapshot: false });
+    expect(normalized()).toEqual([]);
+    expect(sent.map((s) => s.name)).toEqual(['sourceStatus']);
+  });
+
+  it('re-normalizes the touched app only, and sends what changed', async () => {
+    server.json({ '/apps/delta': apps([{ ...inst('PAY', 'p1', 'DOWN'), actionType: 'MODIFIED' }], 'DOWN_1_UP_2_') });
+    now += 1000;
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'delta', upserts: 1, unchanged: 2 });
+    expect(normalized()).toEqual(['PAY']);
+    expect(of('upsert').map((s) => (s.data['record'] as { service: string }).service)).toEqual(['pay']);
+  });
+
+  it('an app whose last instance went away is removed without touching the others', async () => {
+    server.json({ '/apps/delta': apps([{ ...inst('SHIP', 's1'), actionType: 'DELETED' }], 'UP_2_') });
+    now += 1000;
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'delta', upserts: 0, removes: 1, unchanged: 2 });
+    expect(normalized()).toEqual([]);
+    expect(of('remove')[0].data).toMatchObject({ service: 'ship' });
+  });
+
+  it('a full fetch normalizes every app again', async () => {
+    server.json({ '/apps': apps([inst('ORDERS', 'o1'), inst('PAY', 'p1'), inst('SHIP', 's1')]), '/apps/delta': 403 });
+    now += 1000;
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'full', fullReason: 'delta_refused', upserts: 0, unchanged: 3 });
+    expect(normalized()).toEqual(['ORDERS', 'PAY', 'SHIP']);
+  });
+
+  it('an upsert that failed is sent on the next round even if the next delta is empty', async () => {
+    server.json({ '/apps/delta': apps([{ ...inst('PAY', 'p1', 'DOWN'), actionType: 'MODIFIED' }], 'DOWN_1_UP_2_') });
+    failUpsertOf = 'pay';
+    now += 1000;
+    await expect(syncer.syncOnce()).rejects.toThrow(/redis down/);
+    failUpsertOf = undefined;
+    server.json({ '/apps/delta': apps([], 'DOWN_1_UP_2_') });
+    now += 1000;
+    normalizeApp.mockClear();
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'delta', upserts: 1, unchanged: 2 });
+    expect(normalized()).toEqual([]);
+    expect((of('upsert')[0].data['record'] as { endpoints: { health: string }[] }).endpoints[0].health).toBe('unhealthy');
+  });
+
+  it('a touched app whose record did not change (a re-registration) is normalized again but not sent', async () => {
+    server.json({ '/apps/delta': apps([{ ...inst('ORDERS', 'o1'), actionType: 'MODIFIED' }], 'UP_3_') });
+    now += 1000;
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'delta', upserts: 0, unchanged: 3 });
+    expect(normalized()).toEqual(['ORDERS']);
+    expect(sent.map((s) => s.name)).toEqual(['sourceStatus']);
   });
 });
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { LIMITS, serviceKey, type ServiceRecordInput, type SourceRef } from '@registry-bridge/contract';
 import { createAppFilter, type AppFilterOptions } from './app-filter';
 import { decodeApplications, EurekaPayloadError, type ApplicationsPayload } from './eureka-payload';
-import { DEFAULT_NORMALIZE_OPTIONS, normalizeApp, type DropReason, type NormalizeOptions, type NormalizedApp } from './eureka-normalizer';
+import { DEFAULT_NORMALIZE_OPTIONS, normalizeApp, type DropCounts, type DropReason, type NormalizeOptions, type NormalizedApp } from './eureka-normalizer';
 import { EurekaRestClient, EurekaUnavailableError, type EurekaResponse } from './eureka-rest.client';
 import { LocalRegistry } from './local-registry';
 import { parseSelfPreservation, type SelfPreservationState } from './self-preservation';
@@ -96,6 +96,17 @@ interface Emitted {
   revision: number;
 }
 
+/**
+ * One app of the local copy, normalized and hashed. normalizeApp is pure, so this stays right
+ * until the app's instances change: a delta drops the entries of the apps it touched, a full
+ * fetch drops them all. Filter and normalize options are fixed for a syncer's life (a config
+ * change restarts the collector), so they never invalidate an entry.
+ */
+type PreparedApp =
+  | { included: false }
+  | { included: true; app?: undefined; drops: DropCounts }
+  | { included: true; app: NormalizedApp; drops: DropCounts; key: string; contentHash: string };
+
 /** Stable JSON (sorted object keys) so equal content hashes equally. */
 function stableStringify(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
@@ -136,6 +147,7 @@ export class EurekaSourceSyncer {
   private readonly filter: (app: string) => boolean;
   private readonly local = new LocalRegistry();
   private readonly emitted = new Map<string, Emitted>();
+  private readonly prepared = new Map<string, PreparedApp>();
   private hasFull = false;
   private lastFullAt = 0;
   private lastFetchAt = 0;
@@ -166,6 +178,7 @@ export class EurekaSourceSyncer {
     this.emptySince = undefined;
     this.holdingEmpty = false;
     this.emitted.clear();
+    this.prepared.clear();
     this.local.replace({ hashCode: '', apps: new Map() });
   }
 
@@ -246,7 +259,9 @@ export class EurekaSourceSyncer {
         reason = 'delta_refused';
       } else {
         const payload = this.decode(delta);
-        this.local.applyDelta(payload);
+        const { touched } = this.local.applyDelta(payload);
+        // Only these apps changed in the local copy; every other prepared app is still right.
+        for (const app of touched) this.prepared.delete(app);
         this.hooks.deltaApplied?.();
         const localHash = this.local.hashCode();
         if (localHash !== payload.hashCode) {
@@ -264,6 +279,7 @@ export class EurekaSourceSyncer {
     const full = await this.timed('full', () => this.client.getApplications());
     const payload = this.decode(full);
     this.local.replace(payload);
+    this.prepared.clear();
     // Until its snapshot is out, this full fetch does not count: a failed send repeats the full fetch.
     this.hasFull = false;
     const emitted = await this.emitChanges(true);
@@ -305,18 +321,20 @@ export class EurekaSourceSyncer {
     const present = new Set<string>();
     const services: { service: string }[] = [];
     for (const appName of this.local.appNames()) {
-      if (!this.filter(appName)) continue;
-      const { app, drops } = normalizeApp(appName, this.local.instances(appName), this.normalizeOptions);
+      const prepared = this.prepare(appName);
+      if (!prepared.included) continue;
+      const { app, drops } = prepared;
       if (!app) {
         this.countDrops(drops);
         continue;
       }
-      const key = serviceKey({ source: this.ref.name, service: app.service });
+      const { key, contentHash: hash } = prepared;
       // Two apps differing only in case would be one service; the first (sorted) wins.
       if (present.has(key)) continue;
       present.add(key);
       services.push({ service: app.service });
-      const hash = contentHash(app);
+      // Compared on every round, not only for touched apps: an upsert that failed last round
+      // (or a case twin that just took over a key) is sent again.
       const last = this.emitted.get(key);
       if (last?.contentHash === hash) {
         unchanged++;
@@ -368,6 +386,22 @@ export class EurekaSourceSyncer {
     }
     if (upserts || removes) this.logger?.info({ source: this.ref.name, upserts, removes, unchanged }, 'eureka changes emitted');
     return { upserts, removes, unchanged, snapshot };
+  }
+
+  /** The app normalized and hashed, from the cache unless its instances changed since. */
+  private prepare(appName: string): PreparedApp {
+    let prepared = this.prepared.get(appName);
+    if (prepared) return prepared;
+    if (!this.filter(appName)) {
+      prepared = { included: false };
+    } else {
+      const { app, drops } = normalizeApp(appName, this.local.instances(appName), this.normalizeOptions);
+      prepared = app
+        ? { included: true, app, drops, key: serviceKey({ source: this.ref.name, service: app.service }), contentHash: contentHash(app) }
+        : { included: true, drops };
+    }
+    this.prepared.set(appName, prepared);
+    return prepared;
   }
 
   private countDrops(drops: Partial<Record<DropReason, number>>): void {

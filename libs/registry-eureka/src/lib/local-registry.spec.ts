@@ -1,5 +1,6 @@
 import { decodeApplications } from './eureka-payload';
 import { LocalRegistry } from './local-registry';
+import { reconcileHashCode } from './reconcile-hash';
 
 const inst = (app: string, id: string, status = 'UP', actionType?: string) => ({ app, instanceId: id, hostName: `${id}.local`, status, ...(actionType && { actionType }) });
 const payload = (hash: string, ...instances: ReturnType<typeof inst>[]) =>
@@ -52,5 +53,26 @@ describe('LocalRegistry', () => {
     );
     expect(res.skipped).toBe(2);
     expect(r.size).toBe(0);
+  });
+
+  it('keeps the hash and the sorted names in step through deltas (same as recounting everything)', () => {
+    const r = new LocalRegistry();
+    r.replace(payload('', inst('B', 'b1'), inst('A', 'a1', 'DOWN')));
+    const recount = () => reconcileHashCode(r.appNames().map((a) => r.instances(a)));
+    const steps = [
+      payload('', inst('C', 'c1', 'STARTING', 'ADDED')),
+      payload('', inst('A', 'a1', 'UP', 'MODIFIED'), inst('A', 'a1', 'UP', 'MODIFIED')),
+      payload('', inst('B', 'b1', 'UP', 'DELETED'), inst('B', 'b1', 'UP', 'DELETED')),
+      payload('', inst('A', 'nobody', 'DOWN', 'DELETED')),
+      payload('', inst('A', 'a1', 'UP', 'DELETED'), inst('C', 'c1', 'UP', 'MODIFIED')),
+    ];
+    const names: string[][] = [];
+    for (const d of steps) {
+      r.applyDelta(d);
+      expect(r.hashCode()).toBe(recount());
+      names.push([...r.appNames()]);
+    }
+    expect(names).toEqual([['A', 'B', 'C'], ['A', 'B', 'C'], ['A', 'C'], ['A', 'C'], ['C']]);
+    expect(r.hashCode()).toBe('UP_1_');
   });
 });

@@ -1,5 +1,5 @@
 import { ApplicationsPayload, EurekaInstanceJson, instanceKey } from './eureka-payload';
-import { reconcileHashCode } from './reconcile-hash';
+import { ReconcileCounts } from './reconcile-hash';
 
 export interface DeltaResult {
   /** Upper-case names of the applications the delta touched. */
@@ -12,9 +12,14 @@ export interface DeltaResult {
  * The collector's copy of one Eureka cluster's registry, kept the way Eureka's own client keeps it:
  * replaced by a full fetch, patched by deltas (ADDED/MODIFIED replace by instance id, DELETED
  * removes), then verified against the server's `apps__hashcode`.
+ *
+ * The status counts behind the hash and the sorted app names are kept as it changes, so a poll
+ * whose delta touched a few apps costs those apps, not the whole registry.
  */
 export class LocalRegistry {
   private apps = new Map<string, Map<string, EurekaInstanceJson>>();
+  private readonly counts = new ReconcileCounts();
+  private sortedNames?: string[];
 
   replace(payload: ApplicationsPayload): void {
     const next = new Map<string, Map<string, EurekaInstanceJson>>();
@@ -28,6 +33,9 @@ export class LocalRegistry {
       if (byId.size > 0) next.set(name, byId);
     }
     this.apps = next;
+    this.counts.clear();
+    for (const byId of next.values()) for (const instance of byId.values()) this.counts.add(instance);
+    this.sortedNames = undefined;
   }
 
   applyDelta(payload: ApplicationsPayload): DeltaResult {
@@ -43,12 +51,25 @@ export class LocalRegistry {
         const action = instance.actionType;
         if (action === 'ADDED' || action === 'MODIFIED') {
           let byId = this.apps.get(name);
-          if (!byId) this.apps.set(name, (byId = new Map()));
+          if (!byId) {
+            this.apps.set(name, (byId = new Map()));
+            this.sortedNames = undefined;
+          }
+          const previous = byId.get(id);
+          if (previous) this.counts.remove(previous);
           byId.set(id, instance);
+          this.counts.add(instance);
         } else if (action === 'DELETED') {
           const byId = this.apps.get(name);
-          byId?.delete(id);
-          if (byId && byId.size === 0) this.apps.delete(name);
+          const previous = byId?.get(id);
+          if (byId && previous) {
+            byId.delete(id);
+            this.counts.remove(previous);
+          }
+          if (byId && byId.size === 0) {
+            this.apps.delete(name);
+            this.sortedNames = undefined;
+          }
         } else {
           skipped++;
           continue;
@@ -60,11 +81,13 @@ export class LocalRegistry {
   }
 
   hashCode(): string {
-    return reconcileHashCode([...this.apps.values()].map((m) => m.values()));
+    return this.counts.hashCode();
   }
 
-  appNames(): string[] {
-    return [...this.apps.keys()].sort();
+  /** App names in sorted order; the caller must not modify the array. */
+  appNames(): readonly string[] {
+    this.sortedNames ??= [...this.apps.keys()].sort();
+    return this.sortedNames;
   }
 
   instances(app: string): EurekaInstanceJson[] {

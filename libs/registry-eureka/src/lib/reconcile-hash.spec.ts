@@ -1,4 +1,4 @@
-import { reconcileHashCode } from './reconcile-hash';
+import { ReconcileCounts, reconcileHashCode } from './reconcile-hash';
 
 describe('reconcileHashCode', () => {
   it.each<[string, string[][], string]>([
@@ -12,5 +12,18 @@ describe('reconcileHashCode', () => {
 
   it('counts an instance without status as UNKNOWN', () => {
     expect(reconcileHashCode([[{}, { status: 'UP' }]])).toBe('UNKNOWN_1_UP_1_');
+  });
+
+  it('kept incrementally: statuses whose count drops to zero leave the hash', () => {
+    const c = new ReconcileCounts();
+    c.add({ status: 'UP' });
+    c.add({ status: 'DOWN' });
+    c.add({});
+    expect(c.hashCode()).toBe('DOWN_1_UNKNOWN_1_UP_1_');
+    c.remove({ status: 'DOWN' });
+    c.remove({ status: '' });
+    expect(c.hashCode()).toBe('UP_1_');
+    c.clear();
+    expect(c.hashCode()).toBe('');
   });
 });
