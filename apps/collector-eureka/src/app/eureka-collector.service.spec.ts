@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService } from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
 import { eurekaSourcesSchema } from '@registry-bridge/registry-eureka';
@@ -117,5 +119,86 @@ describe('EurekaCollectorService', () => {
     membership.holder = true;
     await service.tick();
     expect(sent.map((s) => s.type)).toEqual(['sourceStatus']);
+  });
+
+  describe('with a reachable registry polled every second', () => {
+    let server: Server;
+    let answer: number | object;
+    const realNow = Date.now;
+    let now: number;
+    const apps = (hash: string, instances: object[] = []) => ({
+      applications: { versions__delta: '1', apps__hashcode: hash, application: instances.length ? [{ name: 'ORDERS', instance: instances }] : [] },
+    });
+    const o1 = { app: 'ORDERS', instanceId: 'o1', ipAddr: '10.0.0.1', status: 'UP', port: { $: 8080, '@enabled': 'true' } };
+
+    beforeEach(async () => {
+      answer = apps('UP_1_', [o1]);
+      server = createServer((req, res) => {
+        if (typeof answer === 'number') return void res.writeHead(answer).end();
+        // A quiet registry: the full list, and deltas with nothing in them.
+        const body = req.url?.endsWith('/apps/delta') ? apps('UP_1_') : answer;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/eureka`;
+      (service['config'].eureka as { sources: unknown[] }).sources = eurekaSourcesSchema.parse([
+        { name: 'eureka-a', serviceUrls: [url], pollIntervalSeconds: 1, dashboard: { enabled: false } },
+      ]);
+      now = realNow();
+      Date.now = () => now;
+    });
+    afterEach(async () => {
+      Date.now = realNow;
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const poll = async () => {
+      now += 1000;
+      await service.tick();
+    };
+    const types = () => sent.map((s) => s.type);
+
+    it('sends the status once per heartbeat, not once per poll: a quiet poll sends nothing', async () => {
+      service.onApplicationBootstrap();
+      await service.tick();
+      expect(types()).toEqual(['upsert', 'snapshot', 'sourceStatus']);
+      sent.length = 0;
+      for (let i = 0; i < 9; i++) await poll();
+      expect(sent).toEqual([]);
+      await poll();
+      expect(types()).toEqual(['sourceStatus']);
+      expect(sent[0].msg).toMatchObject({ reachable: true, lastSuccessAt: new Date(now).toISOString() });
+    });
+
+    it('sends a changed status at once, and again when it recovers', async () => {
+      service.onApplicationBootstrap();
+      await service.tick();
+      sent.length = 0;
+      await poll();
+      answer = 500;
+      await poll();
+      expect(sent.map((s) => [s.type, s.msg.reachable])).toEqual([['sourceStatus', false]]);
+      await poll();
+      expect(sent).toHaveLength(1);
+      answer = apps('UP_1_', [o1]);
+      await poll();
+      expect(sent.map((s) => [s.type, s.msg.reachable])).toEqual([
+        ['sourceStatus', false],
+        ['sourceStatus', true],
+      ]);
+    });
+
+    it('a replica that got the lease back reports at once, whatever it said before', async () => {
+      service.onApplicationBootstrap();
+      await service.tick();
+      membership.holder = false;
+      membership.lose('eureka-a');
+      sent.length = 0;
+      await poll();
+      expect(sent).toEqual([]);
+      membership.holder = true;
+      await poll();
+      expect(types()).toEqual(['upsert', 'snapshot', 'sourceStatus']);
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG } from '@registry-bridge/app-config';
-import { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService } from '@registry-bridge/collector-core';
+import { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService, SourceStatusReporter } from '@registry-bridge/collector-core';
 import {
   EurekaRecordSink,
   EurekaRestClient,
@@ -20,9 +20,11 @@ interface SourceRunner {
   held: boolean;
   running?: Promise<void>;
   nextSyncAt: number;
-  /** Last status sent, re-sent between slow polls so the writer never sees a silent source. */
-  lastStatus?: Parameters<EurekaRecordSink['sourceStatus']>[0];
-  lastStatusAt: number;
+  /** This source's status, sent by this replica only while it holds the lease (a new one after standing down). */
+  status: SourceStatusReporter;
+  /** What the last status sent said (reachable, error, conditions); undefined until one is sent. */
+  statusSent?: string;
+  statusSentAt: number;
 }
 
 /**
@@ -31,8 +33,12 @@ interface SourceRunner {
  * Eureka; the others retry the lease every `leaseCheckSeconds` and take over within seconds of
  * the holder's death (lease TTL = member TTL).
  *
- * Source status goes straight to the producer from the lease holder on every poll (that is the
- * heartbeat): a replica that lost the lease must not keep re-sending its last, stale status.
+ * Source status goes to the writer from the lease holder when it changes, else at most every
+ * `collector.heartbeatSeconds` (a fresh report from a poll, or the last one re-sent between slow
+ * polls), so a 1 s poll does not cost an ingest job a second. The writer judges silence by when it
+ * last heard from the source (`deletion.sourceSilenceSeconds`, well above the heartbeat), not by
+ * the poll. `lastSuccessAt` is as of the last status sent, so at most a heartbeat behind. A
+ * replica that lost the lease drops its reporter: it must not keep re-sending a stale status.
  */
 @Injectable()
 export class EurekaCollectorService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -62,7 +68,7 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
       const sink = this.sinkFor(source.name);
       const hooks = this.metrics.hooksFor(source.name, (op) => this.collectorMetrics.error(source.name, op));
       const syncer = new EurekaSourceSyncer(client, sink, toSyncOptions(source), hooks, logger);
-      this.runners.set(source.name, { config: source, client, syncer, held: false, nextSyncAt: 0, lastStatusAt: 0 });
+      this.runners.set(source.name, { config: source, client, syncer, held: false, nextSyncAt: 0, status: this.reporter(), statusSentAt: 0 });
       this.metrics.leader.set({ source: source.name }, 0);
       const graceMs = (source.pollIntervalSeconds * this.config.eureka.readyPolls + source.timeoutSeconds * source.serviceUrls.length) * 1000;
       this.readiness.register(`eureka:${source.name}`, () => this.readinessOf(source.name, graceMs));
@@ -129,7 +135,8 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
   private standDown(runner: SourceRunner, why: string): void {
     if (!runner.held) return;
     runner.held = false;
-    runner.lastStatus = undefined;
+    runner.status = this.reporter();
+    runner.statusSent = undefined;
     runner.syncer.reset();
     this.metrics.leader.set({ source: runner.config.name }, 0);
     this.log.log(`source ${runner.config.name}: ${why}; standing by`);
@@ -144,11 +151,20 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
     return age <= graceMs ? { ready: true } : { ready: false, detail: `last successful read ${Math.round(age / 1000)}s ago` };
   }
 
+  /** Success is already counted per poll (collectorMetrics.success), so the reporter gets no metrics; same clock as the heartbeat. */
+  private reporter(): SourceStatusReporter {
+    return new SourceStatusReporter(this.producer, 'eureka', this.config.collector.heartbeatSeconds, undefined, () => new Date(Date.now()));
+  }
+
+  private heartbeatDue(runner: SourceRunner, now: number): boolean {
+    return now - runner.statusSentAt >= this.config.collector.heartbeatSeconds * 1000;
+  }
+
   /** Re-sends the last status when polls are further apart than the collector heartbeat. */
   private async heartbeat(runner: SourceRunner, now: number): Promise<void> {
-    if (!runner.lastStatus || now - runner.lastStatusAt < this.config.collector.heartbeatSeconds * 1000) return;
-    runner.lastStatusAt = now;
-    await this.producer.sourceStatus({ ...runner.lastStatus, observedAt: new Date(now).toISOString() });
+    if (runner.statusSent === undefined || !this.heartbeatDue(runner, now)) return;
+    runner.statusSentAt = now;
+    await runner.status.resendAll();
   }
 
   private sinkFor(source: string): EurekaRecordSink {
@@ -156,14 +172,17 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
       upsert: (record) => this.producer.upsert(record),
       remove: (msg) => this.producer.remove(msg),
       snapshot: (msg) => this.producer.snapshot(msg),
-      sourceStatus: (msg) => {
+      sourceStatus: async (msg) => {
         if (!msg.reachable) this.collectorMetrics.error(source, 'unreachable');
         const runner = this.runners.get(source);
-        if (runner) {
-          runner.lastStatus = msg;
-          runner.lastStatusAt = Date.now();
-        }
-        return this.producer.sourceStatus(msg);
+        if (!runner) return;
+        const said = JSON.stringify([msg.reachable, msg.error ?? '', msg.conditions ?? {}]);
+        const now = Date.now();
+        if (said === runner.statusSent && !this.heartbeatDue(runner, now)) return;
+        await runner.status.report(source, { reachable: msg.reachable, error: msg.error, conditions: msg.conditions });
+        // Only once sent: a failed send is tried again on the next poll.
+        runner.statusSent = said;
+        runner.statusSentAt = now;
       },
     };
   }
