@@ -11,6 +11,7 @@ export class WriterMetrics {
   readonly refused;
   readonly drops;
   readonly reconcileSeconds;
+  readonly reconciles;
   readonly kubeRequests;
   readonly leader;
   readonly ingested;
@@ -25,6 +26,7 @@ export class WriterMetrics {
     this.refused = metrics.counter('registry_bridge_refused_total', 'Services refused (host outside allow-list, collisions, ...)', ['source', 'reason']);
     this.drops = metrics.counter('registry_bridge_translation_drops_total', 'Fields, endpoints and labels dropped from records, by reason', ['source', 'reason']);
     this.reconcileSeconds = metrics.histogram('registry_bridge_reconcile_seconds', 'Duration of one service reconcile', ['action'], [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5]);
+    this.reconciles = metrics.counter('registry_bridge_reconciles_total', 'Service reconciles by path: straight from the ingest job, or from the reconcile queue (busy key, retry, drift, resync)', ['path']);
     this.kubeRequests = metrics.counter('registry_bridge_kube_requests_total', 'Kubernetes API requests by verb, kind and outcome', ['verb', 'kind', 'outcome']);
     this.leader = metrics.gauge('registry_bridge_writer_leader', '1 while this writer holds the lease');
     this.ingested = metrics.counter('registry_bridge_ingest_messages_total', 'Ingest messages processed by type and outcome', ['type', 'outcome']);

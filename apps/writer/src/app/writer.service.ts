@@ -6,8 +6,9 @@ import { createLogger, MetricsService } from '@registry-bridge/observability';
 import { Job, Queue, Worker } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { hostname } from 'node:os';
+import { KeySerializer } from './key-serializer';
 import { ObjectCache } from './object-cache';
-import { NotLeaderError, Reconciler } from './reconciler';
+import { NotLeaderError, ReconcileOutcome, Reconciler } from './reconciler';
 import { StateStore } from './state-store';
 import { sourceRules, WriterConfig } from '@registry-bridge/translation';
 import { WriterMetrics } from './writer-metrics';
@@ -17,6 +18,11 @@ const RECONCILE_OPTS = { attempts: 25, backoff: { type: 'capped' }, removeOnComp
 /**
  * The writer's loop: while leader, consume the ingest queue into Redis state, reconcile keys
  * one at a time each, and periodically re-list what we own to repair drift.
+ *
+ * A record whose key is not being reconciled is reconciled straight from the ingest worker; the
+ * reconcile queue (deduplicated per key, with retries) takes what arrives while its key is busy,
+ * failures, held keys, drift repairs and resyncs. One BullMQ job per record instead of two halves
+ * the Redis round trips on the hot path (BENCHMARKS.md, finding 9).
  */
 @Injectable()
 export class WriterService implements OnModuleInit, OnApplicationShutdown {
@@ -31,6 +37,8 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
   readonly rules;
   private readonly queues: { ingest: Queue; reconcile: Queue; deadLetter: Queue };
   private workers: Worker[] = [];
+  /** One reconcile per key at a time, whichever path it came by. */
+  private readonly reconciling = new KeySerializer<ReconcileOutcome>();
   private resyncTimer?: NodeJS.Timeout;
   private leading = false;
   private stopping = false;
@@ -181,7 +189,7 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
         const key = serviceKey({ source: r.source.name, scope: r.scope, service: r.service });
         const res = await this.store.put(key, r.source.name, r.revision, r.lineage ?? '', Date.parse(r.observedAt), r);
         if (res === 'stale') this.metrics.staleRecords.inc({ source: r.source.name });
-        else await this.enqueueKey(key);
+        else await this.reconcileNow(key);
         outcome = res;
         break;
       }
@@ -189,7 +197,7 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
         const key = serviceKey({ source: msg.source.name, scope: msg.scope, service: msg.service });
         const res = await this.store.put(key, msg.source.name, msg.revision, msg.lineage ?? '', Date.parse(msg.observedAt), undefined);
         if (res === 'stale') this.metrics.staleRecords.inc({ source: msg.source.name });
-        else await this.enqueueKey(key);
+        else await this.reconcileNow(key);
         outcome = res;
         break;
       }
@@ -229,9 +237,33 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
     if (job.name === 'requeue') return this.enqueueKey(job.data.key as string);
     if (job.name === 'source-gc') return this.sourceGc(job.data.source as string);
     const key = job.data.key as string;
-    const outcome = await this.reconciler.reconcile(key);
+    this.metrics.reconciles.inc({ path: 'queue' });
+    const outcome = await this.reconcileKey(key);
     if (outcome.action === 'held') await this.enqueueKey(key, Math.max(1000, outcome.retryInMs));
     return outcome;
+  }
+
+  /**
+   * From ingest: reconcile at once unless the key is busy here (then the queued job, which reads
+   * the newest state when it runs, covers this record). Any failure hands the key to the queue,
+   * whose retries and backoff are the one retry policy.
+   */
+  async reconcileNow(key: string): Promise<void> {
+    if (!this.isLeader() || this.reconciling.busy(key)) return this.enqueueKey(key);
+    let outcome: ReconcileOutcome;
+    this.metrics.reconciles.inc({ path: 'ingest' });
+    try {
+      outcome = await this.reconcileKey(key);
+    } catch (err) {
+      this.log.debug({ key, err: (err as Error).message }, 'reconcile from ingest failed; queued for retry');
+      return this.enqueueKey(key);
+    }
+    if (outcome.action === 'held') await this.enqueueKey(key, Math.max(1000, outcome.retryInMs));
+  }
+
+  /** Reconciles a key after any reconcile of it already running in this process. */
+  private reconcileKey(key: string): Promise<ReconcileOutcome> {
+    return this.reconciling.run(key, () => this.reconciler.reconcile(key));
   }
 
   /** A complete snapshot arrived: keys it no longer lists become tombstones, unless that is too many. */

@@ -54,6 +54,14 @@ describe('writer against the real API server', () => {
     expect(se.metadata.managedFields?.filter((m) => m.subresource !== 'status').map((m) => m.manager)).toEqual(['registry-bridge']);
   });
 
+  it('reconciles a record for an idle key straight from its ingest job, without a second queue hop', async () => {
+    const directs = async () => Number(/registry_bridge_reconciles_total\{path="ingest"\} (\d+)/.exec((await h.http<string>(basePort, '/metrics')).body)?.[1] ?? 0);
+    const before = await directs();
+    await h.producer.upsert(consulRecord('one-hop', 1, [{ id: 'o', address: '10.0.7.1', health: 'healthy' }]));
+    await waitFor('ServiceEntry of one-hop', () => h.seByService('one-hop'));
+    expect(await directs()).toBeGreaterThan(before);
+  });
+
   it('updates on a newer revision and ignores an older one delivered late', async () => {
     await h.producer.upsert(consulRecord('web', 12, [{ id: 'web-1', address: '10.0.0.1', health: 'healthy' }, { id: 'web-3', address: '10.0.0.3', health: 'healthy' }]));
     await waitFor('web to have two endpoints', async () => addresses((await h.seByService('web')) as SE).length === 2);
