@@ -233,6 +233,19 @@ describe('EurekaSourceSyncer normalizes only what a delta touched', () => {
     expect(sent.map((s) => s.name)).toEqual(['sourceStatus']);
   });
 
+  it('a delta that repeats changes already applied normalizes nothing', async () => {
+    const down = { ...inst('PAY', 'p1', 'DOWN'), actionType: 'MODIFIED' };
+    server.json({ '/apps/delta': apps([down], 'DOWN_1_UP_2_') });
+    now += 1000;
+    await syncer.syncOnce();
+    normalizeApp.mockClear();
+    sent = [];
+    now += 1000;
+    expect(await syncer.syncOnce()).toMatchObject({ mode: 'delta', upserts: 0, unchanged: 3 });
+    expect(normalized()).toEqual([]);
+    expect(sent.map((s) => s.name)).toEqual(['sourceStatus']);
+  });
+
   it('re-normalizes the touched app only, and sends what changed', async () => {
     server.json({ '/apps/delta': apps([{ ...inst('PAY', 'p1', 'DOWN'), actionType: 'MODIFIED' }], 'DOWN_1_UP_2_') });
     now += 1000;
@@ -271,7 +284,7 @@ describe('EurekaSourceSyncer normalizes only what a delta touched', () => {
   });
 
   it('a touched app whose record did not change (a re-registration) is normalized again but not sent', async () => {
-    server.json({ '/apps/delta': apps([{ ...inst('ORDERS', 'o1'), actionType: 'MODIFIED' }], 'UP_3_') });
+    server.json({ '/apps/delta': apps([{ ...inst('ORDERS', 'o1', 'UP', { lastUpdatedTimestamp: String(T0) }), actionType: 'MODIFIED' }], 'UP_3_') });
     now += 1000;
     expect(await syncer.syncOnce()).toMatchObject({ mode: 'delta', upserts: 0, unchanged: 3 });
     expect(normalized()).toEqual(['ORDERS']);

@@ -1,5 +1,5 @@
 import { decodeApplications } from './eureka-payload';
-import { LocalRegistry } from './local-registry';
+import { LocalRegistry, sameInstanceContent } from './local-registry';
 import { reconcileHashCode } from './reconcile-hash';
 
 const inst = (app: string, id: string, status = 'UP', actionType?: string) => ({ app, instanceId: id, hostName: `${id}.local`, status, ...(actionType && { actionType }) });
@@ -74,5 +74,31 @@ describe('LocalRegistry', () => {
     }
     expect(names).toEqual([['A', 'B', 'C'], ['A', 'B', 'C'], ['A', 'C'], ['A', 'C'], ['C']]);
     expect(r.hashCode()).toBe('UP_1_');
+  });
+
+  it('a delta that repeats what the copy already has touches nothing (Eureka re-lists the last three minutes)', () => {
+    const r = new LocalRegistry();
+    r.replace(payload('UP_2_', inst('A', 'a1'), inst('B', 'b1')));
+    const repeated = payload('', inst('A', 'a1', 'UP', 'MODIFIED'), inst('C', 'c9', 'UP', 'DELETED'));
+    expect([...r.applyDelta(repeated).touched]).toEqual([]);
+    const renewed = decodeApplications({ applications: { application: { name: 'A', instance: { ...inst('A', 'a1', 'UP', 'ADDED'), leaseInfo: { lastRenewalTimestamp: 2 } } } } });
+    expect([...r.applyDelta(renewed).touched]).toEqual([]);
+    const changed = payload('', inst('A', 'a1', 'UP', 'MODIFIED'), { ...inst('B', 'b1', 'UP', 'MODIFIED'), hostName: 'b1.other' });
+    expect([...r.applyDelta(changed).touched]).toEqual(['B']);
+    expect(r.instances('B')[0].hostName).toBe('b1.other');
+    expect(r.hashCode()).toBe('UP_2_');
+  });
+});
+
+describe('sameInstanceContent', () => {
+  it.each<[string, object, object, boolean]>([
+    ['key order aside', { a: 1, m: { x: '1', y: '2' } }, { m: { y: '2', x: '1' }, a: 1 }, true],
+    ['action and lease aside', { a: 1, actionType: 'ADDED', leaseInfo: { r: 1 } }, { a: 1, actionType: 'MODIFIED' }, true],
+    ['a nested value', { port: { $: 80 } }, { port: { $: 81 } }, false],
+    ['a missing key', { a: 1, b: undefined }, { a: 1, c: undefined }, false],
+    ['an array element', { v: [1, 2] }, { v: [1, 3] }, false],
+    ['an array against an object', { v: [] }, { v: {} }, false],
+  ])('%s', (_name, a, b, same) => {
+    expect(sameInstanceContent(a, b)).toBe(same);
   });
 });

@@ -1,8 +1,35 @@
 import { ApplicationsPayload, EurekaInstanceJson, instanceKey } from './eureka-payload';
 import { ReconcileCounts } from './reconcile-hash';
 
+/**
+ * Fields of an instance that say nothing about the service: the delta's action, and the lease
+ * (renewal timestamps move on every heartbeat). The normalizer reads neither.
+ */
+const NOT_CONTENT = new Set(['actionType', 'leaseInfo']);
+
+/** Equal JSON values (as JSON.parse gives them), key order aside. */
+function sameJson(a: unknown, b: unknown, skip?: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => !skip?.has(k));
+  const kb = Object.keys(b).filter((k) => !skip?.has(k));
+  if (ka.length !== kb.length) return false;
+  const bo = b as Record<string, unknown>;
+  return ka.every((k) => Object.hasOwn(bo, k) && sameJson((a as Record<string, unknown>)[k], bo[k]));
+}
+
+/** The same instance as far as a record can tell: only the action or the lease differ. */
+export function sameInstanceContent(a: EurekaInstanceJson, b: EurekaInstanceJson): boolean {
+  return sameJson(a, b, NOT_CONTENT);
+}
+
 export interface DeltaResult {
-  /** Upper-case names of the applications the delta touched. */
+  /**
+   * Upper-case names of the applications whose instances the delta changed. An instance the
+   * delta repeats unchanged does not count: Eureka's delta lists every change of the last three
+   * minutes (retentionTimeInMSInDeltaQueue), so each poll sees the same ones again.
+   */
   touched: Set<string>;
   /** Delta entries that could not be applied (no id, unknown action). */
   skipped: number;
@@ -59,6 +86,7 @@ export class LocalRegistry {
           if (previous) this.counts.remove(previous);
           byId.set(id, instance);
           this.counts.add(instance);
+          if (previous && sameInstanceContent(previous, instance)) continue;
         } else if (action === 'DELETED') {
           const byId = this.apps.get(name);
           const previous = byId?.get(id);
@@ -70,6 +98,8 @@ export class LocalRegistry {
             this.apps.delete(name);
             this.sortedNames = undefined;
           }
+          // Deleting what is not there (a repeated cancel) changes nothing.
+          if (!previous) continue;
         } else {
           skipped++;
           continue;
