@@ -4,6 +4,7 @@ import type { EurekaInstanceJson } from './eureka-payload';
 import { EurekaRestClient } from './eureka-rest.client';
 import { EurekaSourceSyncer, nextRevision, type EurekaSyncHooks } from './eureka-source.syncer';
 import * as normalizer from './eureka-normalizer';
+import * as eurekaPayload from './eureka-payload';
 import { FakeEurekaServer } from './fake-eureka.testing';
 import { reconcileHashCode } from './reconcile-hash';
 
@@ -240,10 +241,35 @@ describe('EurekaSourceSyncer normalizes only what a delta touched', () => {
     await syncer.syncOnce();
     normalizeApp.mockClear();
     sent = [];
+    // A different body (one more, already forgotten, cancel) with the same change in it.
+    server.json({ '/apps/delta': apps([down, { ...inst('GONE', 'g1'), actionType: 'DELETED' }], 'DOWN_1_UP_2_') });
     now += 1000;
     expect(await syncer.syncOnce()).toMatchObject({ mode: 'delta', upserts: 0, unchanged: 3 });
     expect(normalized()).toEqual([]);
     expect(sent.map((s) => s.name)).toEqual(['sourceStatus']);
+  });
+
+  it('the same delta body as last time is not even parsed, until a full fetch', async () => {
+    const decode = jest.spyOn(eurekaPayload, 'decodeApplications');
+    try {
+      server.json({ '/apps': apps([inst('ORDERS', 'o1'), inst('PAY', 'p1', 'DOWN'), inst('SHIP', 's1')]), '/apps/delta': apps([{ ...inst('PAY', 'p1', 'DOWN'), actionType: 'MODIFIED' }], 'DOWN_1_UP_2_') });
+      now += 1000;
+      expect(await syncer.syncOnce()).toMatchObject({ mode: 'delta', upserts: 1 });
+      decode.mockClear();
+      normalizeApp.mockClear();
+      now += 1000;
+      expect(await syncer.syncOnce()).toMatchObject({ mode: 'delta', upserts: 0, unchanged: 3 });
+      expect(decode).not.toHaveBeenCalled();
+      expect(normalized()).toEqual([]);
+      now += 300_000;
+      expect(await syncer.syncOnce()).toMatchObject({ mode: 'full', fullReason: 'periodic' });
+      decode.mockClear();
+      now += 1000;
+      expect(await syncer.syncOnce()).toMatchObject({ mode: 'delta', upserts: 0 });
+      expect(decode).toHaveBeenCalledTimes(1);
+    } finally {
+      decode.mockRestore();
+    }
   });
 
   it('re-normalizes the touched app only, and sends what changed', async () => {

@@ -148,6 +148,13 @@ export class EurekaSourceSyncer {
   private readonly local = new LocalRegistry();
   private readonly emitted = new Map<string, Emitted>();
   private readonly prepared = new Map<string, PreparedApp>();
+  /**
+   * Body of the last delta applied to the local copy and found to agree with `apps__hashcode`,
+   * until anything else changes the copy. Eureka's delta lists every change of the last three
+   * minutes, so a quiet registry answers the same body poll after poll; applying it again would
+   * change nothing (a delta is idempotent), so it is not even parsed.
+   */
+  private lastDeltaBody?: string;
   private hasFull = false;
   private lastFullAt = 0;
   private lastFetchAt = 0;
@@ -179,6 +186,7 @@ export class EurekaSourceSyncer {
     this.holdingEmpty = false;
     this.emitted.clear();
     this.prepared.clear();
+    this.lastDeltaBody = undefined;
     this.local.replace({ hashCode: '', apps: new Map() });
   }
 
@@ -257,8 +265,13 @@ export class EurekaSourceSyncer {
       if (delta.status === 403 || delta.status === 404) {
         // Delta disabled on the server or access not yet allowed: Eureka's own client falls back to a full fetch.
         reason = 'delta_refused';
+      } else if (delta.status === 200 && delta.body === this.lastDeltaBody) {
+        this.hooks.deltaApplied?.();
+        this.lastFetchAt = now;
+        return { mode: 'delta', hashMismatch, ...(await this.emitChanges(false)) };
       } else {
         const payload = this.decode(delta);
+        this.lastDeltaBody = undefined;
         const { touched } = this.local.applyDelta(payload);
         // Only these apps changed in the local copy; every other prepared app is still right.
         for (const app of touched) this.prepared.delete(app);
@@ -270,6 +283,7 @@ export class EurekaSourceSyncer {
           this.logger?.info({ source: this.ref.name, server: payload.hashCode, local: localHash }, 'apps__hashcode differs after delta; full fetch');
           reason = 'hash_mismatch';
         } else {
+          this.lastDeltaBody = delta.body;
           this.lastFetchAt = now;
           return { mode: 'delta', hashMismatch, ...(await this.emitChanges(false)) };
         }
@@ -280,6 +294,7 @@ export class EurekaSourceSyncer {
     const payload = this.decode(full);
     this.local.replace(payload);
     this.prepared.clear();
+    this.lastDeltaBody = undefined;
     // Until its snapshot is out, this full fetch does not count: a failed send repeats the full fetch.
     this.hasFull = false;
     const emitted = await this.emitChanges(true);
