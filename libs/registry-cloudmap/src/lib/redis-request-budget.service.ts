@@ -15,10 +15,11 @@ local minFactor = tonumber(ARGV[3])
 local recovery = tonumber(ARGV[4])
 local op = ARGV[5]
 local count = tonumber(ARGV[6])
-local h = redis.call('HMGET', KEYS[1], 'tokens', 'ts', 'factor')
+local h = redis.call('HMGET', KEYS[1], 'tokens', 'ts', 'factor', 'ttlAt')
 local tokens = tonumber(h[1])
 local ts = tonumber(h[2])
 local factor = tonumber(h[3])
+local ttlAt = tonumber(h[4]) or 0
 if tokens == nil or ts == nil or factor == nil then
   tokens = burst
   ts = now
@@ -34,8 +35,11 @@ if op == 'penalize' then
 else
   tokens = tokens - count
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now), 'factor', tostring(factor))
-redis.call('PEXPIRE', KEYS[1], 3600000)
+-- The expiry is refreshed once a minute, not on every call: one command less per booking.
+local refresh = now - ttlAt > 60000
+if refresh then ttlAt = now end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now), 'factor', tostring(factor), 'ttlAt', tostring(ttlAt))
+if refresh then redis.call('PEXPIRE', KEYS[1], 3600000) end
 return { math.floor(before * 1000), math.floor(factor * 1000000) }
 `;
 
@@ -45,7 +49,7 @@ export interface BudgetRedis {
 }
 
 /**
- * Budget shared by all replicas through Redis: one script call books about half a second of tokens
+ * Budget shared by all replicas through Redis: one script call books about a second of tokens
  * for this process. Chosen over "budget / live members": membership changes are seen by replicas at
  * different moments, and in that window a divided budget is overspent; the shared bucket never is.
  */

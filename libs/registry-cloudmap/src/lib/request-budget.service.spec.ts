@@ -66,11 +66,11 @@ describe('bucketStep', () => {
 });
 
 describe('reservationSize', () => {
-  it('books half a second of the current rate, at least one, at most the burst', () => {
-    expect(reservationSize({ ...p, rps: 100, burst: 100 }, 1)).toBe(50);
-    expect(reservationSize({ ...p, rps: 100, burst: 100 }, 0.1)).toBe(5);
+  it('books a second of the current rate, at least one, at most the burst', () => {
+    expect(reservationSize({ ...p, rps: 100, burst: 100 }, 1)).toBe(100);
+    expect(reservationSize({ ...p, rps: 100, burst: 100 }, 0.1)).toBe(10);
     expect(reservationSize({ ...p, rps: 100, burst: 20 }, 1)).toBe(20);
-    expect(reservationSize({ ...p, rps: 2, burst: 2 }, 1)).toBe(1);
+    expect(reservationSize({ ...p, rps: 2, burst: 2 }, 1)).toBe(2);
     expect(reservationSize({ ...p, rps: 1, burst: 1 }, 0.1)).toBe(1);
   });
 });
@@ -115,7 +115,7 @@ describe('LocalRequestBudget', () => {
     const cfg = cloudMapSourceSchema.parse({ name: 'cm', region: 'eu-west-1', budget: { DiscoverInstances: { rps: 4, burst: 4 } } });
     const budget = new LocalRequestBudget(cfg, () => now);
     const book = jest.spyOn(budget as unknown as { book: (...a: unknown[]) => unknown }, 'book');
-    await budget.take('DiscoverInstances'); // books 2 (half a second at 4/s), uses 1
+    await budget.take('DiscoverInstances'); // books 4 (a second at 4/s), uses 1
     now = 5000;
     await budget.take('DiscoverInstances');
     expect(book).toHaveBeenCalledTimes(2);

@@ -67,8 +67,8 @@ export function slotTimes(tokensBefore: number, ratePerSecond: number, count: nu
   return Array.from({ length: count }, (_, j) => now + Math.max(0, Math.ceil(((j + 1 - tokensBefore) / ratePerSecond) * 1000)));
 }
 
-/** Tokens booked per round trip: about half a second of the current rate, within the burst. */
-export const RESERVE_WINDOW_SECONDS = 0.5;
+/** Tokens booked per round trip: about a second of the current rate, within the burst. */
+export const RESERVE_WINDOW_SECONDS = 1;
 /** A booked token not used this long after it matured is dropped, so an idle spell cannot turn into a burst. */
 export const SLOT_GRACE_MS = 1000;
 
@@ -86,7 +86,7 @@ interface SlotPool {
 }
 
 /**
- * Hands out tokens booked in batches: one booking round trip per ~half second of rate per API, shared
+ * Hands out tokens booked in batches: one booking round trip per ~second of rate per API, shared
  * by every concurrent caller of this process, instead of one (or, while waiting, several) per request.
  * Booked tokens are spent from the shared bucket whether used or not, so the budget holds across
  * replicas; a throttle drops what this process has booked and not yet used.
