@@ -56,6 +56,7 @@ export const writerConfigSchema = z.strictObject({
     .strictObject({
       /** Keys reconciled in parallel (never the same key twice). */
       concurrency: z.number().int().min(1).max(64).default(8),
+      /** Ingest jobs processed in parallel; a record of a key not being reconciled is reconciled by its ingest job, so this bounds writes too. */
       ingestConcurrency: z.number().int().min(1).max(64).default(8),
       /** Periodic full reconcile: list what we own, repair drift, find orphans. 0 disables. */
       fullResyncSeconds: z.number().int().min(0).default(300),
