@@ -4,7 +4,8 @@
 //   npx nx run bench:bench-ci                   small profile, under ~3 minutes
 // Options: --profile full|ci, --only a,b, --dist <dir of built apps>, --cpu-prof (profiles of the apps
 // into the run directory), --max-minutes N (hard bound of the whole run), --churn-seconds N,
-// --idle-seconds N, --node-flags "--max-old-space-size=96" (flags for every app), --skip idle,noop,restart,steady,rolling,churn (steps of a registry phase), --shared-redis (use the peers' Redis instead of a private redis-server).
+// --idle-seconds N, --node-flags max-old-space-size=96,max-semi-space-size=2 (V8 flags for every app; the
+// leading dashes are optional so that nx forwards the value, or RB_BENCH_NODE_FLAGS="--a --b"), --skip idle,noop,restart,steady,rolling,churn (steps of a registry phase), --shared-redis (use the peers' Redis instead of a private redis-server).
 import { loadPeersEnv } from '@registry-bridge/test-peers';
 import { Redis } from 'ioredis';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,17 @@ const EUREKA_CACHE_SECONDS = 30; // the cached peer runs Eureka's shipped respon
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+  if (i >= 0) return process.argv[i + 1];
+  return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+/** `a=1,b=2` or `--a=1 --b=2`: nx takes a value that starts with dashes for a flag of its own. */
+function nodeFlagsArg(): string[] {
+  const raw = arg('node-flags') ?? process.env['RB_BENCH_NODE_FLAGS'] ?? '';
+  return raw
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((f) => (f.startsWith('--') ? f : `--${f}`));
 }
 
 async function main(): Promise<void> {
@@ -82,7 +93,7 @@ async function main(): Promise<void> {
     runDir,
     // the copied bundles resolve their dependencies from the workspace
     appEnv: { NODE_PATH: join(WORKSPACE, 'node_modules'), AWS_ACCESS_KEY_ID: peers.cloudMap.accessKeyId, AWS_SECRET_ACCESS_KEY: peers.cloudMap.secretAccessKey, AWS_REGION: peers.cloudMap.region },
-    nodeFlags: [...(process.argv.includes('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${join(runDir, 'profiles')}`] : []), ...(arg('node-flags')?.split(' ').filter(Boolean) ?? [])],
+    nodeFlags: [...(process.argv.includes('--cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${join(runDir, 'profiles')}`] : []), ...nodeFlagsArg()],
     basePort,
     redisPid: privateRedis?.pid,
     skip: new Set(arg('skip')?.split(',') ?? []),
