@@ -238,9 +238,7 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
     if (job.name === 'source-gc') return this.sourceGc(job.data.source as string);
     const key = job.data.key as string;
     this.metrics.reconciles.inc({ path: 'queue' });
-    const outcome = await this.reconcileKey(key);
-    if (outcome.action === 'held') await this.enqueueKey(key, Math.max(1000, outcome.retryInMs));
-    return outcome;
+    return this.reconcileKey(key);
   }
 
   /**
@@ -250,20 +248,20 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
    */
   async reconcileNow(key: string): Promise<void> {
     if (!this.isLeader() || this.reconciling.busy(key)) return this.enqueueKey(key);
-    let outcome: ReconcileOutcome;
     this.metrics.reconciles.inc({ path: 'ingest' });
     try {
-      outcome = await this.reconcileKey(key);
+      await this.reconcileKey(key);
     } catch (err) {
       this.log.debug({ key, err: (err as Error).message }, 'reconcile from ingest failed; queued for retry');
-      return this.enqueueKey(key);
+      await this.enqueueKey(key);
     }
-    if (outcome.action === 'held') await this.enqueueKey(key, Math.max(1000, outcome.retryInMs));
   }
 
-  /** Reconciles a key after any reconcile of it already running in this process. */
-  private reconcileKey(key: string): Promise<ReconcileOutcome> {
-    return this.reconciling.run(key, () => this.reconciler.reconcile(key));
+  /** Reconciles a key after any reconcile of it already running in this process; a held key comes back later. */
+  private async reconcileKey(key: string): Promise<ReconcileOutcome> {
+    const outcome = await this.reconciling.run(key, () => this.reconciler.reconcile(key));
+    if (outcome.action === 'held') await this.enqueueKey(key, Math.max(1000, outcome.retryInMs));
+    return outcome;
   }
 
   /** A complete snapshot arrived: keys it no longer lists become tombstones, unless that is too many. */
