@@ -20,11 +20,6 @@ interface SourceRunner {
   held: boolean;
   running?: Promise<void>;
   nextSyncAt: number;
-  /** This source's status, sent by this replica only while it holds the lease (a new one after standing down). */
-  status: SourceStatusReporter;
-  /** What the last status sent said (reachable, error, conditions); undefined until one is sent. */
-  statusSent?: string;
-  statusSentAt: number;
 }
 
 /**
@@ -34,11 +29,11 @@ interface SourceRunner {
  * the holder's death (lease TTL = member TTL).
  *
  * Source status goes to the writer from the lease holder when it changes, else at most every
- * `collector.heartbeatSeconds` (a fresh report from a poll, or the last one re-sent between slow
- * polls), so a 1 s poll does not cost an ingest job a second. The writer judges silence by when it
- * last heard from the source (`deletion.sourceSilenceSeconds`, well above the heartbeat), not by
- * the poll. `lastSuccessAt` is as of the last status sent, so at most a heartbeat behind. A
- * replica that lost the lease drops its reporter: it must not keep re-sending a stale status.
+ * `collector.heartbeatSeconds` (SourceStatusReporter.reportChange from a poll, or the last one
+ * re-sent between slow polls), so a 1 s poll does not cost an ingest job a second. The writer
+ * judges silence by when it last heard from the source (`deletion.sourceSilenceSeconds`, well
+ * above the heartbeat), not by the poll. A replica that lost the lease forgets the source's
+ * status: it must not keep re-sending a stale one.
  */
 @Injectable()
 export class EurekaCollectorService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -46,6 +41,8 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
   private readonly runners = new Map<string, SourceRunner>();
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  /** Not the module's timer-driven reporter: only the lease holder sends, from its own loop, on the same clock as the poll. */
+  private readonly status: SourceStatusReporter;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: CollectorEurekaConfig,
@@ -54,7 +51,10 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
     private readonly collectorMetrics: CollectorMetrics,
     private readonly readiness: CollectorReadiness,
     private readonly metrics: EurekaMetrics,
-  ) {}
+  ) {
+    // Success is already counted per poll (collectorMetrics.success), so the reporter gets no metrics.
+    this.status = new SourceStatusReporter(this.producer, 'eureka', this.config.collector.heartbeatSeconds, undefined, () => new Date(Date.now()));
+  }
 
   onApplicationBootstrap(): void {
     const logger: EurekaSyncLogger = {
@@ -68,7 +68,7 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
       const sink = this.sinkFor(source.name);
       const hooks = this.metrics.hooksFor(source.name, (op) => this.collectorMetrics.error(source.name, op));
       const syncer = new EurekaSourceSyncer(client, sink, toSyncOptions(source), hooks, logger);
-      this.runners.set(source.name, { config: source, client, syncer, held: false, nextSyncAt: 0, status: this.reporter(), statusSentAt: 0 });
+      this.runners.set(source.name, { config: source, client, syncer, held: false, nextSyncAt: 0 });
       this.metrics.leader.set({ source: source.name }, 0);
       const graceMs = (source.pollIntervalSeconds * this.config.eureka.readyPolls + source.timeoutSeconds * source.serviceUrls.length) * 1000;
       this.readiness.register(`eureka:${source.name}`, () => this.readinessOf(source.name, graceMs));
@@ -115,7 +115,7 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
       }
       const now = Date.now();
       if (now < runner.nextSyncAt) {
-        await this.heartbeat(runner, now);
+        await this.status.resendIfDue(name);
         return;
       }
       runner.nextSyncAt = now + runner.config.pollIntervalSeconds * 1000;
@@ -135,8 +135,7 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
   private standDown(runner: SourceRunner, why: string): void {
     if (!runner.held) return;
     runner.held = false;
-    runner.status = this.reporter();
-    runner.statusSent = undefined;
+    this.status.forget(runner.config.name);
     runner.syncer.reset();
     this.metrics.leader.set({ source: runner.config.name }, 0);
     this.log.log(`source ${runner.config.name}: ${why}; standing by`);
@@ -151,22 +150,6 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
     return age <= graceMs ? { ready: true } : { ready: false, detail: `last successful read ${Math.round(age / 1000)}s ago` };
   }
 
-  /** Success is already counted per poll (collectorMetrics.success), so the reporter gets no metrics; same clock as the heartbeat. */
-  private reporter(): SourceStatusReporter {
-    return new SourceStatusReporter(this.producer, 'eureka', this.config.collector.heartbeatSeconds, undefined, () => new Date(Date.now()));
-  }
-
-  private heartbeatDue(runner: SourceRunner, now: number): boolean {
-    return now - runner.statusSentAt >= this.config.collector.heartbeatSeconds * 1000;
-  }
-
-  /** Re-sends the last status when polls are further apart than the collector heartbeat. */
-  private async heartbeat(runner: SourceRunner, now: number): Promise<void> {
-    if (runner.statusSent === undefined || !this.heartbeatDue(runner, now)) return;
-    runner.statusSentAt = now;
-    await runner.status.resendAll();
-  }
-
   private sinkFor(source: string): EurekaRecordSink {
     return {
       upsert: (record) => this.producer.upsert(record),
@@ -174,15 +157,8 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
       snapshot: (msg) => this.producer.snapshot(msg),
       sourceStatus: async (msg) => {
         if (!msg.reachable) this.collectorMetrics.error(source, 'unreachable');
-        const runner = this.runners.get(source);
-        if (!runner) return;
-        const said = JSON.stringify([msg.reachable, msg.error ?? '', msg.conditions ?? {}]);
-        const now = Date.now();
-        if (said === runner.statusSent && !this.heartbeatDue(runner, now)) return;
-        await runner.status.report(source, { reachable: msg.reachable, error: msg.error, conditions: msg.conditions });
-        // Only once sent: a failed send is tried again on the next poll.
-        runner.statusSent = said;
-        runner.statusSentAt = now;
+        if (!this.runners.get(source)?.held) return;
+        await this.status.reportChange(source, { reachable: msg.reachable, error: msg.error, conditions: msg.conditions });
       },
     };
   }

@@ -81,4 +81,63 @@ describe('SourceStatusReporter', () => {
       jest.useRealTimers();
     }
   });
+  describe('reportChange (a collector that polls faster than the heartbeat)', () => {
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+
+    it('sends a changed status at once, an unchanged one only once a heartbeat is due, with the latest success', async () => {
+      await reporter.reportChange('e1', { reachable: true });
+      clock = at(4);
+      await reporter.reportChange('e1', { reachable: true });
+      expect(sent).toHaveLength(1);
+      clock = at(5);
+      await reporter.reportChange('e1', { reachable: true, conditions: { apps: 3 } });
+      expect(sent).toHaveLength(2);
+      clock = at(14);
+      await reporter.reportChange('e1', { reachable: true, conditions: { apps: 3 } });
+      expect(sent).toHaveLength(2);
+      clock = at(15);
+      await reporter.reportChange('e1', { reachable: true, conditions: { apps: 3 } });
+      expect(sent).toHaveLength(3);
+      expect(sent[2]).toMatchObject({ lastSuccessAt: at(15).toISOString(), observedAt: at(15).toISOString() });
+    });
+
+    it('tries a failed send again on the next report, and counts the heartbeat from the last send that worked', async () => {
+      let fail = true;
+      const calls: string[] = [];
+      const r = new SourceStatusReporter({ sourceStatus: async (m) => (calls.push(m.observedAt), fail ? Promise.reject(new Error('down')) : undefined) }, 'eureka', 10, undefined, () => clock);
+      await expect(r.reportChange('e1', { reachable: false, error: 'refused' })).rejects.toThrow('down');
+      fail = false;
+      clock = at(1);
+      await r.reportChange('e1', { reachable: false, error: 'refused' });
+      clock = at(2);
+      await r.reportChange('e1', { reachable: false, error: 'refused' });
+      expect(calls).toEqual([at(0).toISOString(), at(1).toISOString()]);
+    });
+
+    it('resendIfDue re-sends the latest status only once a heartbeat has passed since the last send', async () => {
+      await reporter.reportChange('e1', { reachable: false, error: 'refused' });
+      clock = at(9);
+      await reporter.resendIfDue('e1');
+      await reporter.resendIfDue('unknown');
+      expect(sent).toHaveLength(1);
+      clock = at(10);
+      await reporter.resendIfDue('e1');
+      expect(sent.map((m) => [m.reachable, m.error, m.observedAt])).toEqual([
+        [false, 'refused', at(0).toISOString()],
+        [false, 'refused', at(10).toISOString()],
+      ]);
+    });
+
+    it('forget drops a source: nothing is re-sent for it, and its next report is sent whatever it says', async () => {
+      await reporter.reportChange('e1', { reachable: true });
+      reporter.forget('e1');
+      clock = at(30);
+      await reporter.resendAll();
+      await reporter.resendIfDue('e1');
+      expect(sent).toHaveLength(1);
+      expect(reporter.sources()).toEqual([]);
+      await reporter.reportChange('e1', { reachable: true });
+      expect(sent).toHaveLength(2);
+    });
+  });
 });
