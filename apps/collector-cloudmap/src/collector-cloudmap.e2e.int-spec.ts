@@ -1,76 +1,40 @@
 // End to end on the real peers: Cloud Map API (moto) -> collector-cloudmap (process) -> Redis ->
 // writer (process, least-privilege RBAC of deploy/manifests) -> Kubernetes API server with Istio's CRDs.
 import { CloudMapFixture } from '@registry-bridge/registry-cloudmap';
-import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
-import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { AdminObject, AppProcess, KubeAdmin, loadPeersEnv, PeersEnv, startTestWriter, waitFor, WRITER_RBAC } from '@registry-bridge/test-peers';
 import { Redis } from 'ioredis';
-import { parseAllDocuments, stringify } from 'yaml';
 import { CollectorProcess, startCollector, writeConfig } from './testing/collector-process';
-import { KubeAdmin, KubeObject } from './testing/kube-admin';
 
 jest.setTimeout(180_000);
 
-const WORKSPACE = resolve(__dirname, '../../..');
-const WRITER_MAIN = join(WORKSPACE, 'dist/apps/writer/main.js');
 const id = Date.now().toString(36);
 const k8sNs = `rb-cloudmap-e2e-${id}`;
 const prefix = `{rbe2e-cm-${id}}`;
 const source = `cloudmap-e2e-${id}`;
 
-type SE = KubeObject & { spec: { hosts: string[]; ports?: Array<{ number: number; name: string; protocol?: string }>; endpoints?: Array<{ address: string; locality?: string }>; resolution?: string } };
+type SE = AdminObject & { spec: { hosts: string[]; ports?: Array<{ number: number; name: string; protocol?: string }>; endpoints?: Array<{ address: string; locality?: string }>; resolution?: string } };
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 45_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v as T;
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined | false>, ms = 45_000): Promise<T> => waitFor(what, fn, ms);
 
 describe('Cloud Map to ServiceEntry, end to end', () => {
   let peers: PeersEnv;
   let kube: KubeAdmin;
   let fx: CloudMapFixture;
-  let writer: ChildProcess | undefined;
+  let writer: AppProcess | undefined;
   let collector: CollectorProcess | undefined;
-  const writerLogs: string[] = [];
   let namespaceName: string;
   let serviceId: string;
   const serviceEntry = async (service: string): Promise<SE | undefined> =>
-    (await kube.list('networking.istio.io/v1', 'ServiceEntry', k8sNs)).find((o) => o.metadata.annotations?.['registry-bridge.io/service'] === service) as SE | undefined;
+    (await kube.list<SE>('ServiceEntry', k8sNs)).find((o) => o.metadata.annotations?.['registry-bridge.io/service'] === service);
 
   beforeAll(async () => {
-    if (!existsSync(WRITER_MAIN)) throw new Error(`${WRITER_MAIN} is missing: run \`npx nx build writer\` first`);
     peers = await loadPeersEnv({ peers: ['cloudMap', 'redis', 'kube'] });
-    kube = new KubeAdmin(peers);
+    kube = KubeAdmin.forPeers(peers);
     fx = new CloudMapFixture(peers.cloudMap);
-    await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: k8sNs } });
-    const rbac = readFileSync(join(WORKSPACE, 'deploy/manifests/writer-rbac.yaml'), 'utf8')
-      .replace(/LEASE_NAMESPACE/g, k8sNs)
-      .replace(/NAMESPACE/g, k8sNs)
-      .replace(/SUBJECT/g, peers.kube.writerUser);
-    for (const doc of parseAllDocuments(rbac)) await kube.create(doc.toJSON() as KubeObject);
+    await kube.writerNamespace(k8sNs, peers.kube.writerUser, WRITER_RBAC);
 
-    const writerCfg = writeConfig(
-      stringify({
-        installation: 'cloudmap-e2e',
-        http: { port: 0, host: '127.0.0.1' },
-        redis: { url: peers.redisUrl, prefix },
-        kubernetes: { kubeconfig: peers.kube.writerKubeconfig },
-        leaderElection: { namespace: k8sNs, leaseName: 'writer', leaseDurationSeconds: 6, renewDeadlineSeconds: 4, retryPeriodSeconds: 1 },
-        deletion: { gracePeriodSeconds: 2, sourceSilenceSeconds: 30 },
-        defaults: { namespace: k8sNs },
-        sources: { [source]: { kind: 'cloudmap' } },
-      }),
-    );
     const port = 19300 + Math.floor(Math.random() * 200);
-    writer = spawn(process.execPath, [WRITER_MAIN], { env: { ...process.env, RB_CONFIG_FILE: writerCfg, RB__http__port: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    writer.stdout?.on('data', (d: Buffer) => writerLogs.push(d.toString()));
-    writer.stderr?.on('data', (d: Buffer) => writerLogs.push(d.toString()));
+    writer = await startTestWriter({ peers, namespace: k8sNs, prefix, installation: 'cloudmap-e2e', sources: { [source]: { kind: 'cloudmap' } }, port });
 
     namespaceName = `e2e-${fx.suffix}.local`; // the writer's default host allow-list takes .local
     const nsId = await fx.namespace('HTTP', namespaceName);
@@ -92,12 +56,8 @@ sources:
   });
 
   afterAll(async () => {
-    await collector?.kill('SIGKILL');
-    if (writer && writer.exitCode === null && writer.signalCode === null) {
-      const gone = new Promise((r) => writer?.once('exit', r));
-      writer.kill('SIGKILL');
-      await gone;
-    }
+    await collector?.stop('SIGKILL');
+    await writer?.stop('SIGKILL');
     fx?.close();
     if (peers) {
       const redis = new Redis(peers.redisUrl);
@@ -110,7 +70,7 @@ sources:
 
   afterEach(() => {
     const s = expect.getState();
-    if (s.assertionCalls !== s.numPassingAsserts) process.stderr.write(`${writerLogs.slice(-30).join('')}\n${collector?.logs.slice(-30).join('')}`);
+    if (s.assertionCalls !== s.numPassingAsserts) process.stderr.write(`${writer?.tail()}\n${collector?.tail()}`);
   });
 
   it('registered instances appear, an unhealthy one leaves the endpoints, a deleted service is deleted after the grace period', async () => {
@@ -145,7 +105,7 @@ sources:
     await until('ServiceEntry deleted', async () => (await serviceEntry('orders')) === undefined, 60_000);
     const tDelete = Date.now() - t;
     expect(tDelete).toBeGreaterThanOrEqual(2000);
-    expect((await collector?.get('/health/ready'))?.status).toBe(200);
+    expect((await collector?.ready())?.status).toBe(200);
     process.stdout.write(`[measure] e2e Cloud Map -> ServiceEntry: appear ${tAppear} ms, unhealthy to endpoint gone ${tUnhealthy} ms, delete service to ServiceEntry deleted ${tDelete} ms (grace 2 s)\n`);
   });
 });

@@ -3,7 +3,7 @@ import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
 import { QUEUES } from '@registry-bridge/contract';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { CollectorProcess, startCollector, writeYaml } from './testing/collector-process';
+import { CollectorProcess, startCollector, writeConfig } from './testing/collector-process';
 
 jest.setTimeout(120000);
 
@@ -48,7 +48,7 @@ describe('collector-consul replicas', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.kill('SIGKILL')));
+    await Promise.all(procs.map((p) => p.stop('SIGKILL')));
     if (peers) for (let i = 0; i < N; i++) await consul(`/v1/agent/service/deregister/${name(i)}-1`).catch(() => undefined);
     await queue?.obliterate({ force: true }).catch(() => undefined);
     await queue?.close();
@@ -56,7 +56,7 @@ describe('collector-consul replicas', () => {
   });
 
   it('shares the services between two replicas, one snapshot sender, and moves a killed replica’s share within seconds', async () => {
-    const config = writeYaml(`
+    const config = writeConfig(`
 redis: { url: ${peers.redisUrl}, prefix: "${prefix}" }
 collector: { memberTtlSeconds: 3, heartbeatSeconds: 2 }
 sources:
@@ -88,7 +88,7 @@ sources:
 
     // Crash (no goodbye): the survivor must take over once the member entry expires.
     const tKill = Date.now();
-    await a.kill('SIGKILL');
+    await a.stop('SIGKILL');
     const tTakeover = await until('survivor owns everything', async () => (await owned(b)) === N, 20000);
 
     // Every service still propagates: flip all health checks, each must arrive as unhealthy.

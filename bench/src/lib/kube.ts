@@ -1,6 +1,7 @@
 // The harness's own view of the API server: plain HTTPS as the admin, a watch for propagation,
 // and the server's request counters for writes. Independent of the writer's code on purpose.
 import { readFileSync } from 'node:fs';
+import { KubeAdmin as PeersKubeAdmin } from '@registry-bridge/test-peers';
 import { Agent, request } from 'node:https';
 import { nowMs } from './util';
 
@@ -20,40 +21,10 @@ export const WE_PATH = (ns: string) => `/apis/networking.istio.io/v1/namespaces/
 
 const WRITE_VERBS = new Set(['POST', 'PUT', 'PATCH', 'APPLY', 'DELETE']);
 
-export class KubeAdmin {
-  private readonly ca: Buffer;
-  private readonly agent: Agent;
-
-  constructor(
-    readonly server: string,
-    private readonly token: string,
-    caFile: string,
-  ) {
-    this.ca = readFileSync(caFile);
-    this.agent = new Agent({ keepAlive: true, maxSockets: 16, ca: this.ca });
-  }
-
-  call<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: T }> {
-    return new Promise((resolve, reject) => {
-      const req = request(new URL(path, this.server), { method, agent: this.agent, headers: { authorization: `Bearer ${this.token}`, 'content-type': contentType, accept: 'application/json' } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // metrics and errors are text
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed as T });
-        });
-      });
-      req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${path}: timeout`)));
-      req.on('error', reject);
-      if (body !== undefined) req.write(typeof body === 'string' ? body : JSON.stringify(body));
-      req.end();
-    });
+export class KubeAdmin extends PeersKubeAdmin {
+  constructor(server: string, token: string, caFile: string) {
+    const ca = readFileSync(caFile);
+    super(server, token, ca, { agent: new Agent({ keepAlive: true, maxSockets: 16, ca }), timeoutMs: 60_000 });
   }
 
   async ensureNamespace(ns: string): Promise<void> {
@@ -92,7 +63,7 @@ export class KubeAdmin {
     const once = () =>
       new Promise<void>((resolve) => {
         const path = `${SE_PATH(ns)}?watch=1&allowWatchBookmarks=true&timeoutSeconds=600&resourceVersion=${rv}`;
-        current = request(new URL(path, this.server), { method: 'GET', ca: this.ca, headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' } }, (res) => {
+        current = request(new URL(path, this.server), this.requestOptions('GET', 'application/json', true), (res) => {
           let buf = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => {

@@ -7,7 +7,7 @@ import { QUEUES, serviceKey } from '@registry-bridge/contract';
 import { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { sleep, until } from './support/apps';
-import { pathOf } from './support/kube';
+import { kubePath } from '@registry-bridge/test-peers';
 import { Ingest } from './support/queue';
 import { dumpOnFailure, Scenario } from './support/scenario';
 
@@ -62,11 +62,11 @@ describe('queue faults and hand edits', () => {
     await q.upsert('drift', 1, ['10.67.2.1', '10.67.2.2']);
     const se = await until('drift', () => sc.seOf('drift'));
     let t = Date.now();
-    await sc.kube.must('PATCH', pathOf('ServiceEntry', sc.ns, se.metadata.name), { spec: { endpoints: [{ address: '192.0.2.66' }] } }, 'application/merge-patch+json');
+    await sc.kube.must('PATCH', kubePath('ServiceEntry', sc.ns, se.metadata.name), { spec: { endpoints: [{ address: '192.0.2.66' }] } }, 'application/merge-patch+json');
     await until('edit repaired', async () => JSON.stringify(await addrs('drift')) === JSON.stringify(['10.67.2.1', '10.67.2.2']), 30000, 100);
     const editRepair = Date.now() - t;
     t = Date.now();
-    await sc.kube.must('DELETE', pathOf('ServiceEntry', sc.ns, se.metadata.name));
+    await sc.kube.must('DELETE', kubePath('ServiceEntry', sc.ns, se.metadata.name));
     await until('delete repaired', async () => (await addrs('drift'))?.length === 2, 30000, 100);
     const deleteRepair = Date.now() - t;
     process.stdout.write(`[observed] drift: hand edit repaired in ${editRepair} ms, hand delete in ${deleteRepair} ms\n`);
@@ -80,8 +80,8 @@ describe('queue faults and hand edits', () => {
       metadata: { name, namespace: sc.ns, labels: { team: 'payments' } },
       spec: { hosts: [host], ports: [{ number: 9000, name: 'tcp', protocol: 'TCP' }], resolution: 'STATIC', endpoints: [{ address: '192.0.2.10' }] },
     });
-    await sc.kube.must('POST', pathOf('ServiceEntry', sc.ns), unmanaged(nameOf('samename'), 'hand-made.example.internal'));
-    await sc.kube.must('POST', pathOf('ServiceEntry', sc.ns), unmanaged('hand-made-host', 'samehost.service.consul'));
+    await sc.kube.must('POST', kubePath('ServiceEntry', sc.ns), unmanaged(nameOf('samename'), 'hand-made.example.internal'));
+    await sc.kube.must('POST', kubePath('ServiceEntry', sc.ns), unmanaged('hand-made-host', 'samehost.service.consul'));
     const before = await sc.ses();
     const t0 = Date.now();
     await q.upsert('samename', 1, ['10.67.3.1']);

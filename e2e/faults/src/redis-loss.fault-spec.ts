@@ -4,7 +4,7 @@
 // no older state is written after a newer one.
 import { sleep, until } from './support/apps';
 import { consulCollectorConfig, converged, seedConsul } from './support/consul-pipeline';
-import { pathOf } from './support/kube';
+import { kubePath } from '@registry-bridge/test-peers';
 import { OwnConsul, OwnRedis } from './support/own-peers';
 import { dumpOnFailure, Scenario } from './support/scenario';
 
@@ -79,7 +79,7 @@ describe('Redis killed and restarted while changes flow', () => {
       // not change since before the fault, deleted by hand, is repaired (the writer needs its record)
       const quiet = names[5];
       const se = await sc.seOf(quiet);
-      await sc.kube.must('DELETE', pathOf('ServiceEntry', sc.ns, se?.metadata.name));
+      await sc.kube.must('DELETE', kubePath('ServiceEntry', sc.ns, se?.metadata.name));
       await until(`hand-deleted ServiceEntry of ${quiet} repaired`, async () => (await sc.seOf(quiet))?.spec.endpoints?.length === 2, 30000, 500);
       expect((await collector.get('/health/ready')).status).toBe(200);
       process.stdout.write(

@@ -1,73 +1,26 @@
-import { loadPeersEnv, type PeersEnv, waitFor as sharedWaitFor } from '@registry-bridge/test-peers';
+import { type AdminObject, KubeAdmin, loadPeersEnv, type PeersEnv, testWriterConfig, waitFor as sharedWaitFor, WRITER_MAIN, WRITER_RBAC } from '@registry-bridge/test-peers';
 import { Redis } from 'ioredis';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 
 /**
  * End-to-end helpers: the built collector and writer as processes, the real Eureka, Redis and
  * API server. The collector may not import a Kubernetes client, so reads of the API server go
- * through a few lines of HTTPS with the admin kubeconfig.
+ * through test-peers' KubeAdmin (plain HTTPS as the admin).
  */
 export const WORKSPACE = resolve(__dirname, '../../../..');
 export const COLLECTOR_MAIN = join(WORKSPACE, 'dist/apps/collector-eureka/main.js');
-export const WRITER_MAIN = join(WORKSPACE, 'dist/apps/writer/main.js');
+export { WRITER_MAIN };
 
 /** The shared poller, at this harness's pace (the Eureka server is polled, not pushed). */
 export const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> =>
   sharedWaitFor(what, fn, timeoutMs, everyMs);
 
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: Record<string, unknown>;
-}
-
-class AdminKube {
-  private readonly server: URL;
-  private readonly ca: Buffer;
-  private readonly token: string;
-
-  constructor(kubeconfigPath: string) {
-    const kc = parse(readFileSync(kubeconfigPath, 'utf8'));
-    this.server = new URL(kc.clusters[0].cluster.server);
-    this.ca = Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64');
-    this.token = kc.users[0].user.token;
-  }
-
-  call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    return new Promise((resolvePromise, reject) => {
-      const req = request(
-        new URL(path, this.server),
-        { method, ca: this.ca, headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': 'application/json', Accept: 'application/json' } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            resolvePromise({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as T });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(body === undefined ? undefined : JSON.stringify(body));
-    });
-  }
-
-  async create(obj: KubeObject): Promise<void> {
-    const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/') : ['', obj.apiVersion];
-    const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
-    const plural = `${obj.kind.toLowerCase()}s`;
-    const path = obj.metadata.namespace ? `${base}/namespaces/${obj.metadata.namespace}/${plural}` : `${base}/${plural}`;
-    const res = await this.call('POST', path, obj);
-    if (res.status >= 300 && res.status !== 409) throw new Error(`create ${obj.kind} ${obj.metadata.name}: HTTP ${res.status}`);
-  }
-}
+export type KubeObject = AdminObject;
 
 export class E2eHarness {
   readonly id = randomBytes(3).toString('hex');
@@ -77,7 +30,7 @@ export class E2eHarness {
   readonly appPrefix = `RBTE-${this.id}`.toUpperCase();
   readonly dir = mkdtempSync(join(tmpdir(), 'rb-eureka-e2e-'));
   peers!: PeersEnv;
-  kube!: AdminKube;
+  kube!: KubeAdmin;
   logs: string[] = [];
   private procs: ChildProcess[] = [];
 
@@ -86,14 +39,9 @@ export class E2eHarness {
       if (!existsSync(main)) throw new Error(`${main} is missing: run \`npx nx build collector-eureka\` and \`npx nx build writer\` first`);
     }
     this.peers = await loadPeersEnv({ peers: ['redis', 'kube', 'eureka'] });
-    this.kube = new AdminKube(this.peers.kube.adminKubeconfig);
-    await this.kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace } });
+    this.kube = KubeAdmin.forPeers(this.peers);
     // The writer runs with its least-privilege identity and the RBAC of deploy/manifests.
-    const rbac = readFileSync(join(WORKSPACE, 'deploy/manifests/writer-rbac.yaml'), 'utf8')
-      .replace(/LEASE_NAMESPACE/g, this.namespace)
-      .replace(/NAMESPACE/g, this.namespace)
-      .replace(/SUBJECT/g, this.peers.kube.writerUser);
-    for (const doc of parseAllDocuments(rbac)) await this.kube.create(doc.toJSON() as KubeObject);
+    await this.kube.writerNamespace(this.namespace, this.peers.kube.writerUser, WRITER_RBAC);
   }
 
   private writeConfig(name: string, cfg: object): string {
@@ -103,17 +51,22 @@ export class E2eHarness {
   }
 
   writerConfig(): string {
-    return this.writeConfig('writer', {
-      installation: 'eureka-e2e',
-      http: { port: 0, host: '127.0.0.1' },
-      redis: { url: this.peers.redisUrl, prefix: this.prefix },
-      kubernetes: { kubeconfig: this.peers.kube.writerKubeconfig, qps: 50, burst: 100, maxAttempts: 3 },
-      leaderElection: { namespace: this.namespace, leaseName: 'writer', leaseDurationSeconds: 6, renewDeadlineSeconds: 4, retryPeriodSeconds: 1 },
-      reconcile: { fullResyncSeconds: 5 },
-      deletion: { gracePeriodSeconds: 3, maxDeletes: 5, maxDeletePercent: 0, windowSeconds: 60, sourceSilenceSeconds: 30 },
-      defaults: { namespace: this.namespace },
-      sources: { [this.source]: { kind: 'eureka' } },
-    });
+    return this.writeConfig(
+      'writer',
+      testWriterConfig({
+        peers: this.peers,
+        namespace: this.namespace,
+        prefix: this.prefix,
+        installation: 'eureka-e2e',
+        sources: { [this.source]: { kind: 'eureka' } },
+        port: 0,
+        overrides: {
+          kubernetes: { kubeconfig: this.peers.kube.writerKubeconfig, qps: 50, burst: 100, maxAttempts: 3 },
+          reconcile: { fullResyncSeconds: 5 },
+          deletion: { gracePeriodSeconds: 3, maxDeletes: 5, maxDeletePercent: 0, windowSeconds: 60, sourceSilenceSeconds: 30 },
+        },
+      }),
+    );
   }
 
   collectorConfig(serviceUrls: string[]): string {
@@ -153,8 +106,7 @@ export class E2eHarness {
   }
 
   async serviceEntries(): Promise<KubeObject[]> {
-    const res = await this.kube.call<{ items: KubeObject[] }>('GET', `/apis/networking.istio.io/v1/namespaces/${this.namespace}/serviceentries`);
-    return res.body?.items ?? [];
+    return this.kube.list('ServiceEntry', this.namespace);
   }
 
   async serviceEntryFor(service: string): Promise<KubeObject | undefined> {
@@ -189,7 +141,7 @@ export class E2eHarness {
 
   async tearDown(): Promise<void> {
     for (const p of this.procs) await this.stop(p, 'SIGKILL');
-    await this.kube?.call('DELETE', `/api/v1/namespaces/${this.namespace}`).catch(() => undefined);
+    await this.kube?.deleteNamespace(this.namespace).catch(() => undefined);
     if (this.peers) {
       // The queue and membership keys of this run only (its own prefix).
       const redis = new Redis(this.peers.redisUrl, { maxRetriesPerRequest: 2 });

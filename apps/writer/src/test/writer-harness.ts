@@ -1,10 +1,10 @@
 import { QUEUES, RecordProducer, ServiceRecordInput } from '@registry-bridge/contract';
 import { KubeClient, KubeObject } from '@registry-bridge/kube';
-import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
+import { KubeAdmin, loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
 import { Queue } from 'bullmq';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -34,14 +34,8 @@ export class WriterHarness {
     if (!existsSync(WRITER_MAIN)) throw new Error(`${WRITER_MAIN} is missing: run \`npx nx build writer\` first`);
     this.peers = await loadPeersEnv({ peers: ['redis', 'kube'] });
     this.admin = KubeClient.fromOptions({ kubeconfig: this.peers.kube.adminKubeconfig, qps: 100, burst: 100, maxAttempts: 3, fieldManager: 'rb-test' });
-    await this.admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace } });
     // The writer runs with the least-privilege identity and exactly the RBAC of deploy/manifests.
-    const rbac = readFileSync(join(WORKSPACE, 'deploy/manifests/writer-rbac.yaml'), 'utf8')
-      .replace(/LEASE_NAMESPACE/g, this.namespace)
-      .replace(/NAMESPACE/g, this.namespace)
-      .replace(/SUBJECT/g, this.peers.kube.writerUser);
-    const { parseAllDocuments } = await import('yaml');
-    for (const doc of parseAllDocuments(rbac)) await this.admin.create(doc.toJSON() as KubeObject);
+    await KubeAdmin.forPeers(this.peers).writerNamespace(this.namespace, this.peers.kube.writerUser, join(WORKSPACE, 'deploy/manifests/writer-rbac.yaml'));
     this.redis = new Redis(this.peers.redisUrl, { maxRetriesPerRequest: null });
     this.queue = new Queue(QUEUES.ingest, { connection: this.redis, prefix: this.prefix });
     this.producer = new RecordProducer(this.queue);

@@ -1,7 +1,7 @@
 // The built apps (dist/apps/*/main.js) as real processes, each with its own YAML config; their
 // output is kept in memory and in a log file per process (the security spec greps those files).
-import { ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { AppProcess } from '@registry-bridge/test-peers';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -41,80 +41,20 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
   }
 }
 
-export class App {
-  readonly logs: string[] = [];
+/** One app of a scenario: restartable (start() again), its output also in a log file per process. */
+export class App extends AppProcess {
   readonly logFile: string;
-  proc!: ChildProcess;
-  readonly base: string;
 
   constructor(
-    readonly name: AppName,
-    readonly port: number,
-    readonly configFile: string,
-    private readonly env: NodeJS.ProcessEnv,
+    override readonly name: AppName,
+    port: number,
+    configFile: string,
+    env: NodeJS.ProcessEnv,
+    logFile = join(RUN_LOG_DIR, `${name}-${port}.log`),
   ) {
-    this.logFile = join(RUN_LOG_DIR, `${name}-${port}.log`);
-    this.base = `http://127.0.0.1:${port}`;
-  }
-
-  /** Starts (or restarts) the process and waits until /health/live answers. */
-  async start(): Promise<this> {
     // a copied dist (RB_FAULTS_DIST) still resolves its externals from the workspace
-    const nodePath = join(WORKSPACE, 'node_modules');
-    const proc = spawn(process.execPath, [mainOf(this.name)], { env: { ...process.env, NODE_PATH: nodePath, ...this.env, RB_CONFIG_FILE: this.configFile }, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc = proc;
-    const keep = (b: Buffer) => {
-      const s = b.toString();
-      this.logs.push(s);
-      if (this.logs.length > 3000) this.logs.splice(0, 1000);
-      appendFileSync(this.logFile, s);
-    };
-    proc.stdout?.on('data', keep);
-    proc.stderr?.on('data', keep);
-    const t0 = Date.now();
-    for (;;) {
-      if (proc.exitCode !== null) throw new Error(`${this.name} exited ${proc.exitCode}: ${this.tail()}`);
-      if (await fetch(`${this.base}/health/live`).then((r) => r.ok).catch(() => false)) return this;
-      if (Date.now() - t0 > 45000) throw new Error(`${this.name} did not listen on ${this.port}: ${this.tail()}`);
-      await sleep(150);
-    }
-  }
-
-  alive(): boolean {
-    return this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
-  }
-
-  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    return new Promise((res) => {
-      if (!this.alive()) return res();
-      this.proc.once('exit', () => res());
-      this.proc.kill(signal);
-      if (signal !== 'SIGKILL') setTimeout(() => this.alive() && this.proc.kill('SIGKILL'), 10000).unref();
-    });
-  }
-
-  tail(n = 4000): string {
-    return this.logs.join('').slice(-n);
-  }
-
-  async get(path: string): Promise<{ status: number; text: string }> {
-    const r = await fetch(`${this.base}${path}`);
-    return { status: r.status, text: await r.text() };
-  }
-
-  async json<T = Record<string, unknown>>(path: string): Promise<T> {
-    return JSON.parse((await this.get(path)).text) as T;
-  }
-
-  /** Sum of the samples of a metric whose labels include `labels`. */
-  async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-    const text = (await this.get('/metrics')).text;
-    let sum = 0;
-    for (const line of text.split('\n')) {
-      if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(' ').pop());
-    }
-    return sum;
+    super({ name, main: mainOf(name), port, configFile, env: { NODE_PATH: join(WORKSPACE, 'node_modules'), ...env }, logFile, startTimeoutMs: 45_000 });
+    this.logFile = logFile;
   }
 }
 

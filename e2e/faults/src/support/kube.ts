@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { ClientRequest, IncomingMessage } from 'node:http';
 import { request } from 'node:https';
-import type { PeersEnv } from '@registry-bridge/test-peers';
+import { KubeAdmin as PeersKubeAdmin, kubePath, type PeersEnv } from '@registry-bridge/test-peers';
 
 export interface KubeObj {
   apiVersion?: string;
@@ -18,60 +18,14 @@ export interface KubeObj {
 }
 
 export const ISTIO = 'networking.istio.io/v1';
-const plural = (kind: string) => ({ ServiceEntry: 'serviceentries', WorkloadEntry: 'workloadentries' })[kind] ?? `${kind.toLowerCase()}s`;
 
-export function pathOf(kind: string, ns?: string, name?: string): string {
-  const core = ['Namespace', 'Event', 'ServiceAccount'].includes(kind);
-  const base = core ? '/api/v1' : kind.startsWith('Role') || kind.startsWith('ClusterRole') ? '/apis/rbac.authorization.k8s.io/v1' : kind === 'Lease' ? '/apis/coordination.k8s.io/v1' : `/apis/${ISTIO}`;
-  return `${base}${ns && kind !== 'Namespace' ? `/namespaces/${ns}` : ''}/${plural(kind)}${name ? `/${name}` : ''}`;
-}
-
-export class KubeAdmin {
-  private readonly ca: Buffer;
-  private readonly token: string;
+export class KubeAdmin extends PeersKubeAdmin {
   constructor(readonly peers: PeersEnv) {
-    this.ca = readFileSync(peers.raw['RB_KUBE_CA_FILE']);
-    this.token = peers.raw['RB_KUBE_ADMIN_TOKEN'];
-  }
-
-  call<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: T }> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        new URL(path, this.peers.kube.server),
-        { method, ca: this.ca, headers: { authorization: `Bearer ${this.token}`, 'content-type': contentType, accept: 'application/json' } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString();
-            let parsed: unknown = text;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              // not JSON: keep the text
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed as T });
-          });
-        },
-      );
-      req.on('error', reject);
-      if (body !== undefined) req.write(typeof body === 'string' ? body : JSON.stringify(body));
-      req.end();
-    });
-  }
-
-  async must<T = unknown>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
-    const r = await this.call<T>(method, path, body, contentType);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
-    return r.body;
-  }
-
-  async list(kind: 'ServiceEntry' | 'WorkloadEntry', ns: string): Promise<KubeObj[]> {
-    return (await this.must<{ items: KubeObj[] }>('GET', pathOf(kind, ns))).items;
+    super(peers.kube.server, peers.raw['RB_KUBE_ADMIN_TOKEN'], readFileSync(peers.raw['RB_KUBE_CA_FILE']));
   }
 
   async events(ns: string): Promise<Array<{ reason: string; message: string; type: string; involvedObject: { name: string } }>> {
-    return (await this.must<{ items: Array<{ reason: string; message: string; type: string; involvedObject: { name: string } }> }>('GET', pathOf('Event', ns))).items;
+    return this.list('Event', ns);
   }
 }
 
@@ -108,10 +62,10 @@ export class WriteRecorder {
   }
 
   private async watch(kind: string, fromRv?: string): Promise<void> {
-    const rv = fromRv ?? (await this.kube.must<{ metadata: { resourceVersion: string } }>('GET', pathOf(kind, this.ns))).metadata.resourceVersion;
+    const rv = fromRv ?? (await this.kube.must<{ metadata: { resourceVersion: string } }>('GET', kubePath(kind, this.ns))).metadata.resourceVersion;
     await new Promise<void>((ready, fail) => {
-      const url = new URL(`${pathOf(kind, this.ns)}?watch=1&resourceVersion=${rv}&allowWatchBookmarks=false`, this.kube.peers.kube.server);
-      const req = request(url, { ca: readFileSync(this.kube.peers.raw['RB_KUBE_CA_FILE']), headers: { authorization: `Bearer ${this.kube.peers.raw['RB_KUBE_ADMIN_TOKEN']}` } }, (res: IncomingMessage) => {
+      const url = new URL(`${kubePath(kind, this.ns)}?watch=1&resourceVersion=${rv}&allowWatchBookmarks=false`, this.kube.server);
+      const req = request(url, this.kube.requestOptions('GET', 'application/json', true), (res: IncomingMessage) => {
         if (res.statusCode !== 200) return fail(new Error(`watch ${kind}: ${res.statusCode}`));
         ready();
         let buf = '';

@@ -6,9 +6,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { parseAllDocuments } from 'yaml';
 import { App, AppName, requireBuilt, startApp, WORKSPACE } from './apps';
-import { KubeAdmin, KubeObj, pathOf, WriteRecorder } from './kube';
+import { KubeAdmin, KubeObj, WriteRecorder } from './kube';
 
 export class Scenario {
   readonly id = `${Date.now().toString(36).slice(-4)}${randomBytes(2).toString('hex')}`;
@@ -29,15 +28,7 @@ export class Scenario {
     requireBuilt(apps);
     this.peers = await loadPeersEnv({ peers: [...new Set<PeerName>(['redis', 'kube', ...peers])] });
     this.kube = new KubeAdmin(this.peers);
-    await this.kube.must('POST', pathOf('Namespace'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.ns } });
-    const rbac = readFileSync(join(WORKSPACE, 'deploy/manifests/writer-rbac.yaml'), 'utf8')
-      .replace(/LEASE_NAMESPACE/g, this.ns)
-      .replace(/NAMESPACE/g, this.ns)
-      .replace(/SUBJECT/g, this.peers.kube.writerUser);
-    for (const doc of parseAllDocuments(rbac)) {
-      const obj = doc.toJSON() as { kind: string; metadata: { namespace?: string } };
-      await this.kube.must('POST', pathOf(obj.kind, obj.metadata.namespace), obj);
-    }
+    await this.kube.writerNamespace(this.ns, this.peers.kube.writerUser, join(WORKSPACE, 'deploy/manifests/writer-rbac.yaml'));
     this.recorder = new WriteRecorder(this.kube, this.ns);
     await this.recorder.start();
     return this;
@@ -82,7 +73,7 @@ export class Scenario {
   }
 
   ses(): Promise<KubeObj[]> {
-    return this.kube.list('ServiceEntry', this.ns);
+    return this.kube.list<KubeObj>('ServiceEntry', this.ns);
   }
 
   async seOf(service: string): Promise<KubeObj | undefined> {
@@ -103,7 +94,7 @@ export class Scenario {
       const keys = await redis.keys(`${this.prefix}*`).catch(() => [] as string[]);
       for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500)).catch(() => undefined);
       redis.disconnect();
-      await this.kube?.call('DELETE', pathOf('Namespace', undefined, this.ns));
+      await this.kube?.deleteNamespace(this.ns);
     }
   }
 }

@@ -1,4 +1,6 @@
 import { ApiException, CoreV1Api, KubeConfig, KubernetesObject, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { join, resolve } from 'node:path';
+import { KubeAdmin, kubePath } from './kube-admin';
 import { loadPeersEnv, PeersEnv } from './peers-env';
 
 // Smoke test of the Kubernetes API server peer with Istio's own CRDs installed.
@@ -91,5 +93,28 @@ describe('peer: Kubernetes API server + Istio CRDs', () => {
     const writer = KubernetesObjectApi.makeApiClient(kubeConfig(env.kube.writerKubeconfig));
     const body = await expectApiError(writer.list('networking.istio.io/v1', 'ServiceEntry', ns), 403);
     expect(body).toContain(`User "${env.kube.writerUser}" cannot list resource "serviceentries"`);
+  });
+  it("KubeAdmin (the tests' own HTTPS client) creates, lists and refuses, and grants the writer exactly the manifest's RBAC", async () => {
+    const admin = KubeAdmin.forPeers(env);
+    const wns = `${ns}-w`;
+    await admin.writerNamespace(wns, env.kube.writerUser, join(resolve(__dirname, '../../../..'), 'deploy/manifests/writer-rbac.yaml'));
+    try {
+      const writer = KubernetesObjectApi.makeApiClient(kubeConfig(env.kube.writerKubeconfig));
+      expect((await writer.list('networking.istio.io/v1', 'ServiceEntry', wns)).items).toEqual([]);
+      await expectApiError(writer.list('networking.istio.io/v1', 'ServiceEntry', ns), 403);
+
+      const se = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'orders', namespace: wns }, spec: { hosts: ['pay.consul.local'], resolution: 'STATIC', ports: [{ number: 80, name: 'http' }] } };
+      await admin.create(se);
+      await expect(admin.create(se)).rejects.toThrow(/create ServiceEntry orders: 409/);
+      await admin.create(se, true);
+      expect((await admin.list<ServiceEntry>('ServiceEntry', wns)).map((o) => o.spec.hosts)).toEqual([['pay.consul.local']]);
+      const missing = await admin.call<{ reason: string }>('GET', kubePath('ServiceEntry', wns, 'nope'));
+      expect([missing.status, missing.body.reason]).toEqual([404, 'NotFound']);
+      await expect(admin.must('GET', kubePath('ServiceEntry', wns, 'nope'))).rejects.toThrow(/GET \/apis\/networking.istio.io\/v1\/namespaces\/.*\/serviceentries\/nope: 404/);
+    } finally {
+      await admin.deleteNamespace(wns);
+    }
+    const gone = await admin.call<{ status: { phase: string } }>('GET', kubePath('Namespace', undefined, wns));
+    expect(gone.status === 404 || gone.body.status?.phase === 'Terminating').toBe(true);
   });
 });
