@@ -23,7 +23,8 @@ done_phase
 
 export NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=${NX_SKIP_NX_CACHE:-false}
 
-phase "lint, unit tests, build"
+phase "type check (every project with its specs: ts-jest does not check types), lint, unit tests, build"
+npx tsc -p tsconfig.typecheck.json
 npx nx run-many -t lint test build --parallel=2 --outputStyle=stream
 done_phase
 

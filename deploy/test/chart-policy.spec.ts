@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { writerConfigSchema } from '@registry-bridge/translation';
-import { CHART, CI_VALUES, find, K8sObject, one, podSpec, readText, render, renderError, WORKSPACE } from './chart';
+import { CHART, CI_VALUES, find, K8sObject, one, PodSpec, podSpec, readText, render, renderError, WORKSPACE } from './chart';
 
 // Chart rules that need no cluster: values schema, hardening, RBAC shape, docs, generated files.
 

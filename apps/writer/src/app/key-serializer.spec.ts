@@ -7,6 +7,11 @@ describe('KeySerializer', () => {
     const s = new KeySerializer<string>();
     const log: string[] = [];
     const gates: Array<() => void> = [];
+    const release = () => {
+      const gate = gates.shift();
+      if (!gate) throw new Error('no job is waiting');
+      gate();
+    };
     const job = (name: string) => () =>
       new Promise<string>((resolve) => {
         log.push(`start ${name}`);
@@ -21,11 +26,11 @@ describe('KeySerializer', () => {
     await tick();
     expect(log).toEqual(['start a1', 'start b1']);
     expect(s.busy('a')).toBe(true);
-    gates.shift()!(); // a1 ends
+    release(); // a1 ends
     await tick();
     expect(log).toEqual(['start a1', 'start b1', 'end a1', 'start a2']);
-    gates.shift()!(); // b1
-    gates.shift()!(); // a2
+    release(); // b1
+    release(); // a2
     expect(await Promise.all([a1, a2, b1])).toEqual(['a1', 'a2', 'b1']);
     expect(s.busy('a')).toBe(false);
     expect(s.busy('b')).toBe(false);

@@ -6,6 +6,12 @@ import { consulRecord, waitFor, WriterHarness } from './writer-harness';
 // built writer running as a process with the least-privilege identity (deploy/manifests/writer-rbac.yaml).
 jest.setTimeout(180_000);
 
+/** The object must be there (a missing one fails the test here, not as a TypeError later). */
+function present<T>(o: T | undefined): T {
+  if (o === undefined) throw new Error('expected the object to exist');
+  return o;
+}
+
 const h = new WriterHarness();
 const basePort = 19000 + Math.floor(Math.random() * 500) * 2;
 let writer: ReturnType<WriterHarness['startWriter']>;
@@ -65,7 +71,7 @@ describe('writer against the real API server', () => {
   it('updates on a newer revision and ignores an older one delivered late', async () => {
     await h.producer.upsert(consulRecord('web', 12, [{ id: 'web-1', address: '10.0.0.1', health: 'healthy' }, { id: 'web-3', address: '10.0.0.3', health: 'healthy' }]));
     await waitFor('web to have two endpoints', async () => addresses((await h.seByService('web')) as SE).length === 2);
-    const before = (await h.seByService('web'))!;
+    const before = present(await h.seByService('web'));
     await h.producer.upsert(consulRecord('web', 11, [{ id: 'web-9', address: '10.0.0.9', health: 'healthy' }]));
     // A marker record behind the stale one proves the stale one was processed.
     await h.producer.upsert(consulRecord('marker', 1, [{ id: 'm', address: '10.9.9.9', health: 'healthy' }]));
@@ -76,7 +82,7 @@ describe('writer against the real API server', () => {
   });
 
   it('writes nothing for an unchanged record (index bump) and coalesces a burst', async () => {
-    const before = (await h.seByService('web'))!;
+    const before = present(await h.seByService('web'));
     await h.producer.upsert(consulRecord('web', 13, [{ id: 'web-3', address: '10.0.0.3', health: 'healthy' }, { id: 'web-1', address: '10.0.0.1', health: 'healthy' }]));
     for (let i = 0; i < 10; i++) {
       await h.producer.upsert(consulRecord('burst', 100 + i, [{ id: 'b', address: `10.1.0.${i + 1}`, health: 'healthy' }]));
@@ -84,7 +90,7 @@ describe('writer against the real API server', () => {
     await h.producer.upsert(consulRecord('marker', 2, [{ id: 'm', address: '10.9.9.8', health: 'healthy' }]));
     await waitFor('marker update', async () => addresses((await h.seByService('marker')) as SE)[0] === '10.9.9.8');
     const burst = await waitFor('burst to settle on the last', async () => addresses((await h.seByService('burst')) as SE)[0] === '10.1.0.10' && ((await h.seByService('burst')) as SE));
-    expect(ours((await h.seByService('web'))!)).toEqual(ours(before));
+    expect(ours(present(await h.seByService('web')))).toEqual(ours(before));
     expect(Number(burst.metadata.generation)).toBeLessThanOrEqual(4);
   });
 
@@ -126,11 +132,11 @@ describe('writer against the real API server', () => {
   it('leaves an unmanaged ServiceEntry that has the name it would use alone and reports it', async () => {
     const name = objectName(['consul-dc1', '', 'taken'], 'consul-dc1//taken');
     await h.admin.create({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: h.namespace, labels: { team: 'someone-else' } }, spec: { hosts: ['taken.example.internal'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'STATIC', location: 'MESH_INTERNAL' } } as KubeObject);
-    const before = (await h.se(name))!;
+    const before = present(await h.se(name));
     await h.producer.upsert(consulRecord('taken', 1, [{ id: 't', address: '10.6.0.1', health: 'healthy' }]));
     const refused = await waitFor('taken refused', async () => (await h.http<{ refused: Record<string, { reason: string }> }>(basePort, '/status')).body.refused['consul-dc1//taken']);
     expect(refused.reason).toBe('name-collision');
-    const after = (await h.se(name))!;
+    const after = present(await h.se(name));
     expect(ours(after)).toEqual(ours(before));
     expect((after.spec as { hosts: string[] }).hosts).toEqual(['taken.example.internal']);
   });
@@ -166,7 +172,7 @@ describe('writer against the real API server', () => {
     expect(await h.seByService('gone')).toBeDefined();
     const status = (await h.http<{ sources: Record<string, { guard: { guard: string } | null }> }>(basePort, '/status')).body;
     expect(status.sources['consul-dc1'].guard?.guard).toBe('no-complete-snapshot');
-    const goneName = (await h.seByService('gone'))!.metadata.name;
+    const goneName = present(await h.seByService('gone')).metadata.name;
     await waitFor('a DeletionHeld event', async () => (await h.events()).find((e) => e.involvedObject.name === goneName && e.reason === 'DeletionHeld'));
     const services = ['web', 'marker', 'burst', 'db'].map((service) => ({ service }));
     await h.producer.snapshot({ source: { name: 'consul-dc1', kind: 'consul' }, epoch: 1, complete: true, services, observedAt: new Date().toISOString() });
@@ -192,7 +198,7 @@ describe('writer against the real API server', () => {
   it('repairs a hand edit and a hand delete on the next full reconcile', async () => {
     const web = (await h.seByService('web')) as SE;
     await h.admin.apply({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: web.metadata.name, namespace: h.namespace }, spec: { hosts: ['web.service.consul'], ports: [{ number: 8080, name: 'http', protocol: 'HTTP' }], resolution: 'STATIC', endpoints: [{ address: '10.66.6.6' }] } } as KubeObject);
-    const marker = (await h.seByService('marker'))!;
+    const marker = present(await h.seByService('marker'));
     await h.admin.delete('networking.istio.io/v1', 'ServiceEntry', h.namespace, marker.metadata.name);
     await waitFor('web repaired', async () => addresses((await h.seByService('web')) as SE).join() === '10.0.0.1,10.0.0.3', 30_000);
     await waitFor('marker recreated', () => h.seByService('marker'), 30_000);

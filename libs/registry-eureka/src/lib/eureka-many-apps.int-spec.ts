@@ -16,7 +16,7 @@ describe('many apps on the real Eureka', () => {
   const registered: Array<[string, string]> = [];
 
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${peers.eureka.url}/apps/${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
+    const res = await fetch(`${peers.eureka.url}/apps/${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     await res.arrayBuffer();
     return res.status;
   };

@@ -29,7 +29,7 @@ describe('EurekaRestClient over TLS', () => {
   beforeAll(async () => {
     server = createServer({ key: pem('server.key'), cert: pem('server.pem'), ca: pem('ca.pem'), requestCert: true, rejectUnauthorized: false }, (req, res) => {
       const peer = (req.socket as TLSSocket).getPeerCertificate();
-      lastClientCert = peer && peer.subject ? peer.subject.CN : undefined;
+      lastClientCert = peer && peer.subject ? String(peer.subject.CN) : undefined;
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"applications":{"apps__hashcode":""}}');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

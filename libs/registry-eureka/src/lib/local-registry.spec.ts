@@ -1,4 +1,4 @@
-import { decodeApplications } from './eureka-payload';
+import { decodeApplications, type EurekaInstanceJson } from './eureka-payload';
 import { LocalRegistry, sameInstanceContent } from './local-registry';
 import { reconcileHashCode } from './reconcile-hash';
 
@@ -99,6 +99,6 @@ describe('sameInstanceContent', () => {
     ['an array element', { v: [1, 2] }, { v: [1, 3] }, false],
     ['an array against an object', { v: [] }, { v: {} }, false],
   ])('%s', (_name, a, b, same) => {
-    expect(sameInstanceContent(a, b)).toBe(same);
+    expect(sameInstanceContent(a as EurekaInstanceJson, b as EurekaInstanceJson)).toBe(same);
   });
 });
