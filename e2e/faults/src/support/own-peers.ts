@@ -5,20 +5,33 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sleep, until } from './apps';
+import { sleep } from './apps';
 
 const CACHE_DIR = process.env['RB_CACHE_DIR'] || join(homedir(), '.cache', 'registry-bridge');
 
-/** A loopback port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+function tryListen(port: number): Promise<number | undefined> {
+  return new Promise((res) => {
     const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
+    s.once('error', () => res(undefined));
+    s.listen(port, '127.0.0.1', () => {
       const p = (s.address() as { port: number }).port;
       s.close(() => res(p));
     });
   });
+}
+
+/**
+ * A loopback port nobody listens on right now, below Linux's ephemeral range (32768 up) so the
+ * outgoing connections of the tests themselves cannot take it before the peer binds it.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const p = await tryListen(26_000 + Math.floor(Math.random() * 6_700));
+    if (p) return p;
+  }
+  const any = await tryListen(0);
+  if (!any) throw new Error('no free loopback port');
+  return any;
 }
 
 export function consulBinary(): string {
@@ -51,8 +64,31 @@ abstract class OwnProcess {
   logs: string[] = [];
   protected abstract command(): [string, string[]];
   protected abstract ready(): Promise<boolean>;
+  protected abstract hasPorts(): boolean;
+  /** Picks free loopback ports for the process (again). */
+  protected abstract pickPorts(): Promise<void>;
 
+  /**
+   * Starts the process, or restarts it on the ports it had. A port found free a moment ago can be
+   * taken (a client socket's ephemeral port) before the process binds it: on a first start that
+   * fails so, new ports are picked, up to three times.
+   */
   async start(): Promise<this> {
+    const first = !this.hasPorts();
+    for (let attempt = 1; ; attempt++) {
+      if (!this.hasPorts() || (first && attempt > 1)) await this.pickPorts();
+      const logsBefore = this.logs.length;
+      try {
+        return await this.startOnce();
+      } catch (e) {
+        const taken = /address already in use|already in use/i.test(this.logs.slice(logsBefore).join(''));
+        if (first && taken && attempt < 3) continue;
+        throw e;
+      }
+    }
+  }
+
+  private async startOnce(): Promise<this> {
     const [cmd, args] = this.command();
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = p;
@@ -62,13 +98,21 @@ abstract class OwnProcess {
     };
     p.stdout?.on('data', keep);
     p.stderr?.on('data', keep);
-    await until(`${cmd} ready`, async () => {
-      if (p.exitCode !== null) throw new Error(`${cmd} exited ${p.exitCode}: ${this.logs.join('').slice(-1500)}`);
-      return this.ready();
-    }, 60000, 250).catch((e: Error) => {
-      throw new Error(`${e.message}\n${this.logs.join('').slice(-1500)}`);
-    });
-    return this;
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      // an exit ends the wait at once (and says why), rather than after the timeout
+      if (p.exitCode !== null || p.signalCode !== null) {
+        await exited;
+        throw new Error(`${cmd} exited ${p.exitCode ?? p.signalCode}: ${this.logs.join('').slice(-1500)}`);
+      }
+      if (await this.ready().catch(() => false)) return this;
+      if (Date.now() > deadline) {
+        p.kill('SIGKILL');
+        throw new Error(`${cmd} not ready after 60 s: ${this.logs.join('').slice(-1500)}`);
+      }
+      await sleep(250);
+    }
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
@@ -103,8 +147,15 @@ export class OwnConsul extends OwnProcess {
     return this.tls ? `https://127.0.0.1:${this.ports['https']}` : `http://127.0.0.1:${this.ports['http']}`;
   }
 
-  override async start(): Promise<this> {
-    if (!this.ports['http']) for (const k of ['http', 'https', 'grpc', 'grpc_tls', 'dns', 'server', 'serf_lan', 'serf_wan']) this.ports[k] = await freePort();
+  protected hasPorts(): boolean {
+    return !!this.ports['http'];
+  }
+
+  protected async pickPorts(): Promise<void> {
+    for (const k of ['http', 'https', 'grpc', 'grpc_tls', 'dns', 'server', 'serf_lan', 'serf_wan']) this.ports[k] = await freePort();
+  }
+
+  private writeConfig(): void {
     const p = this.ports;
     const tls = this.tls
       ? `tls { defaults { ca_file = "${this.tls.ca}"\n cert_file = "${this.tls.cert}"\n key_file = "${this.tls.key}"\n verify_incoming = false } }\n`
@@ -115,10 +166,10 @@ export class OwnConsul extends OwnProcess {
         `ports {\n http = ${this.tls ? -1 : p['http']}\n https = ${this.tls ? p['https'] : -1}\n grpc = ${p['grpc']}\n grpc_tls = ${p['grpc_tls']}\n dns = ${p['dns']}\n server = ${p['server']}\n serf_lan = ${p['serf_lan']}\n serf_wan = ${p['serf_wan']}\n}\n` +
         tls,
     );
-    return super.start();
   }
 
   protected command(): [string, string[]] {
+    this.writeConfig();
     return [consulBinary(), ['agent', '-dev', `-config-file=${join(this.dir, 'agent.hcl')}`]];
   }
 
@@ -158,9 +209,11 @@ export class OwnRedis extends OwnProcess {
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
-  override async start(): Promise<this> {
-    if (!this.port) this.port = await freePort();
-    return super.start();
+  protected hasPorts(): boolean {
+    return this.port !== 0;
+  }
+  protected async pickPorts(): Promise<void> {
+    this.port = await freePort();
   }
   protected command(): [string, string[]] {
     const persistence = this.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
@@ -189,9 +242,11 @@ export class OwnMoto extends OwnProcess {
   get endpoint(): string {
     return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
-  override async start(): Promise<this> {
-    if (!this.port) this.port = await freePort();
-    return super.start();
+  protected hasPorts(): boolean {
+    return this.port !== 0;
+  }
+  protected async pickPorts(): Promise<void> {
+    this.port = await freePort();
   }
   protected command(): [string, string[]] {
     const bin = join(CACHE_DIR, 'moto-venv', 'bin', 'moto_server');
@@ -214,9 +269,11 @@ export class OwnEureka extends OwnProcess {
   get url(): string {
     return `http://127.0.0.1:${this.port}/eureka`;
   }
-  override async start(): Promise<this> {
-    if (!this.port) this.port = await freePort();
-    return super.start();
+  protected hasPorts(): boolean {
+    return this.port !== 0;
+  }
+  protected async pickPorts(): Promise<void> {
+    this.port = await freePort();
   }
   protected command(): [string, string[]] {
     const dir = join(CACHE_DIR, 'bin');
