@@ -17,7 +17,7 @@ import { machineInfo } from './lib/machine';
 import { loadAverage, machineCpuSeconds } from './lib/proc';
 import { PrivateRedis } from './lib/private-redis';
 import { PROFILES } from './lib/profiles';
-import { fmtMs, latencySvg, Row, table, verdict } from './lib/report';
+import { apiWrites, fmtMs, latencySvg, Row, table, verdict } from './lib/report';
 import { log, round, until } from './lib/util';
 import { CloudMapDriver } from './registries/cloudmap';
 import { ConsulDriver } from './registries/consul';
@@ -181,22 +181,22 @@ function buildRows(phases: Record<string, PhaseResult>, cold: ColdSyncResult | u
       rows.push({ measure: '  writer share (observedAt → applied, mean)', registry: p.registry, value: `${p.latency.writerMeanMs} ms of a ${round(p.latency.all.mean)} ms mean`, target: '', verdict: '' });
       for (const [type, s] of Object.entries(p.latency.byType)) rows.push({ measure: `  latency: ${type}`, registry: p.registry, value: fmtMs(s), target: '', verdict: '' });
       if (p.latency.lost) rows.push({ measure: '  changes not seen in time', registry: p.registry, value: String(p.latency.lost), target: '0', verdict: 'MISS' });
-      rows.push({ measure: '  writes per change (steady run)', registry: p.registry, value: `${p.latency.writesPerChange} (api ${p.latency.writes.apiServer}, writer ${p.latency.writes.writer}, ${p.latency.changes} changes)`, target: '≤ 1.0', verdict: verdict(p.latency.writesPerChange, 1) });
+      rows.push({ measure: '  writes per change (steady run)', registry: p.registry, value: `${p.latency.writesPerChange} (${apiWrites(p.latency.writes)}, writer ${p.latency.writes.writer}, ${p.latency.changes} changes)`, target: '≤ 1.0', verdict: verdict(p.latency.writesPerChange, 1) });
     }
-    if (p.rolling) rows.push({ measure: `writes per change, rolling ${p.rolling.instances}`, registry: p.registry, value: `${p.rolling.writesPerChange} (api ${p.rolling.writes.apiServer}, writer ${p.rolling.writes.writer})`, target: '≤ 1.0', verdict: verdict(p.rolling.writesPerChange, 1) });
+    if (p.rolling) rows.push({ measure: `writes per change, rolling ${p.rolling.instances}`, registry: p.registry, value: `${p.rolling.writesPerChange} (${apiWrites(p.rolling.writes)}, writer ${p.rolling.writes.writer})`, target: '≤ 1.0', verdict: verdict(p.rolling.writesPerChange, 1) });
     if (p.idle) {
-      rows.push({ measure: `writes while idle ${p.idle.seconds} s`, registry: p.registry, value: `api ${p.idle.writes.apiServer}, writer ${p.idle.writes.writer}`, target: '0', verdict: verdict(p.idle.writes.writer, 0) + (p.idle.writes.apiServer !== p.idle.writes.writer ? ' (api counts other users too)' : '') });
+      rows.push({ measure: `writes while idle ${p.idle.seconds} s`, registry: p.registry, value: `${apiWrites(p.idle.writes)}, writer ${p.idle.writes.writer}`, target: '0', verdict: verdict(p.idle.writes.writer, 0) + (p.idle.writes.apiServer !== p.idle.writes.writer ? ' (api counts other users too)' : '') });
       rows.push({ measure: `idle CPU, ${services} services`, registry: p.registry, value: `${p.idle.cpuTotalPercent}% of a core (${Object.entries(p.idle.cpuPercentOfOneCore).map(([a, v]) => `${a.replace(/-[a-z-]+$/, '')} ${v}%`).join(', ')})`, target: '≤ 2%', verdict: verdict(p.idle.cpuTotalPercent, 2, '%') });
       rows.push({ measure: 'idle Redis commands/s', registry: p.registry, value: `${p.idle.redisCommandsPerSecond} (${Object.entries(p.idle.redisTop).slice(0, 3).map(([c, v]) => `${c} ${v}`).join(', ')})`, target: '≤ 20', verdict: verdict(p.idle.redisCommandsPerSecond, 20) });
     }
-    if (p.noop) rows.push({ measure: `writes after ${p.noop.events} no-op events`, registry: p.registry, value: `api ${p.noop.writes.apiServer}, writer ${p.noop.writes.writer}`, target: '0', verdict: verdict(p.noop.writes.writer, 0) });
-    if (p.restart) rows.push({ measure: 'writes after restarting every app', registry: p.registry, value: `api ${p.restart.writes.apiServer}, writer ${p.restart.writes.writer} (${p.restart.resyncSeconds} s)`, target: '0', verdict: verdict(p.restart.writes.writer, 0) });
+    if (p.noop) rows.push({ measure: `writes after ${p.noop.events} no-op events`, registry: p.registry, value: `${apiWrites(p.noop.writes)}, writer ${p.noop.writes.writer}`, target: '0', verdict: verdict(p.noop.writes.writer, 0) });
+    if (p.restart) rows.push({ measure: 'writes after restarting every app', registry: p.registry, value: `${apiWrites(p.restart.writes)}, writer ${p.restart.writes.writer} (${p.restart.resyncSeconds} s)`, target: '0', verdict: verdict(p.restart.writes.writer, 0) });
     rows.push({ measure: `warm sync ${services}×${instances}`, registry: p.registry, value: `${p.warmSyncSeconds} s (seed ${p.seedSeconds} s; load ${p.machine.loadStart[0]}→${p.machine.loadEnd[0]}, machine ${p.machine.busyPercent}% busy)`, target: '-', verdict: '' });
     rows.push({ measure: `peak RSS ${services}×${instances}`, registry: p.registry, value: Object.entries(p.peakRssMiB).map(([a, v]) => `${a} ${v} MiB`).join(', '), target: '≤ 128 MiB', verdict: verdict(Math.max(...Object.values(p.peakRssMiB)), 128, ' MiB') });
     if (p.churn) rows.push({ measure: `RSS growth, churn ${p.churn.seconds} s`, registry: p.registry, value: Object.entries(p.churn.growthMiB).map(([a, v]) => `${a.replace(/-[a-z]+$/, '')} ${v > 0 ? '+' : ''}${v} MiB`).join(', '), target: 'no growth', verdict: '' });
   }
   if (cold) {
-    rows.push({ measure: `cold sync ${cold.services}×${cold.instances}`, registry: cold.registry, value: `${cold.seconds} s (first object ${cold.firstObjectSeconds} s; ${cold.apiServerWrites} writes; qps ${cold.writer.qps}, concurrency ${cold.writer.concurrency})`, target: '≤ 30 s', verdict: verdict(cold.seconds, 30, ' s') });
+    rows.push({ measure: `cold sync ${cold.services}×${cold.instances}`, registry: cold.registry, value: `${cold.seconds} s (first object ${cold.firstObjectSeconds} s; ${cold.apiServerWrites} writes, ${cold.statusWrites} istiod status writes; qps ${cold.writer.qps}, concurrency ${cold.writer.concurrency})`, target: '≤ 30 s', verdict: verdict(cold.seconds, 30, ' s') });
     rows.push({ measure: '  requests refused (429)', registry: cold.registry, value: String(cold.refused429), target: '0', verdict: verdict(cold.refused429, 0) });
     rows.push({ measure: `peak RSS ${cold.services}×${cold.instances}`, registry: cold.registry, value: Object.entries(cold.peakRssMiB).map(([a, v]) => `${a} ${v} MiB`).join(', '), target: '≤ 128 MiB', verdict: verdict(Math.max(...Object.values(cold.peakRssMiB)), 128, ' MiB') });
   }

@@ -94,17 +94,21 @@ export class KubeAdmin extends PeersKubeAdmin {
     };
   }
 
-  /** The API server's own counters: writes to ServiceEntries/WorkloadEntries and 429s of any resource. */
+  /**
+   * The API server's own counters: writes to ServiceEntries/WorkloadEntries and 429s of any resource.
+   * Writes to the status subresource are istiod's (it reports on each object), not ours: counted apart.
+   */
   async requestCounters(): Promise<ApiCounters> {
     const r = await this.call<string>('GET', '/metrics');
-    const out: ApiCounters = { writes: 0, writesByVerb: {}, refused429: 0, reads: 0 };
+    const out: ApiCounters = { writes: 0, writesByVerb: {}, statusWrites: 0, refused429: 0, reads: 0 };
     for (const line of String(r.body).split('\n')) {
       if (!line.startsWith('apiserver_request_total{')) continue;
       const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
       const value = Number(line.slice(line.lastIndexOf(' ') + 1));
       if (labels['code'] === '429') out.refused429 += value;
       if (labels['resource'] !== 'serviceentries' && labels['resource'] !== 'workloadentries') continue;
-      if (WRITE_VERBS.has(labels['verb'])) {
+      if (WRITE_VERBS.has(labels['verb']) && labels['subresource'] === 'status') out.statusWrites += value;
+      else if (WRITE_VERBS.has(labels['verb'])) {
         out.writes += value;
         const k = `${labels['resource']}:${labels['verb']}`;
         out.writesByVerb[k] = (out.writesByVerb[k] ?? 0) + value;
@@ -117,6 +121,8 @@ export class KubeAdmin extends PeersKubeAdmin {
 export interface ApiCounters {
   writes: number;
   writesByVerb: Record<string, number>;
+  /** Writes to the status subresource (istiod's). */
+  statusWrites: number;
   refused429: number;
   reads: number;
 }
@@ -127,7 +133,7 @@ export function counterDelta(a: ApiCounters, b: ApiCounters): ApiCounters {
     const d = (b.writesByVerb[k] ?? 0) - (a.writesByVerb[k] ?? 0);
     if (d) byVerb[k] = d;
   }
-  return { writes: b.writes - a.writes, writesByVerb: byVerb, refused429: b.refused429 - a.refused429, reads: b.reads - a.reads };
+  return { writes: b.writes - a.writes, writesByVerb: byVerb, statusWrites: b.statusWrites - a.statusWrites, refused429: b.refused429 - a.refused429, reads: b.reads - a.reads };
 }
 
 /** Endpoint fingerprint of a ServiceEntry: what the registry side predicts for a service. */

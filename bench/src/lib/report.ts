@@ -9,6 +9,11 @@ export interface Row {
   verdict: string;
 }
 
+/** The API server's count of writes, and istiod's status writes beside it (they are not ours). */
+export function apiWrites(w: { apiServer: number; statusWrites?: number }): string {
+  return `api ${w.apiServer}${w.statusWrites ? ` (+${w.statusWrites} istiod status)` : ''}`;
+}
+
 export function verdict(value: number, limit: number, unit = ''): string {
   if (!Number.isFinite(value)) return 'not measured';
   if (value <= limit) return 'ok';

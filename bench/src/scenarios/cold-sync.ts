@@ -17,6 +17,8 @@ export interface ColdSyncResult {
   seconds: number;
   firstObjectSeconds: number;
   apiServerWrites: number;
+  /** istiod's status writes during the sync (not ours). */
+  statusWrites: number;
   byVerb: Record<string, number>;
   refused429: number;
   writer: { qps: number; burst: number; concurrency: number };
@@ -54,7 +56,7 @@ export async function coldSync(ctx: BenchContext, driver: RegistryDriver, servic
     log(`cold sync: ${services} ServiceEntries in ${seconds} s, ${d.writes} writes, ${d.refused429} refused (429)`);
     sampler.stop();
     for (const [name, kib] of sampler.peakKiB) peak[name.replace('-cold', '')] = round(kib / 1024);
-    return { registry: driver.label, services, instances, seedSeconds, seconds, firstObjectSeconds: round((first - t) / 1000, 2), apiServerWrites: d.writes, byVerb: d.writesByVerb, refused429: d.refused429, writer: ctx.profile.writer, peakRssMiB: peak };
+    return { registry: driver.label, services, instances, seedSeconds, seconds, firstObjectSeconds: round((first - t) / 1000, 2), apiServerWrites: d.writes, statusWrites: d.statusWrites, byVerb: d.writesByVerb, refused429: d.refused429, writer: ctx.profile.writer, peakRssMiB: peak };
   } finally {
     sampler.stop();
     tracker.stop();

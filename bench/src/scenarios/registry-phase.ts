@@ -10,9 +10,11 @@ import { BenchContext, dropRedisPrefix, redisConfig, writerConfig } from './cont
 import { Sample, Tracker } from './tracker';
 
 export interface WritesWindow {
-  /** Writes (POST/PUT/PATCH/APPLY/DELETE) to ServiceEntries/WorkloadEntries counted by the API server: every client of the shared server. */
+  /** Writes (POST/PUT/PATCH/APPLY/DELETE) to ServiceEntries/WorkloadEntries counted by the API server: every client of the shared server, status writes excepted. */
   apiServer: number;
   byVerb: Record<string, number>;
+  /** Writes to their status subresource (istiod's), counted by the API server. */
+  statusWrites: number;
   /** Write requests our writer sent (its own client counter): tells our writes from other users'. */
   writer: number;
   /** Watch events in the phase's namespace; may include late deliveries of writes made before the window (a loaded API server lags), so no verdict uses it. */
@@ -66,7 +68,7 @@ class WriteCounter {
   async end(): Promise<WritesWindow> {
     const d = counterDelta(this.api, await this.ctx.kube.requestCounters());
     const writer = (await writerWriteRequests(this.writer().port)) - this.writerBase;
-    return { apiServer: d.writes, byVerb: d.writesByVerb, writer, objectChanges: this.tracker.events - this.events, refused429: d.refused429, seconds: round((Date.now() - this.t0) / 1000) };
+    return { apiServer: d.writes, byVerb: d.writesByVerb, statusWrites: d.statusWrites, writer, objectChanges: this.tracker.events - this.events, refused429: d.refused429, seconds: round((Date.now() - this.t0) / 1000) };
   }
 }
 
