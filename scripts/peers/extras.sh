@@ -9,20 +9,27 @@
 #   env_<kind>            its KEY=value lines for the env file
 EXTRA_KINDS=()
 
+# The openssl steps of every local PKI here (the API server's and the opt-in peers'), run inside
+# the PKI's directory: a 30-day CA (ca.crt/key), and certificates it signs (<name>.crt/key).
+pki_ca() { # <CA common name>
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 30 -subj "/CN=$1" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+}
+pki_cert() { # <name> <common name> <extensions, lines separated by \n>
+  openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$2"
+  printf '%b\n' "$3" > "$1.ext"
+  openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 30 -extfile "$1.ext"
+}
+
 # A per-run local CA in <dir>: ca.crt, server.crt/key for 127.0.0.1 and localhost, client.crt/key.
 make_local_pki() { # <dir> <CA common name> <kind, for the log and errors>
   local dir="$1" cn="$2" kind="$3"
   rm -rf "$dir"; mkdir -p "$dir"; chmod 700 "$dir"
   (
     cd "$dir"
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 30 -subj "/CN=$cn" \
-      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
-    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost"
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' > server.ext
-    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 30 -extfile server.ext
-    openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj "/CN=registry-bridge-client"
-    printf 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' > client.ext
-    openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 30 -extfile client.ext
+    pki_ca "$cn"
+    pki_cert server localhost 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment'
+    pki_cert client registry-bridge-client 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment'
     chmod 600 ./*.key
   ) >"$LOG_DIR/$kind-pki.log" 2>&1 || { tail -20 "$LOG_DIR/$kind-pki.log" >&2; die "openssl failed for $kind"; }
 }
