@@ -1,6 +1,6 @@
 // The built apps (dist/apps/*/main.js) as real processes, each with its own YAML config; their
 // output is kept in memory and in a log file per process (the security spec greps those files).
-import { AppProcess } from '@registry-bridge/test-peers';
+import { AppProcess, waitFor } from '@registry-bridge/test-peers';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,20 +26,8 @@ export const port = (): number => nextPort++;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30000, every = 200): Promise<T> {
-  const t0 = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(every);
-  }
-}
+/** The shared poller at the fault suite's pace (200 ms). */
+export const until = <T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30000, every = 200): Promise<T> => waitFor(what, fn, ms, every);
 
 /** One app of a scenario: restartable (start() again), its output also in a log file per process. */
 export class App extends AppProcess {
