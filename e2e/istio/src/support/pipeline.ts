@@ -1,24 +1,17 @@
 // The product as deployed, on the real peers: the built writer and collectors as processes
 // (dist/apps/*/main.js), each with its own config file, plus kubectl as the cluster admin.
-import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
-import type { PeersEnv } from '@registry-bridge/test-peers';
+import { AppProcess, type PeersEnv, writeTempFile } from '@registry-bridge/test-peers';
 
 export const WORKSPACE = resolve(__dirname, '../../../..');
 
 export type AppName = 'writer' | 'collector-consul' | 'collector-eureka' | 'collector-cloudmap';
 
-export interface AppProcess {
-  name: AppName;
-  port: number;
-  proc: ChildProcess;
-  logs: string[];
-  stop(): Promise<void>;
-}
+export type { AppProcess };
 
 const mainOf = (app: AppName): string => join(WORKSPACE, `dist/apps/${app}/main.js`);
 
@@ -29,38 +22,9 @@ export function requireBuilt(apps: AppName[]): void {
 }
 
 /** Starts a built app with `config` (written as YAML) and waits for /health/live. */
-export async function startApp(name: AppName, port: number, config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<AppProcess> {
-  const dir = mkdtempSync(join(tmpdir(), `rb-e2e-istio-${name}-`));
-  const file = join(dir, 'config.yaml');
-  writeFileSync(file, stringify({ ...config, http: { port, host: '127.0.0.1' } }));
-  const proc = spawn(process.execPath, [mainOf(name)], { env: { ...process.env, ...env, RB_CONFIG_FILE: file }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: string[] = [];
-  const keep = (b: Buffer) => {
-    logs.push(b.toString());
-    if (logs.length > 400) logs.splice(0, 200);
-  };
-  proc.stdout?.on('data', keep);
-  proc.stderr?.on('data', keep);
-  const t0 = Date.now();
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`${name} exited ${proc.exitCode}: ${logs.join('').slice(-3000)}`);
-    if (await fetch(`http://127.0.0.1:${port}/health/live`).then((r) => r.ok).catch(() => false)) break;
-    if (Date.now() - t0 > 30000) throw new Error(`${name} did not listen on ${port}: ${logs.join('').slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    name,
-    port,
-    proc,
-    logs,
-    stop: () =>
-      new Promise((res) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return res();
-        proc.once('exit', () => res());
-        proc.kill('SIGTERM');
-        setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
-      }),
-  };
+export function startApp(name: AppName, port: number, config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<AppProcess> {
+  const configFile = writeTempFile(`rb-e2e-istio-${name}-`, stringify({ ...config, http: { port, host: '127.0.0.1' } }));
+  return new AppProcess({ name, main: mainOf(name), port, configFile, env }).start();
 }
 
 /** kubectl as the admin of the peers' API server; `input` goes to stdin (apply -f -). */
