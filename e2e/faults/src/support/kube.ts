@@ -17,7 +17,6 @@ export interface KubeObj {
   };
 }
 
-export const ISTIO = 'networking.istio.io/v1';
 
 export class KubeAdmin extends PeersKubeAdmin {
   constructor(readonly peers: PeersEnv) {
