@@ -1,20 +1,21 @@
-import { AppProcess, loadPeersEnv, PeersEnv, waitFor } from '@registry-bridge/test-peers';
+import { AppProcess, KubeAdmin, kubePath, loadPeersEnv, PeersEnv, waitFor } from '@registry-bridge/test-peers';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { allExamples, APP_SCHEMAS, AppConfigKind, configFileOf, DocExample, where, WORKSPACE } from './doc-examples';
+import { allExamples, APP_SCHEMAS, AppConfigKind, configFileOf, DocExample, parseExample, where, WORKSPACE } from './doc-examples';
 
 // The examples marked `local` are what a reader copies to try an app against `scripts/peers.sh up`:
 // each starts as the built app with the block as its config and must become ready against the
 // real peers, so a wrong port or key fails here rather than for the reader.
 jest.setTimeout(150_000);
 
-const locals = allExamples().filter((e): e is DocExample & { kind: AppConfigKind } => e.local && e.kind! in APP_SCHEMAS);
+const examples = allExamples();
+const locals = examples.filter((e): e is DocExample & { kind: AppConfigKind } => e.local && e.kind! in APP_SCHEMAS);
 let peers: PeersEnv;
 const running: AppProcess[] = [];
 
 beforeAll(async () => {
-  peers = await loadPeersEnv({ peers: ['redis', 'consul', 'cloudMap'] });
+  peers = await loadPeersEnv({ peers: ['redis', 'consul', 'cloudMap', 'kube'] });
 });
 
 afterEach(async () => {
@@ -62,4 +63,18 @@ it.each(locals.map((e) => [where(e), e] as const))('%s: the built app starts wit
     250,
   ).catch(() => false);
   expect([ready, last.status, ready ? '' : `${last.text}\n${proc.tail(2000)}`]).toEqual([true, 200, '']);
+});
+
+// Istio objects shown in the docs are what the writer applies (abridged: names and apiVersion may
+// be left out); the API server with Istio's CRDs checks them, unknown fields included.
+it.each(examples.filter((e) => e.kind === 'istio-manifest').map((e) => [where(e), e] as const))('%s is accepted by the API server with Istio\'s CRDs (server dry run, strict fields)', async (_w, e) => {
+  const admin = KubeAdmin.forPeers(peers);
+  const answers: string[] = [];
+  for (const [i, doc] of (parseExample(e) as Array<{ apiVersion?: string; kind: string; metadata?: Record<string, unknown>; spec: unknown }>).entries()) {
+    const obj = { ...doc, apiVersion: doc.apiVersion ?? 'networking.istio.io/v1', metadata: { name: `doc-example-${i}`, ...doc.metadata, namespace: 'registry-bridge' } };
+    const r = await admin.call('POST', `${kubePath(obj.kind, 'registry-bridge', undefined, obj.apiVersion)}?dryRun=All&fieldValidation=Strict`, obj);
+    answers.push(`${obj.kind} ${r.status}${r.status >= 300 ? ` ${JSON.stringify(r.body).slice(0, 400)}` : ''}`);
+  }
+  expect(answers.length).toBeGreaterThan(0);
+  expect(answers.filter((a) => !/ 201$/.test(a))).toEqual([]);
 });
