@@ -10,7 +10,7 @@ import { allExamples, APP_SCHEMAS, AppConfigKind, configFileOf, DocExample, pars
 jest.setTimeout(150_000);
 
 const examples = allExamples();
-const locals = examples.filter((e): e is DocExample & { kind: AppConfigKind } => e.local && e.kind! in APP_SCHEMAS);
+const locals = examples.filter((e): e is DocExample & { kind: AppConfigKind } => e.local && !!e.kind && e.kind in APP_SCHEMAS);
 let peers: PeersEnv;
 const running: AppProcess[] = [];
 

@@ -63,7 +63,7 @@ describe('every yaml/json block in README.md and docs/', () => {
   });
 
   it('asks for a local start only on an app config', () => {
-    expect(examples.filter((e) => e.local && !(e.kind! in APP_SCHEMAS)).map(where)).toEqual([]);
+    expect(examples.filter((e) => e.local && !(e.kind && e.kind in APP_SCHEMAS)).map(where)).toEqual([]);
   });
 
   it.each(named(examples))('%s parses', (_w, e) => {

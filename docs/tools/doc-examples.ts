@@ -156,11 +156,14 @@ export function loadAppConfig(e: DocExample & { kind: AppConfigKind }): unknown 
 /** The app configs a chart rendering holds (ConfigMap `config.yaml` of each app), by kind. */
 export function renderedAppConfigs(manifests: string): Array<{ kind: AppConfigKind; config: unknown }> {
   const kindOf = Object.fromEntries(Object.entries(APP_SCHEMAS).map(([k, v]) => [v.app, k as AppConfigKind]));
-  return parseAllDocuments(manifests)
-    .map((d) => d.toJSON() as { kind?: string; metadata?: { labels?: Record<string, string> }; data?: Record<string, string> } | null)
-    .filter((o) => o?.kind === 'ConfigMap' && o.data?.['config.yaml'] !== undefined)
-    .map((o) => ({ kind: kindOf[o!.metadata?.labels?.['app.kubernetes.io/component'] ?? ''], config: parseAllDocuments(o!.data!['config.yaml'])[0].toJSON() as unknown }))
-    .filter((c) => c.kind !== undefined);
+  const out: Array<{ kind: AppConfigKind; config: unknown }> = [];
+  for (const d of parseAllDocuments(manifests)) {
+    const o = d.toJSON() as { kind?: string; metadata?: { labels?: Record<string, string> }; data?: Record<string, string> } | null;
+    const kind = kindOf[o?.metadata?.labels?.['app.kubernetes.io/component'] ?? ''];
+    const text = o?.kind === 'ConfigMap' ? o.data?.['config.yaml'] : undefined;
+    if (kind && text !== undefined) out.push({ kind, config: parseAllDocuments(text)[0].toJSON() as unknown });
+  }
+  return out;
 }
 
 let helmPath: string | undefined;
