@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { ServiceRecord } from '@registry-bridge/contract';
-import { isDns1123Label } from './names';
-import { ANNOTATIONS, isOwnedBy, LABELS } from './ownership';
+import { isDns1123Label, localAddressKind } from './names';
+import { ANNOTATIONS, isOwnedBy, isReservedLabelKey, LABELS, TLS_MODE_LABEL } from './ownership';
 import { SourceRules } from './source-rules';
 import { OBJECT_BYTE_BUDGET, specHash, translateRecord, TranslationResult } from './translate';
 
@@ -342,6 +342,46 @@ describe('translateRecord: properties', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+
+  it('never writes a local address, a reserved label or a port that one of the written endpoints does not serve', () => {
+    fc.assert(
+      fc.property(
+        arbRecord.chain((r) =>
+          fc.record({
+            // distinct names and numbers, so "the port named n" is one port
+            ports: fc.uniqueArray(fc.record({ name: fc.constantFrom('http', 'grpc', 'x', 'y'), number: fc.integer({ min: 1, max: 65535 }) }), { selector: (p) => p.name, maxLength: 4 }).map((ps) =>
+              ps.filter((p, i) => ps.findIndex((q) => q.number === p.number) === i),
+            ),
+            endpoints: fc.constant(r.endpoints),
+          }),
+        ),
+        fc.array(fc.constantFrom('127.0.0.1', '::1', '0.0.0.0', '169.254.1.1', 'fe80::2', 'localhost', 'a.localhost'), { maxLength: 3 }),
+        fc.constantFrom<'inline' | 'workloadEntry'>('inline', 'workloadEntry'),
+        fc.boolean(),
+        (partial, locals, endpointMode, sidecars) => {
+          const endpoints = [...partial.endpoints, ...locals.map((address, i) => ({ id: `local-${i}`, address, ports: {}, labels: { 'topology.istio.io/network': 'x', 'istio-locality': 'r' }, health: 'healthy' as const }))];
+          const rec = record({ ...partial, endpoints });
+          const r = translateRecord(rec, rules({ endpointMode, sidecars, serviceAccount: 'sa' }));
+          if (!r.ok) return;
+          const written = endpointMode === 'inline' ? (r.serviceEntry.spec.endpoints ?? []) : r.workloadEntries.map((w) => w.spec);
+          for (const e of written) {
+            expect(localAddressKind(e.address ?? '')).toBeUndefined();
+            for (const k of Object.keys(e.labels ?? {})) if (k !== TLS_MODE_LABEL && k !== LABELS.serviceEntry) expect(isReservedLabelKey(k)).toBe(false);
+            expect(e.labels?.[TLS_MODE_LABEL]).toBe(sidecars ? 'istio' : 'disabled');
+          }
+          // every written endpoint serves every written port: its own ports name each of them, or it names none of the service's
+          const numberOf = new Map(rec.ports.map((p) => [p.name, p.number]));
+          const byAddress = new Map(rec.endpoints.map((e) => [e.address.toLowerCase().replace(/\.$/, ''), e]));
+          for (const e of written) {
+            const served = Object.keys(byAddress.get(e.address ?? '')?.ports ?? {}).flatMap((n) => numberOf.get(n) ?? []);
+            if (served.length > 0) for (const p of r.serviceEntry.spec.ports ?? []) expect(served).toContain(p.number);
+          }
+          expect(Buffer.byteLength(JSON.stringify(r.serviceEntry))).toBeLessThanOrEqual(OBJECT_BYTE_BUDGET);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 
