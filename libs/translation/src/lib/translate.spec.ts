@@ -3,7 +3,7 @@ import { ServiceRecord } from '@registry-bridge/contract';
 import { isDns1123Label, localAddressKind } from './names';
 import { ANNOTATIONS, isOwnedBy, isReservedLabelKey, LABELS, TLS_MODE_LABEL } from './ownership';
 import { SourceRules } from './source-rules';
-import { OBJECT_BYTE_BUDGET, specHash, translateRecord, TranslationResult } from './translate';
+import { OBJECT_BYTE_BUDGET, portsNeedingAddress, specHash, translateRecord, TranslationResult } from './translate';
 
 const rules = (over: Partial<SourceRules> = {}): SourceRules => ({
   source: 'consul-dc1',
@@ -578,5 +578,18 @@ describe('translateRecord: correct for Istio (issue 16)', () => {
     expect(kept).toBeGreaterThan(0);
     expect(r.dropCounts['endpoint-over-size']).toBe(4096 - kept);
     expect(r.drops.find((d) => d.reason === 'endpoint-over-size')?.detail).toMatch(/byte budget.*workloadEntry/);
+  });
+});
+
+describe('portsNeedingAddress', () => {
+  it.each<[string, Array<{ name: string; number: number; protocol: string }>, string[] | undefined, string[]]>([
+    ['TCP without an address', [{ name: 'db', number: 5432, protocol: 'TCP' }], undefined, ['db']],
+    ['MySQL, Mongo and Redis are matched on the address too', [{ name: 'm', number: 3306, protocol: 'MYSQL' }, { name: 'g', number: 27017, protocol: 'MONGO' }, { name: 'r', number: 6379, protocol: 'REDIS' }], undefined, ['m', 'g', 'r']],
+    ['HTTP and TLS are told apart by Host and SNI', [{ name: 'http', number: 80, protocol: 'HTTP' }, { name: 'tls', number: 443, protocol: 'TLS' }, { name: 'grpc', number: 9090, protocol: 'GRPC' }], undefined, []],
+    ['TCP with an address from istiod', [{ name: 'db', number: 5432, protocol: 'TCP' }], ['240.240.0.1'], []],
+  ])('%s', (_n, ports, allocated, expected) => {
+    const r = ok(translateRecord(record({ ports, endpoints: [] }), rules()));
+    const live = { ...r.serviceEntry, status: allocated ? { addresses: allocated.map((value) => ({ value, host: r.host })) } : undefined };
+    expect(portsNeedingAddress(live)).toEqual(expected);
   });
 });

@@ -451,3 +451,21 @@ export function translateRecord(record: ServiceRecord, rules: SourceRules): Tran
   for (const d of drops) dropCounts[d.reason] = (dropCounts[d.reason] ?? 0) + (d.count ?? 1);
   return { ok: true, key, host, serviceEntry, workloadEntries, drops: drops.slice(0, MAX_DROPS_LISTED), dropCounts };
 }
+
+/**
+ * Protocols whose sidecar listener matches on destination address and port only (HTTP is told
+ * apart by Host, HTTPS and TLS by SNI): without an address of its own such a port shares the
+ * listener `0.0.0.0:<port>` with every other service on that port.
+ */
+export const ADDRESS_MATCHED_PROTOCOLS: readonly string[] = ['TCP', 'MONGO', 'MYSQL', 'REDIS'];
+
+/**
+ * Names of the ports of a (live) ServiceEntry that need an address it does not have yet: none in
+ * `spec.addresses` and none allocated by istiod in `status.addresses`. For the writer's status and
+ * metric of TCP entries without an address.
+ */
+export function portsNeedingAddress(se: { spec: Pick<IServiceEntry['spec'], 'ports' | 'addresses'>; status?: unknown }): string[] {
+  const allocated = (se.status as { addresses?: unknown[] } | undefined)?.addresses ?? [];
+  if ((se.spec.addresses ?? []).length > 0 || allocated.length > 0) return [];
+  return (se.spec.ports ?? []).filter((p) => ADDRESS_MATCHED_PROTOCOLS.includes((p.protocol ?? 'TCP').toUpperCase())).map((p) => p.name);
+}
