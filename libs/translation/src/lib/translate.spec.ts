@@ -144,6 +144,8 @@ describe('translateRecord: ports and protocols', () => {
     ['duplicate number dropped', [{ name: 'http', number: 80 }, { name: 'web', number: 80 }], [{ name: 'http', number: 80, protocol: 'TCP' }], ['port-duplicate-number']],
     ['duplicate name renamed', [{ name: 'http', number: 80 }, { name: 'HTTP', number: 81 }], [{ name: 'http', number: 80, protocol: 'TCP' }, { name: 'http-81', number: 81, protocol: 'TCP' }], ['port-duplicate-name']],
     ['unusable name replaced', [{ name: '!!', number: 7 }], [{ name: 'port-7', number: 7, protocol: 'TCP' }], []],
+    ['a renamed duplicate does not take a name in use', [{ name: 'http', number: 80 }, { name: 'http-81', number: 82 }, { name: 'HTTP', number: 81 }], [{ name: 'http', number: 80, protocol: 'TCP' }, { name: 'http-81', number: 82, protocol: 'TCP' }, { name: 'http-81-2', number: 81, protocol: 'TCP' }], ['port-duplicate-name']],
+    ['a renamed duplicate stays a DNS-1123 label', [{ name: 'a'.repeat(63), number: 80 }, { name: 'A'.repeat(63), number: 65535 }], [{ name: 'a'.repeat(63), number: 80, protocol: 'TCP' }, { name: `${'a'.repeat(57)}-65535`, number: 65535, protocol: 'TCP' }], ['port-duplicate-name']],
   ])('%s', (_n, ports, expected, reasons) => {
     const r = ok(translateRecord(record({ ports, endpoints: [] }), rules()));
     expect(r.serviceEntry.spec.ports).toEqual(expected);
@@ -283,6 +285,10 @@ describe('translateRecord: properties', () => {
         expect(isDns1123Label(se.metadata.name)).toBe(true);
         const numbers = (se.spec.ports ?? []).map((p) => p.number);
         expect(new Set(numbers).size).toBe(numbers.length);
+        // Istio rejects a port name that is not a DNS-1123 label, on every retry
+        const names = (se.spec.ports ?? []).map((p) => p.name);
+        for (const n of names) expect(isDns1123Label(n)).toBe(true);
+        expect(new Set(names).size).toBe(names.length);
         for (const e of [...(se.spec.endpoints ?? []), ...r.workloadEntries.map((w) => w.spec)]) {
           expect(e.address).toMatch(/^[0-9a-f:.a-z-]+$/);
           for (const k of Object.keys(e.labels ?? {})) expect(k).not.toMatch(/\s/);

@@ -139,9 +139,13 @@ function sanitizeLabels(input: Record<string, string>, drops: Drop[], context: s
   return out;
 }
 
+/** A DNS-1123 label (Istio rejects any other port name): `base` cut to leave room for `suffix`. */
+function labelWithSuffix(base: string, suffix = ''): string {
+  return `${base.slice(0, 63 - suffix.length).replace(/-+$/, '')}${suffix}`;
+}
+
 function portName(name: string, number: number): string {
-  const clean = sanitizeLabelPart(name);
-  return clean || `port-${number}`;
+  return labelWithSuffix(sanitizeLabelPart(name)) || `port-${number}`;
 }
 
 interface PortPlan {
@@ -168,7 +172,9 @@ function planPorts(record: ServiceRecord, rules: SourceRules, drops: Drop[]): Po
     let name = portName(port.name, port.number);
     if (seenNames.has(name)) {
       drops.push({ reason: 'port-duplicate-name', detail: `port ${port.name}/${port.number}: name "${name}" already used, renamed` });
-      name = `${name}-${port.number}`;
+      const base = name;
+      name = labelWithSuffix(base, `-${port.number}`);
+      for (let n = 2; seenNames.has(name); n++) name = labelWithSuffix(base, `-${port.number}-${n}`);
     }
     if (ports.length >= CRD_LIMITS.ports) {
       drops.push({ reason: 'port-over-limit', detail: `port ${port.name}/${port.number}: over the ${CRD_LIMITS.ports} port limit` });

@@ -67,6 +67,8 @@ describe('writer config', () => {
     ['a duplicate exportTo value', `${minimal}defaults: { exportTo: ["team-a", "team-a"] }\n`, {}, /defaults\.exportTo\.1: .*duplicate/],
     ['a bad exportTo of a source', 'redis: { url: "redis://x:1" }\nsources: { c: { kind: consul, exportTo: ["a/b"] } }\n', {}, /sources\.c\.exportTo\.0/],
     ['an unknown host template variable', 'redis: { url: "redis://x:1" }\nsources: { c: { kind: consul, hostTemplate: "{service}.{dc}.consul" } }\n', {}, /sources\.c\.hostTemplate: unknown variable.*\{datacenter\}/],
+    ['a label key Kubernetes rejects', `${minimal}defaults: { labels: { "bad key": x } }\n`, {}, /defaults\.labels\.bad key: .*label key/],
+    ['a label value Kubernetes rejects', 'redis: { url: "redis://x:1" }\nsources: { c: { kind: consul, labels: { team: "a b" } } }\n', {}, /sources\.c\.labels\.team: .*label value/],
     ['a bad cluster domain', `${minimal}kubernetes: { clusterDomain: "-bad-" }\n`, {}, /kubernetes\.clusterDomain/],
   ])('rejects %s naming the key', (_n, yaml, env, message) => {
     let error: unknown;

@@ -1,6 +1,6 @@
 import { httpConfigSchema, redisConfigSchema, secret } from '@registry-bridge/app-config';
 import { HEALTH_STATES, REGISTRY_KINDS, sourceNameSchema } from '@registry-bridge/contract';
-import { isDns1123Label, isDns1123Subdomain } from './names';
+import { isDns1123Label, isDns1123Subdomain, isValidLabelKey, isValidLabelValue } from './names';
 import { DEFAULT_ALLOWED_HOST_SUFFIXES, DEFAULT_CLUSTER_DOMAIN, DEFAULT_HOST_TEMPLATES, ISTIO_PROTOCOLS, SourceRules } from './source-rules';
 import { HOST_TEMPLATE_VARIABLES } from './translate';
 import { z } from 'zod';
@@ -19,6 +19,11 @@ const exportToSchema = z
       if (list.indexOf(v) !== i) ctx.addIssue({ code: 'custom', path: [i], message: 'duplicate entry (Istio rejects it)' });
     });
   });
+
+/** Labels put on every object: invalid ones would fail every apply, so they fail the config. */
+const labelsSchema = z.record(z.string(), z.string().refine(isValidLabelValue, 'not a valid Kubernetes label value')).superRefine((labels, ctx) => {
+  for (const key of Object.keys(labels)) if (!isValidLabelKey(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'not a valid Kubernetes label key' });
+});
 
 const hostTemplateSchema = z
   .string()
@@ -44,7 +49,7 @@ const ruleOverrides = {
   network: z.string().min(1).optional(),
   serviceAccount: z.string().min(1).optional(),
   sidecars: z.boolean().optional(),
-  labels: z.record(z.string(), z.string()).optional(),
+  labels: labelsSchema.optional(),
 };
 
 const sourceSchema = z.strictObject({ kind: z.enum(REGISTRY_KINDS), ...ruleOverrides });
@@ -118,7 +123,7 @@ export const writerConfigSchema = z.strictObject({
       serviceAccount: z.string().min(1).optional(),
       /** The instances run Istio sidecars (mutual TLS to them); otherwise endpoints with a service account get tlsMode disabled. */
       sidecars: z.boolean().default(false),
-      labels: z.record(z.string(), z.string()).default({}),
+      labels: labelsSchema.default({}),
     })
     .prefault({}),
   /** Every source the writer accepts records from, by name; records of other sources are dead-lettered. */
