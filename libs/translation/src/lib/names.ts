@@ -60,6 +60,9 @@ LOCAL_ADDRESSES.addAddress('::1', 'ipv6');
 LOCAL_ADDRESSES.addAddress('::', 'ipv6');
 LOCAL_ADDRESSES.addSubnet('fe80::', 10, 'ipv6'); // link-local
 
+// Loopback names of the usual /etc/hosts, which Envoy's resolver reads too.
+const HOSTS_FILE_LOOPBACK_NAMES = new Set(['localhost.localdomain', 'ip6-localhost', 'ip6-loopback']);
+
 /**
  * Why an address must not be an endpoint: loopback, unspecified and link-local IPs (IPv4-mapped
  * ones too) and `localhost` names (RFC 6761). Undefined for an ordinary address.
@@ -72,7 +75,7 @@ export function localAddressKind(address: string): 'loopback-or-unspecified' | '
     return lower.startsWith('169.254.') || /^fe[89ab]/.test(lower) || /^::ffff:169\.254\./.test(lower) ? 'link-local' : 'loopback-or-unspecified';
   }
   const host = address.toLowerCase().replace(/\.$/, '');
-  return host === 'localhost' || host.endsWith('.localhost') ? 'localhost' : undefined;
+  return host === 'localhost' || host.endsWith('.localhost') || HOSTS_FILE_LOOPBACK_NAMES.has(host) ? 'localhost' : undefined;
 }
 
 // Kubernetes label syntax: optional DNS-subdomain prefix + "/" + name of <= 63 chars.

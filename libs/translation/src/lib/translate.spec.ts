@@ -482,6 +482,9 @@ describe('translateRecord: correct for Istio (issue 16)', () => {
     ['localhost', 'localhost'],
     ['localhost with a dot', 'LOCALHOST.'],
     ['a name under localhost', 'api.localhost'],
+    ['/etc/hosts name localhost.localdomain', 'localhost.localdomain'],
+    ['/etc/hosts name ip6-localhost', 'ip6-localhost'],
+    ['/etc/hosts name ip6-loopback', 'ip6-loopback'],
   ])('drops the %s address %s and counts it', (_n, address) => {
     const r = ok(translateRecord(record({ endpoints: [ep('a', address), ep('b', '10.0.0.2')] }), rules()));
     expect(r.serviceEntry.spec.endpoints?.map((e) => e.address)).toEqual(['10.0.0.2']);
