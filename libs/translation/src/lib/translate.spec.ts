@@ -3,24 +3,10 @@ import { ServiceRecord } from '@registry-bridge/contract';
 import { isDns1123Label, localAddressKind } from './names';
 import { ANNOTATIONS, isOwnedBy, isReservedLabelKey, LABELS, TLS_MODE_LABEL } from './ownership';
 import { SourceRules } from './source-rules';
+import { testRules } from './source-rules.testing';
 import { OBJECT_BYTE_BUDGET, portsNeedingAddress, specHash, translateRecord, TranslationResult } from './translate';
 
-const rules = (over: Partial<SourceRules> = {}): SourceRules => ({
-  source: 'consul-dc1',
-  kind: 'consul',
-  installation: 'default',
-  namespace: 'mesh',
-  hostTemplate: '{service}.service.consul',
-  allowedHostSuffixes: ['.consul'],
-  allowWildcardHosts: false,
-  endpointMode: 'inline',
-  location: 'MESH_INTERNAL',
-  exportTo: ['*'],
-  defaultProtocol: 'TCP',
-  includeHealth: ['healthy'],
-  labels: {},
-  ...over,
-});
+const rules = testRules;
 
 const ep = (id: string, address: string, over: Partial<ServiceRecord['endpoints'][number]> = {}) => ({
   id,
