@@ -92,7 +92,7 @@ function hostSuffixMatches(host: string, suffix: string): boolean {
 export function renderHost(record: ServiceRecord, rules: SourceRules): { ok: true; host: string } | { ok: false; reason: RefusalReason; detail: string; host?: string } {
   const empty: string[] = [];
   const raw = rules.hostTemplate.replace(/\{(\w+)\}/g, (_m, name: string) => {
-    const value = HOST_TEMPLATE_VARIABLES[name]?.value(record) ?? '';
+    const value = (Object.hasOwn(HOST_TEMPLATE_VARIABLES, name) && HOST_TEMPLATE_VARIABLES[name].value(record)) || '';
     if (!value) empty.push(`{${name}}`);
     return value;
   });

@@ -69,6 +69,7 @@ describe('writer config', () => {
     ['an unknown host template variable', 'redis: { url: "redis://x:1" }\nsources: { c: { kind: consul, hostTemplate: "{service}.{dc}.consul" } }\n', {}, /sources\.c\.hostTemplate: unknown variable.*\{datacenter\}/],
     ['a label key Kubernetes rejects', `${minimal}defaults: { labels: { "bad key": x } }\n`, {}, /defaults\.labels\.bad key: .*label key/],
     ['a label value Kubernetes rejects', 'redis: { url: "redis://x:1" }\nsources: { c: { kind: consul, labels: { team: "a b" } } }\n', {}, /sources\.c\.labels\.team: .*label value/],
+    ['an inherited property as a template variable', 'redis: { url: "redis://x:1" }\nsources: { c: { kind: consul, hostTemplate: "{constructor}.consul" } }\n', {}, /sources\.c\.hostTemplate: unknown variable/],
     ['a bad cluster domain', `${minimal}kubernetes: { clusterDomain: "-bad-" }\n`, {}, /kubernetes\.clusterDomain/],
   ])('rejects %s naming the key', (_n, yaml, env, message) => {
     let error: unknown;

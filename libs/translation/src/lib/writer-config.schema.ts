@@ -29,7 +29,7 @@ const hostTemplateSchema = z
   .string()
   .min(1)
   .max(253)
-  .refine((t) => [...t.matchAll(/\{(\w+)\}/g)].every(([, name]) => name in HOST_TEMPLATE_VARIABLES), {
+  .refine((t) => [...t.matchAll(/\{(\w+)\}/g)].every(([, name]) => Object.hasOwn(HOST_TEMPLATE_VARIABLES, name)), {
     message: `unknown variable; known: ${Object.keys(HOST_TEMPLATE_VARIABLES)
       .map((v) => `{${v}}`)
       .join(', ')}`,
