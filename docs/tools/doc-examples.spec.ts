@@ -107,6 +107,18 @@ describe('Istio manifest examples', () => {
   });
 });
 
+describe('Istio install examples', () => {
+  // proxyMetadata values are environment variables of the sidecar: istioctl refuses a YAML boolean.
+  it.each(named(ofKind('istio-install')))('%s is an IstioOperator whose proxyMetadata values are strings', (_w, e) => {
+    for (const doc of parseExample(e) as Array<{ apiVersion?: string; kind?: string; spec?: { meshConfig?: { defaultConfig?: { proxyMetadata?: Record<string, unknown> } } } }>) {
+      expect([doc.apiVersion, doc.kind]).toEqual(['install.istio.io/v1alpha1', 'IstioOperator']);
+      const metadata = doc.spec?.meshConfig?.defaultConfig?.proxyMetadata ?? {};
+      expect(Object.keys(metadata).length).toBeGreaterThan(0);
+      for (const [k, v] of Object.entries(metadata)) expect([k, typeof v]).toEqual([k, 'string']);
+    }
+  });
+});
+
 describe('IAM policy examples', () => {
   // The Cloud Map actions the collector calls, from the reader's own source: a policy with fewer
   // breaks the collector, one with more grants what it never uses.

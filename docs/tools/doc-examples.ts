@@ -34,6 +34,7 @@ export const EXAMPLE_KINDS: Record<string, string> = {
   'helm-values': 'values for the chart: rendered with helm template (values.schema.json and the templates\' own checks)',
   'istio-manifest': 'ServiceEntry/WorkloadEntry the writer produces (may be abridged): parsed, kinds checked',
   'iam-policy': 'an AWS IAM policy document: parsed, actions are servicediscovery reads',
+  'istio-install': 'Istio install settings (an IstioOperator) a prerequisite asks for: parsed, the proxy metadata it sets are strings',
   output: 'output of a command, shown for reading (not a config): must parse',
 };
 
