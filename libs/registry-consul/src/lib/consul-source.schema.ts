@@ -75,6 +75,14 @@ export const consulWatchSchema = z
     backoffMaxMs: z.number().int().min(10).default(30000),
     /** Non-blocking request timeout, ms. */
     requestTimeoutMs: z.number().int().min(100).default(10000),
+    /**
+     * After a failed read, the next one is non-blocking (a blocking read on an unchanged index
+     * would sit out its wait) with this timeout, growing by as much per further failure up to
+     * `requestTimeoutMs`: a registry that answers again is seen within seconds.
+     */
+    recoveryTimeoutMs: z.number().int().min(100).default(3000),
+    /** Backoff cap of the catalog read while Consul is unreachable (it decides reachability), ms. */
+    recoveryProbeMaxMs: z.number().int().min(10).default(2000),
     /** Consistency: `stale` spreads reads over servers (default), `default` goes to the leader, `consistent` checks leadership. */
     consistency: z.enum(['stale', 'default', 'consistent']).default('stale'),
     /** Complete snapshot re-sent at least this often (ms) by the lease holder. */

@@ -14,6 +14,8 @@ class FakeConsul {
   down = false;
   trustDomain = 'aaaa-bbbb.consul';
   requests: string[] = [];
+  /** Timeout asked for per request (undefined = the client's default). */
+  timeouts: Array<number | undefined> = [];
   private waiters: Array<() => void> = [];
 
   changed(): void {
@@ -22,8 +24,9 @@ class FakeConsul {
     w.forEach((f) => f());
   }
 
-  async get<T>(path: string, o: { index?: number; signal?: AbortSignal } = {}): Promise<ConsulResponse<T>> {
+  async get<T>(path: string, o: { index?: number; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ConsulResponse<T>> {
     this.requests.push(`${path}${o.index ? `?index=${o.index}` : ''}`);
+    this.timeouts.push(o.timeoutMs);
     for (;;) {
       if (o.signal?.aborted) throw new ConsulRequestError('aborted', 'aborted');
       if (this.down) throw new ConsulRequestError('network', 'connect ECONNREFUSED');
@@ -173,6 +176,28 @@ describe('ConsulSourceWatcher', () => {
     expect(sink.snapshots).toHaveLength(before.snapshots);
     expect(sink.upserts).toHaveLength(1);
     expect(w.status.error).toMatch(/ECONNREFUSED/);
+  });
+
+  // Issue 15.2: a Consul restarted with its data answers with the same index; a blocking read on
+  // it would only return when its wait ends (a minute), so readiness would lag that long.
+  it('after an outage, reads the catalog non-blocking with the short recovery timeout: reachable again on an unchanged index', async () => {
+    const { consul, sink, w } = setup({ waitMs: 600000, backoffBaseMs: 10, backoffMaxMs: 20, recoveryTimeoutMs: 1500, requestTimeoutMs: 9000 });
+    stop = () => w.stop();
+    consul.catalog = { web: [] };
+    consul.health['web'] = { entries: [inst('web-1')], index: 12 };
+    await w.start();
+    await until(() => sink.upserts.length === 1 && w.status.reachable);
+    consul.down = true;
+    consul.changed(); // the held blocking reads fail, as when the server goes away
+    await until(() => !w.status.reachable);
+    const from = consul.requests.length;
+    consul.down = false; // back with the same catalog index 10
+    await until(() => w.status.reachable);
+    const after = consul.requests.map((r, i) => ({ r, t: consul.timeouts[i] })).slice(from);
+    const catalogRead = after.find((x) => x.r.startsWith('/v1/catalog/services'));
+    expect(catalogRead).toEqual({ r: '/v1/catalog/services', t: 1500 });
+    expect(sink.upserts).toHaveLength(1);
+    expect(sink.removes).toEqual([]);
   });
 
   it('sends an incomplete snapshot and no removal when ACLs filter the catalog', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ServiceRecordInput, ServiceRef, serviceKey, SourceRef } from '@registry-bridge/contract';
-import { backoffDelay, nextIndex, rateLimitDelay } from './blocking-index';
+import { backoffDelay, nextIndex, rateLimitDelay, recoveryTimeoutMs } from './blocking-index';
 import { ConsulHttpClient, ConsulRequestError } from './consul-http.client';
 import { ConsulHealthEntry, DropReason, maxModifyIndex, normalizeService } from './consul-normalize';
 import { ConsulSourceConfig, sourceScope } from './consul-source.schema';
@@ -122,6 +122,8 @@ export class ConsulSourceWatcher {
   private lastSnapshotAt = 0;
   private lastSnapshotSig = '';
   private wake?: () => void;
+  /** Aborted (and replaced) when Consul answers again: cuts the backoff of every other loop short. */
+  private recovered = new AbortController();
   private readonly loops = new Set<Promise<void>>();
 
   constructor(
@@ -246,14 +248,18 @@ export class ConsulSourceWatcher {
 
   private catalogLoop(): Promise<void> {
     const w = this.cfg.watch;
-    return this.loop('catalog', this.abort.signal, async (signal) => {
-      this.metrics.request('catalog', this.catalogIndex ? 'blocking' : 'poll');
+    return this.loop('catalog', this.abort.signal, async (signal, failures) => {
+      // After a failure, a non-blocking read: on an unchanged index a blocking one would return
+      // only when its wait ends, however soon Consul answers again (issue 15.2).
+      const blocking = failures === 0 && this.catalogIndex > 0;
+      this.metrics.request('catalog', blocking ? 'blocking' : 'poll');
       const expr = this.filter.catalogExpression();
       const r = await this.client.get<Record<string, string[] | null>>('/v1/catalog/services', {
-        index: this.catalogIndex,
+        index: blocking ? this.catalogIndex : 0,
         waitMs: w.waitMs,
         signal,
         query: expr ? { filter: expr } : undefined,
+        ...(failures > 0 && { timeoutMs: this.recoveryTimeout(failures) }),
       });
       const step = nextIndex(this.catalogIndex, r.index);
       if (step.verdict === 'reset') {
@@ -269,18 +275,23 @@ export class ConsulSourceWatcher {
         if (step.verdict !== 'unchanged') this.metrics.changeSeen('catalog');
         await this.applyCatalog(r.body, r.index ?? this.catalogIndex);
       }
-    }, { onError: (err) => this.markUnreachable(err) });
+    }, { onError: (err) => this.markUnreachable(err), backoffMaxMs: Math.min(w.backoffMaxMs, w.recoveryProbeMaxMs) });
+  }
+
+  private recoveryTimeout(failures: number): number {
+    return recoveryTimeoutMs(failures, this.cfg.watch.recoveryTimeoutMs, this.cfg.watch.requestTimeoutMs);
   }
 
   /**
    * One watch loop: at most one request per `minLoopIntervalMs` (churn degrades to polling),
-   * jittered exponential backoff after errors, ends when its signal aborts.
+   * jittered exponential backoff after errors (cut short when Consul answers the catalog again),
+   * ends when its signal aborts. `step` learns how many reads failed in a row.
    */
   private async loop(
     name: WatchLoop,
     signal: AbortSignal,
-    step: (signal: AbortSignal) => Promise<void>,
-    o: { service?: string; onError?: (err: unknown) => void } = {},
+    step: (signal: AbortSignal, failures: number) => Promise<void>,
+    o: { service?: string; onError?: (err: unknown) => void; backoffMaxMs?: number } = {},
   ): Promise<void> {
     const w = this.cfg.watch;
     let failures = 0;
@@ -290,14 +301,15 @@ export class ConsulSourceWatcher {
       if (signal.aborted) break;
       lastStart = this.now();
       try {
-        await step(signal);
+        await step(signal, failures);
         failures = 0;
       } catch (err) {
         if (signal.aborted) break;
         failures++;
         this.recordError(name, err, o.service);
         o.onError?.(err);
-        await sleep(backoffDelay(failures, w.backoffBaseMs, w.backoffMaxMs), signal);
+        const recovered = name === 'catalog' ? signal : AbortSignal.any([signal, this.recovered.signal]);
+        await sleep(backoffDelay(failures, w.backoffBaseMs, o.backoffMaxMs ?? w.backoffMaxMs), recovered);
       }
     }
   }
@@ -426,7 +438,7 @@ export class ConsulSourceWatcher {
     st.watch = ctl;
     const signal = AbortSignal.any([ctl.signal, this.abort.signal]);
     this.track(
-      this.loop('service', signal, (sig) => this.readService(st, true, sig), { service: name }).finally(() => {
+      this.loop('service', signal, (sig, failures) => this.readService(st, true, sig, failures), { service: name }).finally(() => {
         if (st.watch === ctl) st.watch = undefined;
       }),
     );
@@ -434,14 +446,16 @@ export class ConsulSourceWatcher {
 
   // ---------------------------------------------------------------- service reads
 
-  private async readService(st: ServiceState, blocking: boolean, signal: AbortSignal): Promise<void> {
+  private async readService(st: ServiceState, pooled: boolean, signal: AbortSignal, failures = 0): Promise<void> {
     const expr = this.cfg.filters.healthExpression;
+    const blocking = pooled && failures === 0 && st.index > 0;
     this.metrics.request('service', blocking ? 'blocking' : 'poll');
     const r = await this.client.get<ConsulHealthEntry[]>(`/v1/health/service/${encodeURIComponent(st.name)}`, {
       index: blocking ? st.index : 0,
       waitMs: this.cfg.watch.waitMs,
       signal,
       query: expr ? { filter: expr } : undefined,
+      ...(failures > 0 && { timeoutMs: this.recoveryTimeout(failures) }),
     });
     if (r.filteredByAcl || (!this.cfg.token && r.defaultAclPolicy === 'deny')) {
       // Entries hidden by ACLs would read as "instances gone": refuse the answer instead.
@@ -509,11 +523,12 @@ export class ConsulSourceWatcher {
     const signal = AbortSignal.any([ctl.signal, this.abort.signal]);
     const w = this.cfg.watch;
     this.track(
-      this.loop('health_state', signal, async (sig) => {
-        this.metrics.request('health_state', state.index ? 'blocking' : 'poll');
+      this.loop('health_state', signal, async (sig, failures) => {
+        const blocking = failures === 0 && state.index > 0;
+        this.metrics.request('health_state', blocking ? 'blocking' : 'poll');
         const r = await this.client.get<Array<{ Node?: string; CheckID?: string; Status?: string; ServiceName?: string; ModifyIndex?: number }>>(
           '/v1/health/state/any',
-          { index: state.index, waitMs: w.waitMs, signal: sig },
+          { index: blocking ? state.index : 0, waitMs: w.waitMs, signal: sig, ...(failures > 0 && { timeoutMs: this.recoveryTimeout(failures) }) },
         );
         const step = nextIndex(state.index, r.index);
         if (step.verdict === 'reset') this.metrics.indexReset('health_state');
@@ -631,7 +646,12 @@ export class ConsulSourceWatcher {
           : 'Consul ACL default policy is deny and no token is configured: the catalog cannot be read in full, snapshots are sent incomplete'
         : undefined,
     };
-    if (!was) this.log.info({ source: this.cfg.name }, 'Consul reachable');
+    if (!was) {
+      this.log.info({ source: this.cfg.name }, 'Consul reachable');
+      // the other loops re-read at once instead of sitting out their backoff
+      this.recovered.abort();
+      this.recovered = new AbortController();
+    }
     this.sink.status(this.status);
   }
 
