@@ -2,13 +2,15 @@ import { ServiceRecordInput } from '@registry-bridge/contract';
 import { ConsulHttpClient, ConsulRequestError, ConsulResponse } from './consul-http.client';
 import { ConsulHealthEntry } from './consul-normalize';
 import { consulSourceSchema } from './consul-source.schema';
-import { ConsulSink, ConsulSourceWatcher, SourceHealth } from './consul-source.watcher';
+import { ConsulSink, ConsulSourceWatcher, ConsulWatcherMetrics, SourceHealth, sourceReadiness } from './consul-source.watcher';
 
 /** A fake Consul with blocking semantics: a request with the current index waits for a change. */
 class FakeConsul {
   catalog: Record<string, string[]> = {};
   catalogIndex = 10;
   catalogFiltered = false;
+  /** Services whose health answers Consul filters (the token lacks node:read). */
+  healthFiltered = new Set<string>();
   health: Record<string, { entries: ConsulHealthEntry[]; index: number }> = {};
   stateIndex = 5;
   down = false;
@@ -46,7 +48,7 @@ class FakeConsul {
     if (path === '/v1/health/state/any') return { ...base, body: [], index: this.stateIndex };
     const name = decodeURIComponent(path.replace('/v1/health/service/', ''));
     const h = this.health[name] ?? { entries: [], index: this.catalogIndex };
-    return { ...base, body: h.entries, index: h.index };
+    return { ...base, body: h.entries, index: h.index, filteredByAcl: this.healthFiltered.has(name) };
   }
 
   close(): void {
@@ -88,15 +90,26 @@ const until = async (cond: () => boolean, ms = 3000): Promise<void> => {
   }
 };
 
-function setup(watch: object = {}, owns: (key: string) => boolean = () => true) {
+/** Keeps the warnings and the ACL gauge values the watcher reports. */
+class Observed {
+  warnings: string[] = [];
+  acl: Array<[string, number]> = [];
+  log = { info: () => undefined, warn: (o: object, m: string) => void this.warnings.push(`${m} ${JSON.stringify(o)}`), error: () => undefined };
+  metrics = new Proxy({} as ConsulWatcherMetrics, {
+    get: (_t, k) => (k === 'aclFiltered' ? (read: string, n: number) => void this.acl.push([read, n]) : () => undefined),
+  });
+}
+
+function setup(watch: object = {}, owns: (key: string) => boolean = () => true, observed?: Observed, source: object = {}) {
   const consul = new FakeConsul();
   const sink = new RecordingSink();
   const cfg = consulSourceSchema.parse({
     name: 'consul-dc1',
     address: 'http://127.0.0.1:8500',
     watch: { minLoopIntervalMs: 0, backoffBaseMs: 10, backoffMaxMs: 20, pollRatePerSecond: 200, ...watch },
+    ...source,
   });
-  const w = new ConsulSourceWatcher(cfg, consul as unknown as ConsulHttpClient, sink, { owns, snapshotLease: async () => true }, quietLog);
+  const w = new ConsulSourceWatcher(cfg, consul as unknown as ConsulHttpClient, sink, { owns, snapshotLease: async () => true }, observed?.log ?? quietLog, observed?.metrics);
   return { consul, sink, w };
 }
 
@@ -216,6 +229,59 @@ describe('ConsulSourceWatcher', () => {
     expect(w.status).toMatchObject({ reachable: true, aclFiltered: true });
   });
 
+  // Issue 15.3: a token that reads nodes but not services made the collector say only "Consul reachable".
+  it('a filtered catalog is said once as a warning naming service:read, counted, and not ready while nothing is visible', async () => {
+    const obs = new Observed();
+    process.env['RB_SPEC_CONSUL_TOKEN'] = 'node-read-only';
+    const { consul, sink, w } = setup({}, () => true, obs, { token: { env: 'RB_SPEC_CONSUL_TOKEN' } });
+    stop = () => w.stop();
+    consul.catalog = {};
+    consul.catalogFiltered = true;
+    await w.start();
+    await until(() => sink.statuses.length > 0);
+    consul.catalogIndex = 11; // a second filtered answer: no second warning
+    consul.changed();
+    await until(() => consul.requests.includes('/v1/catalog/services?index=11'));
+    expect(obs.warnings).toEqual([expect.stringMatching(/lacks service:read on every service.*service_prefix "" \{ policy = "read" \}/)]);
+    expect(obs.acl).toContainEqual(['catalog', 1]);
+    expect(sourceReadiness(w.status, true)).toEqual({ ready: false, detail: expect.stringMatching(/service:read/) });
+    // some services become readable: ready, with the warning as detail
+    consul.catalog = { web: [] };
+    consul.catalogIndex = 12;
+    consul.changed();
+    await until(() => w.status.services === 1);
+    expect(sourceReadiness(w.status, true)).toEqual({ ready: true, detail: expect.stringMatching(/service:read/) });
+    consul.catalogFiltered = false;
+    consul.catalogIndex = 13;
+    consul.changed();
+    await until(() => !w.status.aclFiltered);
+    expect(obs.acl.at(-1)).toEqual(['catalog', 0]);
+    expect(sourceReadiness(w.status, true)).toEqual({ ready: true });
+  });
+
+  it('instances hidden by ACLs (node:read missing) hold the record, warn naming node:read, and are counted until readable', async () => {
+    const obs = new Observed();
+    const { consul, sink, w } = setup({}, () => true, obs);
+    stop = () => w.stop();
+    consul.catalog = { web: [] };
+    consul.health['web'] = { entries: [inst('web-1')], index: 12 };
+    await w.start();
+    await until(() => sink.upserts.length === 1);
+    consul.healthFiltered.add('web');
+    consul.health['web'] = { entries: [], index: 13 };
+    consul.changed();
+    await until(() => w.status.aclHiddenServices === 1);
+    expect(obs.warnings).toEqual([expect.stringMatching(/Consul read failed.*hid instances of web.*node:read/)]);
+    expect(obs.acl).toContainEqual(['health', 1]);
+    expect(sink.upserts).toHaveLength(1);
+    expect(sourceReadiness(w.status, true)).toEqual({ ready: true, detail: expect.stringMatching(/1 service\(s\).*node:read/) });
+    consul.healthFiltered.delete('web');
+    consul.health['web'] = { entries: [inst('web-1')], index: 14 };
+    consul.changed();
+    await until(() => w.status.aclHiddenServices === 0);
+    expect(obs.acl.at(-1)).toEqual(['health', 0]);
+  });
+
   // After the first record (catalog 500, service 480) the index steps back: a rebuilt Consul (new
   // cluster id) starts a new lineage; a stale read or restore of the same cluster keeps it, and the
   // revision still rises.
@@ -270,5 +336,19 @@ describe('ConsulSourceWatcher', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(sink.upserts.map((u) => u.service)).toEqual(['a']);
     expect(consul.requests.some((r) => r.startsWith('/v1/health/service/b'))).toBe(false);
+  });
+});
+
+describe('sourceReadiness', () => {
+  const base: SourceHealth = { reachable: true, aclFiltered: false, aclHiddenServices: 0, services: 3, owned: 3, blockingWatches: 3 };
+  it.each<[string, SourceHealth, boolean, { ready: boolean; detail?: string }]>([
+    ['read recently', base, true, { ready: true }],
+    ['not read within the grace', { ...base, reachable: false, error: 'connect ECONNREFUSED' }, false, { ready: false, detail: 'connect ECONNREFUSED' }],
+    ['never read', { ...base, reachable: false }, false, { ready: false, detail: 'no successful read yet' }],
+    ['catalog filtered, nothing visible', { ...base, aclFiltered: true, services: 0, error: 'lacks service:read' }, true, { ready: false, detail: 'lacks service:read' }],
+    ['catalog filtered, some visible', { ...base, aclFiltered: true, error: 'lacks service:read' }, true, { ready: true, detail: 'lacks service:read' }],
+    ['instances hidden', { ...base, aclHiddenServices: 2 }, true, { ready: true, detail: expect.stringMatching(/^Consul hides the instances of 2 service\(s\).*node:read/) }],
+  ])('%s', (_name, status, recent, expected) => {
+    expect(sourceReadiness(status, recent)).toEqual(expected);
   });
 });

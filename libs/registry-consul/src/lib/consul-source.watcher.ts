@@ -15,6 +15,22 @@ export interface ConsulSink {
   status(s: SourceHealth): void;
 }
 
+/**
+ * `/health/ready` for one source (issue 15.3). A filtered catalog is ready with a warning while
+ * the token can read something (a narrower token is a choice; its snapshots are incomplete and
+ * nothing is deleted), and not ready when it can read no service at all: then the collector
+ * syncs nothing, which is a misconfiguration a rollout should stop on.
+ */
+export function sourceReadiness(status: SourceHealth, readRecently: boolean): { ready: boolean; detail?: string } {
+  if (!readRecently) return { ready: false, detail: status.error ?? 'no successful read yet' };
+  if (status.aclFiltered && status.services === 0) return { ready: false, detail: status.error };
+  const warnings = [
+    status.aclFiltered ? status.error : undefined,
+    status.aclHiddenServices ? `Consul hides the instances of ${status.aclHiddenServices} service(s) from the token (node:read missing): their records are held` : undefined,
+  ].filter((w): w is string => !!w);
+  return warnings.length ? { ready: true, detail: warnings.join('; ') } : { ready: true };
+}
+
 /** Which services this replica watches, and whether it sends the source's snapshots. */
 export interface ConsulOwnership {
   owns(serviceKey: string): boolean;
@@ -31,6 +47,8 @@ export interface ConsulWatcherMetrics {
   request(loop: WatchLoop, mode: 'blocking' | 'poll'): void;
   emitted(type: 'upsert' | 'remove' | 'snapshot' | 'unchanged'): void;
   changeLatency(seconds: number): void;
+  /** ACL filtering seen: `catalog` 1/0 (the catalog answer was filtered), `health` = services whose instances Consul hid. */
+  aclFiltered(read: 'catalog' | 'health', n: number): void;
 }
 
 export type WatchLoop = 'catalog' | 'service' | 'health_state';
@@ -41,6 +59,8 @@ export interface SourceHealth {
   error?: string;
   /** The token may not read everything: snapshots are sent as incomplete. */
   aclFiltered: boolean;
+  /** Services whose instances Consul hid from the token (node:read missing): their records are held. */
+  aclHiddenServices: number;
   services: number;
   owned: number;
   blockingWatches: number;
@@ -69,6 +89,7 @@ const noopMetrics: ConsulWatcherMetrics = {
   request: () => undefined,
   emitted: () => undefined,
   changeLatency: () => undefined,
+  aclFiltered: () => undefined,
 };
 
 interface Logger {
@@ -118,7 +139,9 @@ export class ConsulSourceWatcher {
   private pollQueue: string[] = [];
   private readonly urgent = new Set<string>();
   private healthState?: { index: number; byService: Map<string, string>; byNode: Map<string, string>; abort: AbortController };
-  private health: SourceHealth = { reachable: false, aclFiltered: false, services: 0, owned: 0, blockingWatches: 0 };
+  private health: SourceHealth = { reachable: false, aclFiltered: false, aclHiddenServices: 0, services: 0, owned: 0, blockingWatches: 0 };
+  /** Services whose last health read Consul filtered by ACLs. */
+  private readonly aclHidden = new Set<string>();
   private lastSnapshotAt = 0;
   private lastSnapshotSig = '';
   private wake?: () => void;
@@ -269,7 +292,9 @@ export class ConsulSourceWatcher {
       this.catalogIndex = step.next;
       // Consul sets the filtered header only for real tokens: anonymous reads under default-deny
       // come back silently empty, so without a token such an answer proves nothing.
-      this.catalogFiltered = r.filteredByAcl || (!this.cfg.token && r.defaultAclPolicy === 'deny');
+      const filtered = r.filteredByAcl || (!this.cfg.token && r.defaultAclPolicy === 'deny');
+      if (filtered !== this.catalogFiltered || !this.health.lastSuccessAt) this.catalogFilterChanged(filtered, Object.keys(r.body ?? {}).length);
+      this.catalogFiltered = filtered;
       this.markReachable();
       if (step.verdict !== 'unchanged' || this.snapshotDue()) {
         if (step.verdict !== 'unchanged') this.metrics.changeSeen('catalog');
@@ -336,6 +361,7 @@ export class ConsulSourceWatcher {
           st.watch?.abort();
           this.services.delete(name);
           this.pool.delete(name);
+          this.setAclHidden(name, false);
           if (st.hash && !st.excluded && this.ownership.owns(st.key)) {
             await this.sink.remove({
               service: name,
@@ -392,6 +418,7 @@ export class ConsulSourceWatcher {
           st.watch?.abort();
           this.services.delete(name);
           this.pool.delete(name);
+          this.setAclHidden(name, false);
         }
         continue;
       }
@@ -460,8 +487,13 @@ export class ConsulSourceWatcher {
     if (r.filteredByAcl || (!this.cfg.token && r.defaultAclPolicy === 'deny')) {
       // Entries hidden by ACLs would read as "instances gone": refuse the answer instead.
       this.metrics.dropped('acl_filtered', 1);
-      throw new ConsulRequestError('acl', `Consul hid instances of ${st.name} from this token (X-Consul-Results-Filtered-By-ACLs): it needs service:read and node:read`);
+      this.setAclHidden(st.name, true);
+      throw new ConsulRequestError(
+        'acl',
+        `Consul hid instances of ${st.name} from this token (X-Consul-Results-Filtered-By-ACLs on /v1/health/service): it needs node:read on their nodes (e.g. node_prefix "" { policy = "read" }) besides service:read on ${st.name}; its last record is held`,
+      );
     }
+    this.setAclHidden(st.name, false);
     const step = nextIndex(st.index, r.index);
     if (step.verdict === 'reset') this.metrics.indexReset('service');
     st.index = step.next;
@@ -631,6 +663,28 @@ export class ConsulSourceWatcher {
     if (st && st.lastError === e.message) return; // log a persistent per-service error once
     if (st) st.lastError = e.message;
     this.log.warn({ source: this.cfg.name, loop, service, kind: e.kind, err: e.message }, 'Consul read failed');
+  }
+
+  /** Says it once per change, as a warning naming the missing permission (issue 15.3). */
+  private catalogFilterChanged(filtered: boolean, visible: number): void {
+    this.metrics.aclFiltered('catalog', filtered ? 1 : 0);
+    if (!filtered) {
+      if (this.catalogFiltered) this.log.info({ source: this.cfg.name }, 'Consul no longer filters the catalog by ACLs: snapshots are complete again');
+      return;
+    }
+    const what = this.cfg.token
+      ? `the ACL token lacks service:read on ${visible ? 'some' : 'every'} service (Consul answered /v1/catalog/services with X-Consul-Results-Filtered-By-ACLs; ${visible} visible): grant service:read on all services (service_prefix "" { policy = "read" }) and node:read (node_prefix "" { policy = "read" }), and narrow what is synced with filters`
+      : `no ACL token is configured and Consul's ACL default policy is deny (${visible} services visible): configure a token with service:read and node:read`;
+    this.log.warn({ source: this.cfg.name, visible }, `Consul hides services from this collector: ${what}; until then snapshots are sent incomplete and the writer deletes nothing for this source`);
+  }
+
+  private setAclHidden(name: string, hidden: boolean): void {
+    const had = this.aclHidden.has(name);
+    if (hidden === had) return;
+    if (hidden) this.aclHidden.add(name);
+    else this.aclHidden.delete(name);
+    this.health = { ...this.health, aclHiddenServices: this.aclHidden.size };
+    this.metrics.aclFiltered('health', this.aclHidden.size);
   }
 
   private markReachable(): void {
