@@ -41,8 +41,18 @@ export const consulNormalizeSchema = z
   .object({
     /** Istio protocol when the service meta has no `protocol`; unset lets the writer decide. */
     defaultProtocol: z.string().min(1).max(32).optional(),
-    /** Consul `warning` counts as healthy (Consul DNS does the same); off by default. */
-    warningIsHealthy: z.boolean().default(false),
+    /**
+     * Consul `warning` counts as healthy, at the instance's `Weights.Warning`: what Consul DNS
+     * (`dns_config.only_passing` false) and Connect (service-resolver `OnlyPassing` false) do by
+     * default. `false` keeps only passing instances (like `/v1/health/service?passing`).
+     */
+    warningIsHealthy: z.boolean().default(true),
+    /**
+     * Read the protocol Connect users set centrally (`service-defaults` `Protocol`, else the
+     * `proxy-defaults` `global` entry's `Config.protocol`), watched with blocking queries; an
+     * instance's own `Meta.protocol` still wins.
+     */
+    protocolFromConfigEntries: z.boolean().default(true),
     /** Plain tags (not `k=v` / `k|v`) become labels `<prefix><tag>: "true"`; null drops them. */
     plainTagLabelPrefix: z.string().max(200).nullable().default('tag.'),
     /** If set, only these plain tags become labels. */

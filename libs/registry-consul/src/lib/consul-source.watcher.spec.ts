@@ -13,6 +13,8 @@ class FakeConsul {
   healthFiltered = new Set<string>();
   health: Record<string, { entries: ConsulHealthEntry[]; index: number }> = {};
   stateIndex = 5;
+  /** Config entries by kind; a number answers that HTTP status instead. */
+  config: Record<string, { body: unknown; index: number } | number> = { 'service-defaults': { body: [], index: 3 }, 'proxy-defaults': { body: [], index: 3 } };
   down = false;
   trustDomain = 'aaaa-bbbb.consul';
   requests: string[] = [];
@@ -46,6 +48,11 @@ class FakeConsul {
     if (path === '/v1/connect/ca/roots') return { ...base, body: { TrustDomain: this.trustDomain }, index: 1 };
     if (path === '/v1/catalog/services') return { ...base, body: this.catalog, index: this.catalogIndex, filteredByAcl: this.catalogFiltered };
     if (path === '/v1/health/state/any') return { ...base, body: [], index: this.stateIndex };
+    if (path.startsWith('/v1/config/')) {
+      const c = this.config[path.slice('/v1/config/'.length)];
+      if (typeof c === 'number') throw new ConsulRequestError('acl', `Consul refused GET ${path} (${c} Permission denied)`, c);
+      return { ...base, ...c };
+    }
     const name = decodeURIComponent(path.replace('/v1/health/service/', ''));
     const h = this.health[name] ?? { entries: [], index: this.catalogIndex };
     return { ...base, body: h.entries, index: h.index, filteredByAcl: this.healthFiltered.has(name) };
@@ -280,6 +287,48 @@ describe('ConsulSourceWatcher', () => {
     consul.changed();
     await until(() => w.status.aclHiddenServices === 0);
     expect(obs.acl.at(-1)).toEqual(['health', 0]);
+  });
+
+  // Issue 16.12: Connect users set the protocol in service-defaults / proxy-defaults, not in Meta.
+  it('takes the protocol from service-defaults, else the global proxy-defaults, and re-sends a service when it changes', async () => {
+    const { consul, sink, w } = setup();
+    stop = () => w.stop();
+    consul.catalog = { web: [], api: [] };
+    consul.health['web'] = { entries: [inst('web-1')], index: 12 };
+    consul.health['api'] = { entries: [{ ...inst('api-1'), Service: { ID: 'api-1', Service: 'api', Port: 81, Meta: { protocol: 'http2' } } }], index: 12 };
+    consul.config['service-defaults'] = { body: [{ Kind: 'service-defaults', Name: 'web', Protocol: 'grpc' }, { Kind: 'service-defaults', Name: 'api', Protocol: 'tcp' }], index: 4 };
+    await w.start();
+    await until(() => sink.upserts.length === 2);
+    const last = (svc: string) => sink.upserts.filter((u) => u.service === svc).at(-1);
+    expect(last('web')?.ports).toEqual([{ name: 'grpc', number: 80, protocol: 'GRPC' }]);
+    // the instance's own Meta.protocol wins
+    expect(last('api')?.ports).toEqual([{ name: 'http2', number: 81, protocol: 'HTTP2' }]);
+
+    consul.config['service-defaults'] = { body: [{ Kind: 'service-defaults', Name: 'web', Protocol: 'http' }], index: 5 };
+    consul.changed();
+    await until(() => last('web')?.ports[0].protocol === 'HTTP');
+    expect(last('web')?.revision).toBeGreaterThan(12);
+
+    consul.config['service-defaults'] = { body: [], index: 6 };
+    consul.config['proxy-defaults'] = { body: [{ Kind: 'proxy-defaults', Name: 'global', Config: { protocol: 'http2' } }], index: 6 };
+    consul.changed();
+    await until(() => last('web')?.ports[0].protocol === 'HTTP2');
+    // api's protocol did not change: nothing re-sent for it
+    expect(sink.upserts.filter((u) => u.service === 'api')).toHaveLength(1);
+  });
+
+  it('config entries it may not read leave the source reachable and the protocol to Meta and defaultProtocol, said once', async () => {
+    const obs = new Observed();
+    const { consul, sink, w } = setup({}, () => true, obs);
+    stop = () => w.stop();
+    consul.config['service-defaults'] = 403;
+    consul.catalog = { web: [] };
+    consul.health['web'] = { entries: [inst('web-1')], index: 12 };
+    await w.start();
+    await until(() => sink.upserts.length === 1 && w.status.reachable);
+    await until(() => consul.requests.filter((r) => r === '/v1/config/service-defaults').length >= 3);
+    expect(sink.upserts[0].ports).toEqual([{ name: 'tcp', number: 80 }]);
+    expect(obs.warnings.filter((m) => m.includes('service-defaults'))).toEqual([expect.stringMatching(/config entries not read.*403/)]);
   });
 
   // After the first record (catalog 500, service 480) the index steps back: a rebuilt Consul (new

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ServiceRecordInput, ServiceRef, serviceKey, SourceRef } from '@registry-bridge/contract';
 import { backoffDelay, nextIndex, rateLimitDelay, recoveryTimeoutMs } from './blocking-index';
+import { CentralProtocols, centralProtocolOf, NO_CENTRAL_PROTOCOLS, proxyDefaultsProtocol, serviceDefaultsProtocols } from './consul-config-entries';
 import { ConsulHttpClient, ConsulRequestError } from './consul-http.client';
 import { ConsulHealthEntry, DropReason, maxModifyIndex, normalizeService } from './consul-normalize';
 import { ConsulSourceConfig, sourceScope } from './consul-source.schema';
@@ -51,7 +52,10 @@ export interface ConsulWatcherMetrics {
   aclFiltered(read: 'catalog' | 'health', n: number): void;
 }
 
-export type WatchLoop = 'catalog' | 'service' | 'health_state';
+export type WatchLoop = 'catalog' | 'service' | 'health_state' | 'config';
+
+/** The config entry kinds that can say a service's protocol. */
+type ProtocolEntryKind = 'service-defaults' | 'proxy-defaults';
 
 export interface SourceHealth {
   reachable: boolean;
@@ -142,6 +146,10 @@ export class ConsulSourceWatcher {
   private health: SourceHealth = { reachable: false, aclFiltered: false, aclHiddenServices: 0, services: 0, owned: 0, blockingWatches: 0 };
   /** Services whose last health read Consul filtered by ACLs. */
   private readonly aclHidden = new Set<string>();
+  /** Protocols from config entries, and the blocking index and last error per entry kind. */
+  private central: CentralProtocols = NO_CENTRAL_PROTOCOLS;
+  private readonly configIndex: Record<ProtocolEntryKind, number> = { 'service-defaults': 0, 'proxy-defaults': 0 };
+  private readonly configError = new Map<ProtocolEntryKind, string>();
   private lastSnapshotAt = 0;
   private lastSnapshotSig = '';
   private wake?: () => void;
@@ -178,6 +186,12 @@ export class ConsulSourceWatcher {
 
   async start(): Promise<void> {
     this.lineage = await this.readLineage();
+    if (this.cfg.normalize.protocolFromConfigEntries) {
+      // Read once before the first service read, so first records already carry the protocol.
+      const kinds: ProtocolEntryKind[] = ['service-defaults', 'proxy-defaults'];
+      await Promise.all(kinds.map((k) => this.readProtocolEntries(k, this.abort.signal, 0).catch((err) => this.recordConfigError(k, err))));
+      for (const k of kinds) this.track(this.loop('config', this.abort.signal, (sig, failures) => this.readProtocolEntries(k, sig, failures), { onError: (err) => this.recordConfigError(k, err), quiet: true }));
+    }
     this.track(this.catalogLoop());
     this.track(this.pollLoop());
   }
@@ -209,17 +223,63 @@ export class ConsulSourceWatcher {
     if (this.abort.signal.aborted) return;
     for (const s of this.services.values()) {
       s.hash = undefined;
-      s.index = 0;
-      // a blocking read would sit out its wait: restart it with index 0
-      s.watch?.abort();
-      this.pool.delete(s.name);
-      this.urgent.add(s.name);
+      this.reread(s);
     }
     this.lastSnapshotSig = '';
     this.lastSnapshotAt = 0;
     this.rebalance();
     this.wake?.();
     void this.maybeSnapshot().catch((err) => this.log.warn({ source: this.cfg.name, err: (err as Error).message }, 'snapshot after a Redis reset not sent; the next catalog read retries'));
+  }
+
+  /** Reads a service again at once, non-blocking (a blocking read would sit out its wait); call rebalance() after. */
+  private reread(s: ServiceState): void {
+    s.index = 0;
+    s.watch?.abort();
+    this.pool.delete(s.name);
+    this.urgent.add(s.name);
+  }
+
+  // ---------------------------------------------------------------- protocol config entries
+
+  /**
+   * One read of a config entry kind (blocking on its index once read, non-blocking after a
+   * failure); services whose central protocol changed are read again and re-sent.
+   */
+  private async readProtocolEntries(kind: ProtocolEntryKind, signal: AbortSignal, failures: number): Promise<void> {
+    const previous = this.configIndex[kind];
+    const blocking = failures === 0 && previous > 0;
+    this.metrics.request('config', blocking ? 'blocking' : 'poll');
+    const r = await this.client.get<unknown>(`/v1/config/${kind}`, {
+      index: blocking ? previous : 0,
+      waitMs: this.cfg.watch.waitMs,
+      signal,
+      ...(failures > 0 && { timeoutMs: this.recoveryTimeout(failures) }),
+    });
+    const step = nextIndex(previous, r.index);
+    this.configIndex[kind] = step.next;
+    if (this.configError.delete(kind)) this.log.info({ source: this.cfg.name, kind }, 'Consul config entries readable again');
+    if (step.verdict === 'unchanged') return;
+    this.metrics.changeSeen('config');
+    const next: CentralProtocols =
+      kind === 'service-defaults' ? { ...this.central, byService: serviceDefaultsProtocols(r.body) } : { ...this.central, global: proxyDefaultsProtocol(r.body) };
+    const before = this.central;
+    this.central = next;
+    let changed = 0;
+    for (const st of this.services.values()) {
+      if (centralProtocolOf(before, st.name) === centralProtocolOf(next, st.name) || st.hash === undefined) continue;
+      this.reread(st);
+      changed++;
+    }
+    if (changed) this.rebalance();
+  }
+
+  /** A config entry kind that cannot be read leaves protocols as they were; said once per error. */
+  private recordConfigError(kind: ProtocolEntryKind, err: unknown): void {
+    const msg = (err as Error)?.message ?? String(err);
+    if (this.configError.get(kind) === msg) return;
+    this.configError.set(kind, msg);
+    this.log.warn({ source: this.cfg.name, kind, err: msg }, 'Consul config entries not read: protocols from them stay as last read (Meta.protocol and defaultProtocol still apply)');
   }
 
   // ---------------------------------------------------------------- lineage
@@ -316,7 +376,7 @@ export class ConsulSourceWatcher {
     name: WatchLoop,
     signal: AbortSignal,
     step: (signal: AbortSignal, failures: number) => Promise<void>,
-    o: { service?: string; onError?: (err: unknown) => void; backoffMaxMs?: number } = {},
+    o: { service?: string; onError?: (err: unknown) => void; backoffMaxMs?: number; quiet?: boolean } = {},
   ): Promise<void> {
     const w = this.cfg.watch;
     let failures = 0;
@@ -331,7 +391,8 @@ export class ConsulSourceWatcher {
       } catch (err) {
         if (signal.aborted) break;
         failures++;
-        this.recordError(name, err, o.service);
+        if (o.quiet) this.metrics.error(name, err instanceof ConsulRequestError ? err.kind : 'network');
+        else this.recordError(name, err, o.service);
         o.onError?.(err);
         const recovered = name === 'catalog' ? signal : AbortSignal.any([signal, this.recovered.signal]);
         await sleep(backoffDelay(failures, w.backoffBaseMs, o.backoffMaxMs ?? w.backoffMaxMs), recovered);
@@ -516,6 +577,7 @@ export class ConsulSourceWatcher {
       options: this.cfg.normalize,
       instanceTagsPass: (t) => this.filter.instanceTagsPass(t),
       includeConnect: this.cfg.filters.includeConnect,
+      centralProtocol: centralProtocolOf(this.central, st.name),
     });
     for (const [reason, n] of Object.entries(res.drops)) this.metrics.dropped(reason as DropReason, n ?? 0);
     st.nodes = new Set(entries.map((e) => e.Node?.Node).filter((n): n is string => !!n));
