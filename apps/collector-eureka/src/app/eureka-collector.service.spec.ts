@@ -218,8 +218,8 @@ describe('retryDelayMs (the read after failed ones)', () => {
     failures | pollMs   | expected
     ${1}     | ${10000} | ${1000}
     ${2}     | ${10000} | ${2000}
-    ${4}     | ${10000} | ${8000}
-    ${5}     | ${10000} | ${10000}
+    ${4}     | ${10000} | ${2000}
+    ${50}    | ${10000} | ${2000}
     ${1}     | ${500}   | ${500}
     ${0}     | ${10000} | ${1000}
   `('$failures failures, poll $pollMs -> $expected', ({ failures, pollMs, expected }) => {

@@ -24,13 +24,17 @@ interface SourceRunner {
   failures: number;
 }
 
+/** Longest wait between reads while the registry fails: what "seen within seconds" costs. */
+const RETRY_MAX_MS = 2000;
+
 /**
- * When the next read comes after `failures` failed ones: 1 s, doubling, at most the poll interval.
- * A registry that answers again is seen within seconds, not a poll interval later (issue 15.2);
- * only the lease holder reads, so this is one request per source.
+ * When the next read comes after `failures` failed ones: 1 s, then 2 s (never later than the
+ * poll interval), however long the outage: a registry that answers again is seen within seconds,
+ * not a poll interval later (issue 15.2). Only the lease holder reads, so this is one request
+ * per source every 2 s, less than one Eureka client's heartbeat traffic.
  */
 export function retryDelayMs(failures: number, pollIntervalMs: number): number {
-  return Math.min(pollIntervalMs, 1000 * 2 ** Math.min(Math.max(0, failures - 1), 20));
+  return Math.min(pollIntervalMs, RETRY_MAX_MS, 1000 * 2 ** Math.min(Math.max(0, failures - 1), 20));
 }
 
 /**
