@@ -33,7 +33,10 @@ class FakeConsul {
     this.timeouts.push(o.timeoutMs);
     for (;;) {
       if (o.signal?.aborted) throw new ConsulRequestError('aborted', 'aborted');
-      if (this.down) throw new ConsulRequestError('network', 'connect ECONNREFUSED');
+      if (this.down) {
+        this.requests[this.requests.length - 1] += ' (refused)';
+        throw new ConsulRequestError('network', 'connect ECONNREFUSED');
+      }
       const cur = this.current(path);
       if (!o.index || cur.index !== o.index) return cur as ConsulResponse<T>;
       await new Promise<void>((resolve) => {
@@ -210,12 +213,14 @@ describe('ConsulSourceWatcher', () => {
     consul.down = true;
     consul.changed(); // the held blocking reads fail, as when the server goes away
     await until(() => !w.status.reachable);
-    const from = consul.requests.length;
     consul.down = false; // back with the same catalog index 10
     await until(() => w.status.reachable);
-    const after = consul.requests.map((r, i) => ({ r, t: consul.timeouts[i] })).slice(from);
-    const catalogRead = after.find((x) => x.r.startsWith('/v1/catalog/services'));
-    expect(catalogRead).toEqual({ r: '/v1/catalog/services', t: 1500 });
+    const reads = consul.requests.map((r, i) => ({ r, t: consul.timeouts[i] })).filter((x) => x.r.startsWith('/v1/catalog/services'));
+    const first = reads.findIndex((x, i) => i >= 1 && !x.r.endsWith('(refused)') && reads[i - 1].r.endsWith('(refused)'));
+    // one refused read or more (the loop may retry before Consul is back): the timeout grows with them
+    let refused = 0;
+    while (reads[first - 1 - refused]?.r.endsWith('(refused)')) refused++;
+    expect(reads[first]).toEqual({ r: '/v1/catalog/services', t: Math.min(9000, 1500 * refused) });
     expect(sink.upserts).toHaveLength(1);
     expect(sink.removes).toEqual([]);
   });

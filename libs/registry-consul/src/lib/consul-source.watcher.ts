@@ -187,9 +187,10 @@ export class ConsulSourceWatcher {
   async start(): Promise<void> {
     this.lineage = await this.readLineage();
     if (this.cfg.normalize.protocolFromConfigEntries) {
-      // Read once before the first service read, so first records already carry the protocol.
+      // Read once before the first service read, so first records already carry the protocol;
+      // with the short timeout, so a Consul down at start does not hold the start up.
       const kinds: ProtocolEntryKind[] = ['service-defaults', 'proxy-defaults'];
-      await Promise.all(kinds.map((k) => this.readProtocolEntries(k, this.abort.signal, 0).catch((err) => this.recordConfigError(k, err))));
+      await Promise.all(kinds.map((k) => this.readProtocolEntries(k, this.abort.signal, 0, this.cfg.watch.recoveryTimeoutMs).catch((err) => this.recordConfigError(k, err))));
       for (const k of kinds) this.track(this.loop('config', this.abort.signal, (sig, failures) => this.readProtocolEntries(k, sig, failures), { onError: (err) => this.recordConfigError(k, err), quiet: true }));
     }
     this.track(this.catalogLoop());
@@ -246,7 +247,7 @@ export class ConsulSourceWatcher {
    * One read of a config entry kind (blocking on its index once read, non-blocking after a
    * failure); services whose central protocol changed are read again and re-sent.
    */
-  private async readProtocolEntries(kind: ProtocolEntryKind, signal: AbortSignal, failures: number): Promise<void> {
+  private async readProtocolEntries(kind: ProtocolEntryKind, signal: AbortSignal, failures: number, timeoutMs?: number): Promise<void> {
     const previous = this.configIndex[kind];
     const blocking = failures === 0 && previous > 0;
     this.metrics.request('config', blocking ? 'blocking' : 'poll');
@@ -254,7 +255,7 @@ export class ConsulSourceWatcher {
       index: blocking ? previous : 0,
       waitMs: this.cfg.watch.waitMs,
       signal,
-      ...(failures > 0 && { timeoutMs: this.recoveryTimeout(failures) }),
+      timeoutMs: failures > 0 ? this.recoveryTimeout(failures) : timeoutMs,
     });
     const step = nextIndex(previous, r.index);
     this.configIndex[kind] = step.next;
