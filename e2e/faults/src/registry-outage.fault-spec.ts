@@ -77,6 +77,43 @@ describe('registry unreachable for longer than every timeout', () => {
       `[observed] registry-outage consul: frozen ${Math.round((tBack - t0) / 1000)} s; writes during outage ${during.length}; answering again -> collector ready ${back.readyS.toFixed(1)} s, writer reachable ${back.reachableS.toFixed(1)} s; collector ready body while down: ${readyBody.slice(0, 160)}\n`,
     );
   });
+  // Issue 15.2 as reported: a Consul server restarted with its data (catalog index unchanged), with
+  // the production cadences (blocking wait 60 s, backoff up to 30 s, request timeout 10 s).
+  it('Consul server restarted with its data, production cadences: no write, and reachable again within seconds of it answering', async () => {
+    sc = await new Scenario('orst').setUp([], ['writer', 'collector-consul']);
+    consul = await new OwnConsul(undefined, { persistent: true }).start();
+    const source = `consul-rst-${sc.id}`;
+    const names: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const name = `rst${sc.id}-${i}`;
+      names.push(name);
+      // no checks: a restarted agent re-runs them, and this row is about the collector, not health flips
+      for (let j = 1; j <= 2; j++) await consul.register({ Name: name, ID: `${name}-${j}`, Address: `10.61.${i}.${j}`, Port: 8080, Meta: { protocol: 'http' } });
+    }
+    const writer = await sc.app('writer', sc.writerConfig({ [source]: { kind: 'consul' } }));
+    const cfg = consulCollectorConfig(sc, { source, address: consul.addr });
+    const [src] = cfg['sources'] as Array<Record<string, unknown>>;
+    src['watch'] = { snapshotIntervalMs: 4000 }; // the rest at the defaults: waitMs 60 s, backoffMaxMs 30 s, requestTimeoutMs 10 s
+    const collector = await sc.app('collector-consul', cfg);
+    await converged(sc, names, 2);
+    await until('source reachable at the writer', async () => (await writer.metric('registry_bridge_source_reachable', { source })) === 1);
+    await sleep(3000);
+
+    const t0 = Date.now();
+    await consul.kill('SIGKILL');
+    await until('writer sees the source unreachable', async () => (await writer.metric('registry_bridge_source_reachable', { source })) === 0, 45000, 200);
+    await sleep(5000);
+    await consul.start(); // same ports, same data dir: answers once it leads again
+    const tBack = Date.now();
+    const back = await recovery(collector, writer, source, tBack);
+    await sleep(6000);
+    expect(sc.recorder.summary(t0)).toBe('');
+    await converged(sc, names, 2, 1000);
+    process.stdout.write(
+      `[observed] registry-outage consul restart with data (wait 60 s): down ${Math.round((tBack - t0) / 1000)} s; answering again -> collector ready ${back.readyS.toFixed(1)} s, writer reachable ${back.reachableS.toFixed(1)} s\n`,
+    );
+  });
+
   it('Cloud Map API frozen for 30 s: no deletion, no emptied ServiceEntry, unhealthy in readiness and metrics, converges with no spurious write', async () => {
     sc = await new Scenario('cmout').setUp([], ['writer', 'collector-cloudmap']);
     const m = await new OwnMoto().start();
