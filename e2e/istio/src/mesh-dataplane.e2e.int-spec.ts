@@ -155,7 +155,8 @@ describe.each(registries)('%s -> registry-bridge -> istiod: listeners, transport
       const only = (ids: string[]) => (b: CallBatch) => JSON.stringify(answered(b)) === JSON.stringify([...ids].sort()) && Object.keys(b.errors).length === 0;
 
       // resolved through istiod: every healthy instance answers, the unhealthy one never
-      const first = await client.until('reach the three healthy instances', 30, only([e1, e2, e3]));
+      // small batches until then: a call made before the channel has resolved waits out its deadline
+      const first = await client.until('reach the three healthy instances', 9, only([e1, e2, e3]), 60000);
       const spread = await client.calls(60);
       expect(spread.errors).toEqual({});
       expect(answered(spread)).toEqual([e1, e2, e3]);
