@@ -75,12 +75,11 @@ describe.each(registries)('%s -> registry-bridge -> istiod: listeners, transport
       await d.register(m.tag, 'tcp-a', fakeInstance('a1', `10.61.${n}.1`, TCP_PORT, 'tcp'));
       await d.register(m.tag, 'tcp-b', fakeInstance('b1', `10.61.${n}.2`, TCP_PORT, 'tcp'));
       await d.register(m.tag, 'web', fakeInstance('w1', `10.62.${n}.1`, HTTP_PORT, 'http'));
-      // gRPC echo servers: real processes behind the instances
-      for (const e of ECHOES) {
-        const server = await EchoServer.start(istiod, echoId(m.tag, e), address);
-        echoes.push(server);
-        await d.register(m.tag, 'echo', { id: e, address, port: server.port, protocol: 'grpc', healthy: e !== 'e4' });
-      }
+      // gRPC echo servers: real processes behind the instances, e1 on the lowest port (the
+      // service's port while e1 is registered; see EchoServer.startAscending)
+      const servers = await EchoServer.startAscending(istiod, ECHOES.map((e) => echoId(m.tag, e)), address);
+      echoes.push(...servers);
+      for (const [k, e] of ECHOES.entries()) await d.register(m.tag, 'echo', { id: e, address, port: servers[k].port, protocol: 'grpc', healthy: e !== 'e4' });
     }
   });
 
@@ -143,11 +142,12 @@ describe.each(registries)('%s -> registry-bridge -> istiod: listeners, transport
       expect(web.endpoints.map((e) => [e.address, e.tlsMode ?? 'none', e.transport])).toEqual([[web.endpoints[0].address, 'none', 'plaintext']]);
     });
 
-    it('gRPC calls through istiod land only on healthy instances, spread across them, and move within seconds when one turns unhealthy or is deregistered', async () => {
+    it('gRPC calls through istiod land only on healthy instances, spread across them, move within seconds when one turns unhealthy or is deregistered, and fail when none is healthy', async () => {
       const v = await snapshot('the gRPC echo service with its 3 healthy instances', (x) => x.clusters.filter((c) => c.host === ECHO).some((c) => c.endpoints.length === 3));
       const echo = v.clusters.filter((c) => c.host === ECHO);
       expect(echo).toHaveLength(1);
       expect(echo[0].protocol).toBe('http2'); // GRPC from the registry's metadata
+      expect(echo[0].port).toBe(echoes.find((e) => e.id === echoId(tag, 'e1'))?.port);
       const client = new GrpcXdsClient(istiod, `xds:///${ECHO}:${echo[0].port}`, probeNs, `grpc-${tag}`);
       clients.push(client);
       const [e1, e2, e3, e4] = ECHOES.map((e) => echoId(tag, e));
@@ -178,9 +178,15 @@ describe.each(registries)('%s -> registry-bridge -> istiod: listeners, transport
       await d.setHealthy(tag, 'echo', 'e2', true);
       const back = await client.until(`reach ${e2} again once it is healthy`, 10, only(d.deregistrationVisible ? [e1, e2] : [e1, e2, e3]));
       expect(back.batch.servers[e4]).toBeUndefined();
+
+      // every instance unhealthy: no endpoints means no traffic, not a fallback to anything
+      const left = d.deregistrationVisible ? ['e1', 'e2'] : ['e1', 'e2', 'e3'];
+      for (const e of left) await d.setHealthy(tag, 'echo', e, false);
+      const none = await client.until('fail once no instance is healthy', 3, (b) => answered(b).length === 0);
+      expect(Object.values(none.batch.errors).reduce((x, y) => x + y, 0)).toBe(3);
       process.stdout.write(
         `[measure] ${label} ${tag}: gRPC via istiod: first answers ${first.tookMs} ms after connect; registry change -> calls moved: unhealthy ${unhealthy.tookMs} ms` +
-          `${gone ? `, deregistered ${gone.tookMs} ms` : ''}, healthy again ${back.tookMs} ms (batches of 10 calls)\n`,
+          `${gone ? `, deregistered ${gone.tookMs} ms` : ''}, healthy again ${back.tookMs} ms, none healthy ${none.tookMs} ms (batches of 10 calls, 3 for the last)\n`,
       );
     });
   });

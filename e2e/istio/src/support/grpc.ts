@@ -68,11 +68,36 @@ export class EchoServer {
     readonly port: number,
   ) {}
 
-  static async start(env: IstiodEnv, id: string, address = localInstanceAddress()): Promise<EchoServer> {
-    const proc = spawn(env.grpcBin, ['echo', '-listen', `${address}:0`, '-id', id], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** Starts on `port` (0: any free port); rejects if it cannot listen there. */
+  static async start(env: IstiodEnv, id: string, address = localInstanceAddress(), port = 0): Promise<EchoServer> {
+    const proc = spawn(env.grpcBin, ['echo', '-listen', `${address}:${port}`, '-id', id], { stdio: ['pipe', 'pipe', 'pipe'] });
     const lines = new Lines(proc, `echo server ${id}`);
     const first = JSON.parse(await lines.next(10000, `echo server ${id} to listen`)) as { listening: string };
     return new EchoServer(lines, id, address, Number(first.listening.split(':').pop()));
+  }
+
+  /**
+   * Starts servers for `ids` on ascending ports, the first one's above all others'. The registries
+   * pick a service's port as the most common instance port, ties going to the lowest (Eureka) or
+   * the first instance by id (Consul): with every instance on its own port, as here on one address,
+   * the service port stays the first instance's while it is registered.
+   */
+  static async startAscending(env: IstiodEnv, ids: string[], address = localInstanceAddress()): Promise<EchoServer[]> {
+    const out: EchoServer[] = [];
+    for (const id of ids) {
+      const prev = out[out.length - 1]?.port;
+      for (let port = prev === undefined ? 0 : prev + 1; ; port++) {
+        const s = await EchoServer.start(env, id, address, port).catch((e: Error) => {
+          if (prev === undefined || port > prev + 100) throw e;
+          return undefined; // that port is taken: the next one
+        });
+        if (s) {
+          out.push(s);
+          break;
+        }
+      }
+    }
+    return out;
   }
 
   stop(): Promise<void> {
