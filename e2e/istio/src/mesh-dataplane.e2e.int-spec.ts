@@ -6,10 +6,10 @@
 // istiod -> data plane, all real, on this machine.
 import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
 import { answered, CallBatch, EchoServer, GrpcXdsClient, localInstanceAddress } from './support/grpc';
-import { IstiodEnv, loadIstiodEnv } from './support/istiod';
-import { AppProcess, cleanUp, freePortBase, kubeList, logsOnFailure, meshNamespaces, requireBuilt, startApp, writerBase } from './support/pipeline';
+import { istiodDebug, IstiodEnv, loadIstiodEnv } from './support/istiod';
+import { AppProcess, cleanUp, freePortBase, kubeList, logsOnFailure, meshNamespaces, requireBuilt, startApp, until, writerBase } from './support/pipeline';
 import { cloudMapDriver, consulDriver, eurekaDriver, Instance, RegistryDriver } from './support/registries';
-import { clusterOf, httpListenersFor, mustCluster, tcpListenersTo, untilXds, XdsView } from './support/xds';
+import { addrs, clusterOf, httpListenersFor, mustCluster, tcpListenersTo, untilXds, XdsView } from './support/xds';
 
 jest.setTimeout(240000);
 
@@ -75,6 +75,8 @@ describe.each(registries)('%s -> registry-bridge -> istiod: listeners, transport
       await d.register(m.tag, 'tcp-a', fakeInstance('a1', `10.61.${n}.1`, TCP_PORT, 'tcp'));
       await d.register(m.tag, 'tcp-b', fakeInstance('b1', `10.61.${n}.2`, TCP_PORT, 'tcp'));
       await d.register(m.tag, 'web', fakeInstance('w1', `10.62.${n}.1`, HTTP_PORT, 'http'));
+      // a service known by host name whose only instance is unhealthy
+      await d.register(m.tag, 'dns', { ...fakeInstance('d1', `dns-${m.tag}.example.internal`, HTTP_PORT, 'http'), healthy: false });
       // gRPC echo servers: real processes behind the instances, e1 on the lowest port (the
       // service's port while e1 is registered; see EchoServer.startAscending)
       const servers = await EchoServer.startAscending(istiod, ECHOES.map((e) => echoId(m.tag, e)), address);
@@ -140,6 +142,21 @@ describe.each(registries)('%s -> registry-bridge -> istiod: listeners, transport
       // auto mTLS is on: the cluster can speak either, per endpoint
       expect(web.transportSocketMatches?.find((m) => m.match['tlsMode'] === 'istio')?.transport).toBe('mtls');
       expect(web.endpoints.map((e) => [e.address, e.tlsMode ?? 'none', e.transport])).toEqual([[web.endpoints[0].address, 'none', 'plaintext']]);
+    });
+
+    it('a service whose instances are all unhealthy gets no endpoint, not even a DNS lookup of its own host', async () => {
+      const DNS = d.host(tag, 'dns');
+      // its ServiceEntry is written (routes may point at it), and istiod holds it
+      await until('istiod to hold the ServiceEntry of the unhealthy service', async () =>
+        (await istiodDebug<Array<{ metadata: { namespace: string }; spec: { hosts?: string[] } }>>(istiod, '/debug/configz')).some(
+          (c) => c.metadata.namespace === ns && !!c.spec.hosts?.includes(DNS),
+        ),
+      );
+      // istiod pushes within its debounce; the service's sibling on the same source is the marker
+      const v = await snapshot('the HTTP service of the same source', (x) => !!clusterOf(x, WEB, HTTP_PORT)?.endpoints.length);
+      // a DNS cluster with no endpoints makes Envoy resolve the host itself: nothing may be there
+      expect(addrs(clusterOf(v, DNS, HTTP_PORT))).toEqual([]);
+      expect(v.clusters.flatMap((c) => c.endpoints).filter((e) => e.address === DNS)).toEqual([]);
     });
 
     it('gRPC calls through istiod land only on healthy instances, spread across them, move within seconds when one turns unhealthy or is deregistered, and fail when none is healthy', async () => {

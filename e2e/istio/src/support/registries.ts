@@ -12,6 +12,7 @@ import {
   UpdateInstanceCustomHealthStatusCommand,
 } from '@aws-sdk/client-servicediscovery';
 import type { PeersEnv } from '@registry-bridge/test-peers';
+import { isIP } from 'node:net';
 import type { AppName } from './pipeline';
 
 export type RegistryKind = 'consul' | 'eureka' | 'cloudmap';
@@ -20,6 +21,7 @@ export type Proto = 'grpc' | 'http' | 'tcp';
 
 export interface Instance {
   id: string;
+  /** An IP, or a host name (the writer then writes resolution DNS). */
   address: string;
   port: number;
   protocol: Proto;
@@ -134,7 +136,8 @@ export function eurekaDriver(id: string): RegistryDriver {
       await call('POST', a, {
         instance: {
           instanceId: i.id,
-          hostName: `${i.id}.example.internal`,
+          // a host name instance: Eureka wants some ipAddr; one that is no IP makes the collector take hostName
+          hostName: isIP(i.address) ? `${i.id}.example.internal` : i.address,
           app: a,
           ipAddr: i.address,
           status: i.healthy ? 'UP' : 'DOWN',
@@ -217,7 +220,7 @@ export function cloudMapDriver(id: string, tags: string[]): RegistryDriver {
     }),
     async register(tag, svc, i) {
       const ServiceId = await serviceId(tag, svc);
-      const Attributes: Record<string, string> = { AWS_INSTANCE_IPV4: i.address, AWS_INSTANCE_PORT: String(i.port) };
+      const Attributes: Record<string, string> = { [isIP(i.address) ? 'AWS_INSTANCE_IPV4' : 'AWS_INSTANCE_CNAME']: i.address, AWS_INSTANCE_PORT: String(i.port) };
       if (i.protocol !== 'tcp') Attributes['protocol'] = i.protocol;
       await client().send(new RegisterInstanceCommand({ ServiceId, InstanceId: i.id, Attributes }));
       if (!i.healthy) await cloudMapHealth(client(), ServiceId, i.id, 'UNHEALTHY');
