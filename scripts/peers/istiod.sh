@@ -5,7 +5,7 @@
 #   bash scripts/peers/istiod.sh up       build (cached) and start istiod, wait until it answers, write its env file
 #   bash scripts/peers/istiod.sh down     stop exactly the process that `up` started (by pid)
 #   bash scripts/peers/istiod.sh status   up/down, pid, RSS
-#   bash scripts/peers/istiod.sh install  only build (no start)
+#   bash scripts/peers/istiod.sh install  only build (no start): istiod and the e2e's Go tools
 #   bash scripts/peers/istiod.sh env      print the env file the e2e reads
 #
 # Needs `bash scripts/peers.sh up` first (the API server with Istio's CRDs), and again after each
@@ -52,6 +52,7 @@ short_hash() { cat "$@" | sha256sum | cut -c1-12; }
 # The cached binary's name carries the version and a hash of go.mod, go.sum, tags and link flags.
 ISTIOD_BIN="$BIN_DIR/pilot-discovery-$ISTIO_VERSION-$(short_hash "$TOOLS_DIR/istiod/go.mod" "$TOOLS_DIR/istiod/go.sum" <(echo "$ISTIOD_TAGS $ISTIOD_LDFLAGS"))"
 XDS_PROBE_BIN="$BIN_DIR/xds-probe-$(short_hash "$TOOLS_DIR/xds-probe/go.mod" "$TOOLS_DIR/xds-probe/go.sum" "$TOOLS_DIR/xds-probe/main.go")"
+XDS_GRPC_BIN="$BIN_DIR/xds-grpc-$(short_hash "$TOOLS_DIR/xds-grpc/go.mod" "$TOOLS_DIR/xds-grpc/go.sum" "$TOOLS_DIR/xds-grpc/main.go")"
 
 build_istiod() {
   [ -x "$ISTIOD_BIN" ] && { log "pilot-discovery $ISTIO_VERSION: cached"; return; }
@@ -63,17 +64,22 @@ build_istiod() {
   log "pilot-discovery built in $(elapsed "$t0"), $(du -h "$ISTIOD_BIN" | cut -f1)"
 }
 
-build_xds_probe() {
-  [ -x "$XDS_PROBE_BIN" ] && { log "xds-probe: cached"; return; }
-  log "xds-probe: building"
-  ( cd "$TOOLS_DIR/xds-probe" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$XDS_PROBE_BIN.tmp" . ) \
-    && mv "$XDS_PROBE_BIN.tmp" "$XDS_PROBE_BIN"
+# The e2e's Go test tools (tools/<name>), cached by content hash: the pretend sidecar (xds-probe)
+# and the proxyless gRPC client and echo server (xds-grpc).
+build_tool() { # name, cached binary path
+  [ -x "$2" ] && { log "$1: cached"; return; }
+  command -v go >/dev/null || die "go (1.26+) is required to build $1"
+  log "$1: building"
+  local t0; t0="$(now)"
+  ( cd "$TOOLS_DIR/$1" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$2.tmp" . ) && mv "$2.tmp" "$2"
+  log "$1 built in $(elapsed "$t0")"
 }
 
 do_install() {
   mkdir -p "$BIN_DIR" "$INSTALL_LOG_DIR"
   build_istiod
-  build_xds_probe
+  build_tool xds-probe "$XDS_PROBE_BIN"
+  build_tool xds-grpc "$XDS_GRPC_BIN"
 }
 
 # ============================================================================================
@@ -175,6 +181,7 @@ RB_ISTIOD_METRICS_URL=http://$HOST:$RB_ISTIOD_MONITORING_PORT/metrics
 RB_ISTIOD_PID=$pid
 RB_ISTIOD_VERSION=$ISTIO_VERSION
 RB_XDS_PROBE_BIN=$XDS_PROBE_BIN
+RB_XDS_GRPC_BIN=$XDS_GRPC_BIN
 EOF
   log "istiod $ISTIO_VERSION ready on $HOST:$RB_ISTIOD_XDS_PORT (xDS), $HOST:$RB_ISTIOD_HTTP_PORT (debug) in $ready_s, RSS $(rss_mib "$pid") MiB; env: $ISTIOD_ENV"
 }
