@@ -111,9 +111,33 @@ do_down() {
     log "istiod: not running"
   fi
   rm -f "$PID_DIR/istiod.pid" "$ISTIOD_ENV"
+  echo_netns_down
 }
 
 probe_ready() { curl -sf -o /dev/null "http://$HOST:$RB_ISTIOD_HTTP_PORT/ready"; }
+
+# The e2e's gRPC echo servers are registry instances, and the writer drops loopback endpoints (a
+# sidecar would dial its own pod). They run in a network namespace of their own instead, joined to
+# this one by a veth pair, so every request stays inside this machine on addresses this script made.
+: "${RB_ECHO_NETNS:=rb-echo}"
+: "${RB_ECHO_HOST_ADDR:=198.18.0.1}"   # 198.18.0.0/15: reserved for network benchmark tests
+: "${RB_ECHO_ADDR:=198.18.0.2}"
+echo_netns_down() {
+  ip netns del "$RB_ECHO_NETNS" 2>/dev/null || true
+  ip link del "$RB_ECHO_NETNS-h" 2>/dev/null || true
+}
+echo_netns_up() {
+  command -v ip >/dev/null || die "ip (Debian's iproute2) is needed for the echo servers' network namespace"
+  echo_netns_down
+  ip netns add "$RB_ECHO_NETNS"
+  ip link add "$RB_ECHO_NETNS-h" type veth peer name "$RB_ECHO_NETNS-n"
+  ip link set "$RB_ECHO_NETNS-n" netns "$RB_ECHO_NETNS"
+  ip addr add "$RB_ECHO_HOST_ADDR/24" dev "$RB_ECHO_NETNS-h"
+  ip link set "$RB_ECHO_NETNS-h" up
+  ip netns exec "$RB_ECHO_NETNS" ip addr add "$RB_ECHO_ADDR/24" dev "$RB_ECHO_NETNS-n"
+  ip netns exec "$RB_ECHO_NETNS" ip link set "$RB_ECHO_NETNS-n" up
+  ip netns exec "$RB_ECHO_NETNS" ip link set lo up
+}
 
 write_mesh_config() {
   mkdir -p "$ISTIOD_DIR"
@@ -172,6 +196,7 @@ do_up() {
     sleep 0.2
   done
   local ready_s; ready_s="$(elapsed "$t0")"
+  echo_netns_up || die "could not create the network namespace $RB_ECHO_NETNS for the e2e's echo servers"
   umask 077
   cat > "$ISTIOD_ENV" <<EOF
 # written by scripts/peers/istiod.sh up; read by e2e/istio
@@ -182,6 +207,8 @@ RB_ISTIOD_PID=$pid
 RB_ISTIOD_VERSION=$ISTIO_VERSION
 RB_XDS_PROBE_BIN=$XDS_PROBE_BIN
 RB_XDS_GRPC_BIN=$XDS_GRPC_BIN
+RB_ECHO_NETNS=$RB_ECHO_NETNS
+RB_ECHO_ADDR=$RB_ECHO_ADDR
 EOF
   log "istiod $ISTIO_VERSION ready on $HOST:$RB_ISTIOD_XDS_PORT (xDS), $HOST:$RB_ISTIOD_HTTP_PORT (debug) in $ready_s, RSS $(rss_mib "$pid") MiB; env: $ISTIOD_ENV"
 }

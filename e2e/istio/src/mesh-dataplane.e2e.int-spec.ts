@@ -5,7 +5,7 @@
 // servers registered in the registry. Registry -> collector -> Redis -> writer -> API server ->
 // istiod -> data plane, all real, on this machine.
 import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
-import { answered, CallBatch, EchoServer, GrpcXdsClient, localInstanceAddress } from './support/grpc';
+import { answered, CallBatch, EchoServer, GrpcXdsClient } from './support/grpc';
 import { istiodDebug, IstiodEnv, loadIstiodEnv } from './support/istiod';
 import { AppProcess, cleanUp, freePortBase, kubeList, logsOnFailure, meshNamespaces, requireBuilt, startApp, until, writerBase } from './support/pipeline';
 import { cloudMapDriver, consulDriver, eurekaDriver, Instance, RegistryDriver } from './support/registries';
@@ -69,7 +69,7 @@ describe.each(registries)('%s -> registry-bridge -> istiod: listeners, transport
     const c = d.collectorSetup(peers, prefix, MODES.map((m) => ({ name: src(m.tag), tag: m.tag })));
     apps.push(await startApp(d.collector, base + 1, c.config, c.env));
 
-    const address = localInstanceAddress();
+    const address = istiod.echoAddress;
     for (const [n, m] of MODES.entries()) {
       // two TCP services on one port, and an HTTP service: addresses nothing listens on (istiod only)
       await d.register(m.tag, 'tcp-a', fakeInstance('a1', `10.61.${n}.1`, TCP_PORT, 'tcp'));
@@ -79,7 +79,7 @@ describe.each(registries)('%s -> registry-bridge -> istiod: listeners, transport
       await d.register(m.tag, 'dns', { ...fakeInstance('d1', `dns-${m.tag}.example.internal`, HTTP_PORT, 'http'), healthy: false });
       // gRPC echo servers: real processes behind the instances, e1 on the lowest port (the
       // service's port while e1 is registered; see EchoServer.startAscending)
-      const servers = await EchoServer.startAscending(istiod, ECHOES.map((e) => echoId(m.tag, e)), address);
+      const servers = await EchoServer.startAscending(istiod, ECHOES.map((e) => echoId(m.tag, e)));
       echoes.push(...servers);
       for (const [k, e] of ECHOES.entries()) await d.register(m.tag, 'echo', { id: e, address, port: servers[k].port, protocol: 'grpc', healthy: e !== 'e4' });
     }

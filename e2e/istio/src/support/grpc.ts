@@ -2,21 +2,8 @@
 // xds:///<host>:<port> through istiod, and gRPC echo servers (tools/xds-grpc echo), one process
 // per registry instance, each answering with its instance id.
 import { ChildProcess, spawn } from 'node:child_process';
-import { networkInterfaces } from 'node:os';
 import { createInterface } from 'node:readline';
 import { IstiodEnv } from './istiod';
-
-/**
- * The address the echo servers listen on: this machine's first non-internal IPv4 address. Not
- * 127.0.0.1: the writer drops loopback endpoints (Envoy would dial the caller's own pod), so an
- * instance registered on loopback would never reach istiod. Traffic still stays on this machine.
- */
-export function localInstanceAddress(): string {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal && !a.address.startsWith('169.254.')) return a.address;
-  }
-  throw new Error('this machine has no non-loopback IPv4 address for the gRPC echo servers to listen on');
-}
 
 /** Lines of a child process, each handed to the first waiter that wants it. */
 class Lines {
@@ -68,9 +55,14 @@ export class EchoServer {
     readonly port: number,
   ) {}
 
-  /** Starts on `port` (0: any free port); rejects if it cannot listen there. */
-  static async start(env: IstiodEnv, id: string, address = localInstanceAddress(), port = 0): Promise<EchoServer> {
-    const proc = spawn(env.grpcBin, ['echo', '-listen', `${address}:${port}`, '-id', id], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /**
+   * Starts on `port` (0: any free port) in the echo servers' network namespace; rejects if it
+   * cannot listen there. Not on loopback: the writer drops loopback endpoints (a sidecar would dial
+   * its own pod), so the instances live at an address of a namespace scripts/peers/istiod.sh made.
+   */
+  static async start(env: IstiodEnv, id: string, port = 0): Promise<EchoServer> {
+    const address = env.echoAddress;
+    const proc = spawn('ip', ['netns', 'exec', env.echoNetns, env.grpcBin, 'echo', '-listen', `${address}:${port}`, '-id', id], { stdio: ['pipe', 'pipe', 'pipe'] });
     const lines = new Lines(proc, `echo server ${id}`);
     const first = JSON.parse(await lines.next(10000, `echo server ${id} to listen`)) as { listening: string };
     return new EchoServer(lines, id, address, Number(first.listening.split(':').pop()));
@@ -82,12 +74,12 @@ export class EchoServer {
    * the first instance by id (Consul): with every instance on its own port, as here on one address,
    * the service port stays the first instance's while it is registered.
    */
-  static async startAscending(env: IstiodEnv, ids: string[], address = localInstanceAddress()): Promise<EchoServer[]> {
+  static async startAscending(env: IstiodEnv, ids: string[]): Promise<EchoServer[]> {
     const out: EchoServer[] = [];
     for (const id of ids) {
       const prev = out[out.length - 1]?.port;
       for (let port = prev === undefined ? 0 : prev + 1; ; port++) {
-        const s = await EchoServer.start(env, id, address, port).catch((e: Error) => {
+        const s = await EchoServer.start(env, id, port).catch((e: Error) => {
           if (prev === undefined || port > prev + 100) throw e;
           return undefined; // that port is taken: the next one
         });

@@ -19,6 +19,9 @@ export interface IstiodEnv {
   probeBin: string;
   /** tools/xds-grpc, built from this checkout's sources: proxyless gRPC client and echo server. */
   grpcBin: string;
+  /** The network namespace istiod.sh made for the gRPC echo servers, and their address in it. */
+  echoNetns: string;
+  echoAddress: string;
 }
 
 export class IstiodUnavailableError extends Error {
@@ -52,7 +55,7 @@ export function toolBin(name: 'xds-probe' | 'xds-grpc', env: NodeJS.ProcessEnv =
 export async function loadIstiodEnv(path = istiodEnvPath()): Promise<IstiodEnv> {
   if (!existsSync(path)) throw new IstiodUnavailableError(`No istiod env file at ${path}.`);
   const raw = parseEnvFile(readFileSync(path, 'utf8'));
-  const missing = ['RB_ISTIOD_XDS_ADDR', 'RB_ISTIOD_DEBUG_URL', 'RB_ISTIOD_METRICS_URL', 'RB_ISTIOD_PID'].filter((k) => !raw[k]);
+  const missing = ['RB_ISTIOD_XDS_ADDR', 'RB_ISTIOD_DEBUG_URL', 'RB_ISTIOD_METRICS_URL', 'RB_ISTIOD_PID', 'RB_ECHO_NETNS', 'RB_ECHO_ADDR'].filter((k) => !raw[k]);
   if (missing.length) throw new IstiodUnavailableError(`The istiod env file ${path} lacks ${missing.join(', ')}.`);
   const env: IstiodEnv = {
     xdsAddr: raw['RB_ISTIOD_XDS_ADDR'],
@@ -62,6 +65,8 @@ export async function loadIstiodEnv(path = istiodEnvPath()): Promise<IstiodEnv> 
     version: raw['RB_ISTIOD_VERSION'] ?? 'unknown',
     probeBin: toolBin('xds-probe'),
     grpcBin: toolBin('xds-grpc'),
+    echoNetns: raw['RB_ECHO_NETNS'],
+    echoAddress: raw['RB_ECHO_ADDR'],
   };
   const ready = await fetch(`${env.debugUrl}/ready`).then((r) => r.ok).catch(() => false);
   if (!ready) throw new IstiodUnavailableError(`istiod does not answer ready at ${env.debugUrl}/ready.`);
