@@ -17,6 +17,25 @@ export interface CachedObject {
   key?: string;
   /** ServiceEntry a WorkloadEntry belongs to (our label). */
   serviceEntry?: string;
+  /** A ServiceEntry whose ports need an address of their own and that has none yet (see needsAddress). */
+  needsAddress?: boolean;
+}
+
+/**
+ * Protocols Envoy cannot tell apart on a shared `0.0.0.0:<port>` listener (no Host header, no
+ * SNI): a ServiceEntry with such a port needs an address of its own.
+ */
+const OPAQUE_PROTOCOLS = new Set(['TCP', 'MONGO', 'MYSQL', 'REDIS']);
+
+/**
+ * True for a ServiceEntry with an opaque TCP port and no address: none in spec.addresses and none
+ * that istiod allocated yet (its IP auto-allocation controller, PILOT_ENABLE_IP_AUTOALLOCATE, on by
+ * default in Istio 1.31, writes them to status.addresses). Resolution NONE never gets one.
+ */
+export function needsAddress(spec: { ports?: Array<{ protocol?: string }>; addresses?: string[]; resolution?: string } | undefined, status: { addresses?: Array<{ value?: string }> } | undefined): boolean {
+  if (!spec || spec.resolution === 'NONE') return false;
+  if (!(spec.ports ?? []).some((p) => OPAQUE_PROTOCOLS.has((p.protocol ?? '').toUpperCase()))) return false;
+  return !(spec.addresses ?? []).length && !(status?.addresses ?? []).some((a) => a.value);
 }
 
 const PLURALS: Record<CachedKind, string> = { ServiceEntry: 'serviceentries', WorkloadEntry: 'workloadentries' };
@@ -107,6 +126,22 @@ export class ObjectCache {
     return undefined;
   }
 
+  /** namespace/name of every ServiceEntry we own that needs an address and has none yet. */
+  ownedWithoutAddress(): string[] {
+    const out: string[] = [];
+    for (const o of this.objects.values()) if (o.kind === 'ServiceEntry' && o.owned && o.needsAddress) out.push(`${o.namespace}/${o.name}`);
+    return out.sort();
+  }
+
+  /** WorkloadEntries we own whose ServiceEntry (our label) is not there: nothing of ours selects them any more. */
+  orphanWorkloadEntries(): CachedObject[] {
+    const out: CachedObject[] = [];
+    for (const o of this.objects.values()) {
+      if (o.kind === 'WorkloadEntry' && o.owned && o.serviceEntry && !this.get('ServiceEntry', o.namespace, o.serviceEntry)) out.push(o);
+    }
+    return out;
+  }
+
   /** service key -> namespace/name of every ServiceEntry we own. */
   ownedServiceEntries(): Map<string, string> {
     const out = new Map<string, string>();
@@ -160,7 +195,7 @@ export class ObjectCache {
   }
 
   toCached(kind: CachedKind, obj: KubeObject): CachedObject {
-    const spec = (obj.spec ?? {}) as { hosts?: string[] };
+    const spec = (obj.spec ?? {}) as { hosts?: string[] } & Parameters<typeof needsAddress>[0];
     const labels = obj.metadata.labels ?? {};
     return {
       kind,
@@ -174,6 +209,7 @@ export class ObjectCache {
       hosts: kind === 'ServiceEntry' ? (spec.hosts ?? []) : [],
       key: obj.metadata.annotations?.[ANNOTATIONS.serviceKey],
       serviceEntry: labels[LABELS.serviceEntry],
+      needsAddress: kind === 'ServiceEntry' ? needsAddress(spec, (obj as { status?: Parameters<typeof needsAddress>[1] }).status) : undefined,
     };
   }
 }

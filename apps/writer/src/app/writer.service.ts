@@ -43,7 +43,7 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
   private resyncTimer?: NodeJS.Timeout;
   private leading = false;
   private stopping = false;
-  lastResync?: { at: string; objects: number; keys: number; orphans: number; error?: string };
+  lastResync?: { at: string; objects: number; keys: number; orphans: number; orphanWorkloadEntries: number; error?: string };
   private kubeReachable = { ok: false, at: 0, error: '' };
 
   constructor(
@@ -105,6 +105,9 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
         const st = await this.store.status(s);
         if (st) g.set({ source: s }, (Date.now() - st.heardAt) / 1000);
       }
+    });
+    metricsService.gauge('registry_bridge_tcp_entries_without_address', 'Owned ServiceEntries with an opaque TCP port and no address yet (neither spec.addresses nor istiod-allocated status.addresses): they share 0.0.0.0:<port> in sidecars', [], (g) => {
+      g.set(this.cache.ownedWithoutAddress().length);
     });
     metricsService.gauge('registry_bridge_source_snapshot_complete', '1 once the source delivered a complete snapshot', ['source'], async (g) => {
       for (const s of this.rules.keys()) g.set({ source: s }, (await this.store.completeSnapshot(s)) ? 1 : 0);
@@ -349,8 +352,33 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
         await this.enqueueKey(key);
       }
     }
-    this.lastResync = { at: new Date().toISOString(), objects: count, keys, orphans };
+    const orphanWorkloadEntries = await this.deleteOrphanWorkloadEntries();
+    this.lastResync = { at: new Date().toISOString(), objects: count, keys, orphans, orphanWorkloadEntries };
     this.log.info(this.lastResync, 'full resync');
+  }
+
+  /**
+   * WorkloadEntries of ours whose ServiceEntry is gone (deleted by hand, or a crash between the two
+   * deletes) and whose key will not bring it back: nothing of ours selects them, yet any selector
+   * matching their labels still would. Deleted only when a fresh read confirms the ServiceEntry is
+   * gone, and each with its uid, so only the object seen is removed.
+   */
+  private async deleteOrphanWorkloadEntries(): Promise<number> {
+    let deleted = 0;
+    for (const we of this.cache.orphanWorkloadEntries()) {
+      if (!this.isLeader()) break;
+      const state = we.key ? await this.store.get(we.key) : undefined;
+      // A live key recreates its ServiceEntry on this resync and keeps its WorkloadEntries.
+      if (state && !state.deleted && state.name === we.serviceEntry && !state.refused) continue;
+      if (await this.kube.get('networking.istio.io/v1', 'ServiceEntry', we.namespace, we.serviceEntry as string)) continue;
+      if (await this.kube.delete('networking.istio.io/v1', 'WorkloadEntry', we.namespace, we.name, { uid: we.uid })) {
+        this.metrics.writes.inc({ kind: 'WorkloadEntry', action: 'delete' });
+        deleted += 1;
+      }
+      this.cache.forget('WorkloadEntry', we.namespace, we.name);
+      this.log.info({ object: `WorkloadEntry ${we.namespace}/${we.name}`, key: we.key, serviceEntry: we.serviceEntry }, 'orphan WorkloadEntry deleted: its ServiceEntry is gone');
+    }
+    return deleted;
   }
 
   async kubeHealth(): Promise<{ ok: boolean; error?: string }> {
