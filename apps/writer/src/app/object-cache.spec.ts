@@ -1,4 +1,4 @@
-import { KubeClient, KubeObject } from '@registry-bridge/kube';
+import { KubeClient, KubeError, KubeObject } from '@registry-bridge/kube';
 import { LABELS } from '@registry-bridge/translation';
 import pino from 'pino';
 import { needsAddress, ObjectCache } from './object-cache';
@@ -48,5 +48,52 @@ describe('ObjectCache', () => {
     expect(c.orphanWorkloadEntries().map((o) => o.name)).toEqual(['gone-1']);
     c.forget('ServiceEntry', 'mesh', 'orders');
     expect(c.orphanWorkloadEntries().map((o) => o.name).sort()).toEqual(['gone-1', 'orders-1']);
+  });
+});
+
+describe('ObjectCache host collisions across the cluster', () => {
+  type Handlers = { sync: (items: KubeObject[]) => void; event: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => void; error: (err: unknown) => void };
+  const streams = new Map<string, Handlers>();
+  const stopped: string[] = [];
+  const fakeKube = {
+    listWatch: (_v: string, kind: string, _p: string, ns: string, h: Handlers) => {
+      streams.set(`${kind}/${ns || '*'}`, h);
+      return () => stopped.push(`${kind}/${ns || '*'}`);
+    },
+  } as unknown as KubeClient;
+  const se = (namespace: string, name: string, host: string, labels: Record<string, string> = {}): KubeObject =>
+    ({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace, labels }, spec: { hosts: [host] } }) as KubeObject;
+  const started = () => {
+    streams.clear();
+    stopped.length = 0;
+    const c = new ObjectCache(fakeKube, ['mesh'], 'it', pino({ level: 'silent' }), () => undefined);
+    c.start();
+    streams.get('ServiceEntry/mesh')?.sync([]);
+    streams.get('WorkloadEntry/mesh')?.sync([]);
+    return c;
+  };
+
+  it('knows hosts of ServiceEntries in every namespace, not only ours, and is synced only once it listed them', () => {
+    const c = started();
+    expect(c.synced()).toBe(false);
+    streams.get('ServiceEntry/*')?.sync([se('payments', 'db', 'db.service.consul'), se('old-ns', 'ours', 'web.service.consul', OURS)]);
+    expect(c.synced()).toBe(true);
+    expect(c.collisionScope).toEqual({ scope: 'cluster' });
+    expect(c.foreignHolder('db.service.consul')).toBe('payments/db');
+    // our own objects elsewhere are claims in Redis, not foreign holders
+    expect(c.foreignHolder('web.service.consul')).toBeUndefined();
+    streams.get('ServiceEntry/*')?.event('ADDED', se('team-b', 'cache', 'cache.service.consul'));
+    expect(c.foreignHolder('cache.service.consul')).toBe('team-b/cache');
+    streams.get('ServiceEntry/*')?.event('DELETED', se('team-b', 'cache', 'cache.service.consul'));
+    expect(c.foreignHolder('cache.service.consul')).toBeUndefined();
+  });
+
+  it('falls back to our namespaces, says why and stops retrying, when listing all namespaces is forbidden', () => {
+    const c = started();
+    streams.get('ServiceEntry/*')?.error(new KubeError(403, 'list', 'ServiceEntry in all namespaces', 'forbidden'));
+    expect(c.synced()).toBe(true);
+    expect(c.collisionScope.scope).toBe('namespaces');
+    expect(c.collisionScope.error).toMatch(/HTTP 403/);
+    expect(stopped).toEqual(['ServiceEntry/*']);
   });
 });

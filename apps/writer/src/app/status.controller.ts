@@ -14,6 +14,7 @@ export class StatusController {
       leaseHolder: this.writer.elector?.holder() ?? null,
       sources: await this.writer.sourcesStatus(),
       refused: Object.fromEntries(this.writer.reconciler.refused),
+      hostCollisions: this.writer.cache.collisionScope,
       tcpWithoutAddress: this.tcpWithoutAddress(),
       lastResync: this.writer.lastResync ?? null,
       queues: await this.writer.queueCounts(),
