@@ -11,6 +11,7 @@ const h = new WriterHarness();
 const port = 19800 + Math.floor(Math.random() * 100) * 2;
 
 type Status = {
+  hostCollisions: { scope: string; error?: string };
   refused: Record<string, { reason: string; detail: string; object?: { object: string; state: string; held?: string } }>;
   tcpWithoutAddress: { count: number; entries: string[] };
   lastResync: { at: string; orphanWorkloadEntries: number } | null;
@@ -34,7 +35,12 @@ beforeAll(async () => {
   await h.status('consul-dc1');
 });
 
-afterAll(() => h.tearDown());
+const other = `${h.namespace}-other`;
+
+afterAll(async () => {
+  await h.admin.delete('v1', 'Namespace', '', other).catch(() => undefined);
+  await h.tearDown();
+});
 
 afterEach(() => {
   const state = expect.getState();
@@ -134,4 +140,17 @@ it('shows a TCP ServiceEntry that has no address in /status and the metric', asy
   // Once an address is there (istiod's status write, done here as istiod would), it is no longer listed.
   await KubeAdmin.forPeers(h.peers).must('PATCH', `/apis/networking.istio.io/v1/namespaces/${h.namespace}/serviceentries/${se.metadata.name}/status`, { status: { addresses: [{ value: '240.240.0.7', host: 'pg.service.consul' }] } }, 'application/merge-patch+json');
   await waitFor('pg no longer listed', async () => !(await status()).tcpWithoutAddress.entries.includes(`${h.namespace}/${se.metadata.name}`));
+});
+
+it('refuses a host that a ServiceEntry in another namespace already uses, and leaves that one alone', async () => {
+  await h.admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: other } } as KubeObject);
+  await h.admin.create({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'theirs', namespace: other }, spec: { hosts: ['shared.service.consul'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'STATIC', location: 'MESH_INTERNAL' } } as KubeObject);
+  expect((await status()).hostCollisions).toEqual({ scope: 'cluster' });
+  await h.producer.upsert(consulRecord('shared', 1, [{ id: 's', address: '10.7.4.1', health: 'healthy' }]));
+  const refused = await waitFor('shared refused', async () => (await status()).refused['consul-dc1//shared']);
+  expect(refused.reason).toBe('host-collision');
+  expect(refused.detail).toContain(`ServiceEntry ${other}/theirs`);
+  expect(await h.seByService('shared')).toBeUndefined();
+  const theirs = await h.admin.get<KubeObject>('networking.istio.io/v1', 'ServiceEntry', other, 'theirs');
+  expect(theirs?.metadata.labels?.['app.kubernetes.io/managed-by']).toBeUndefined();
 });
