@@ -25,21 +25,23 @@ describe('a key refused after it was written', () => {
   });
   afterAll(async () => sc?.tearDown());
   const writer = () => sc.apps[0];
-  const refused = async () => (await writer().json<{ refused: Refused }>('/status')).refused[`${source}//late`];
+  // A host of its own per run: namespaces deleted on the test API server keep their objects (no controller-manager).
+  const late = () => `late-${sc.id}`;
+  const refused = async () => (await writer().json<{ refused: Refused }>('/status')).refused[`${source}//${late()}`];
 
   it('a later host collision empties ours at once and deletes it under the deletion rules; the other object is never touched', async () => {
-    await q.upsert('late', 1, ['10.68.0.1', '10.68.0.2']);
-    const ours = await until('late written', () => sc.seOf('late'));
+    await q.upsert(late(), 1, ['10.68.0.1', '10.68.0.2']);
+    const ours = await until('late written', () => sc.seOf(late()));
     const t0 = Date.now();
     await sc.kube.must('POST', kubePath('ServiceEntry', sc.ns), {
       apiVersion: 'networking.istio.io/v1',
       kind: 'ServiceEntry',
       metadata: { name: 'payments-late', namespace: sc.ns, labels: { team: 'payments' } },
-      spec: { hosts: ['late.service.consul'], ports: [{ number: 8080, name: 'http', protocol: 'HTTP' }], resolution: 'STATIC', endpoints: [{ address: '192.0.2.20' }] },
+      spec: { hosts: [`late-${sc.id}.service.consul`], ports: [{ number: 8080, name: 'http', protocol: 'HTTP' }], resolution: 'STATIC', endpoints: [{ address: '192.0.2.20' }] },
     });
     // The next full resync sees the foreign host; ours loses its endpoints, not its existence.
     const emptied = await until('ours emptied', async () => {
-      const se = await sc.seOf('late');
+      const se = await sc.seOf(late());
       return se && !se.spec.endpoints?.length ? se : undefined;
     }, 30000);
     const emptiedAfter = Date.now() - t0;
@@ -54,9 +56,9 @@ describe('a key refused after it was written', () => {
 
     // The registry still has the service: a complete snapshot listing it lets the deletion go ahead after the grace period.
     const t1 = Date.now();
-    await q.snapshot(['late']);
+    await q.snapshot([late()]);
     await q.status();
-    await until('ours deleted', async () => !(await sc.seOf('late')), 30000);
+    await until('ours deleted', async () => !(await sc.seOf(late())), 30000);
     const deletedAfter = Date.now() - t1;
     expect((await refused())?.object?.state).toBe('deleted');
     expect(await writer().metric('registry_bridge_refused_objects_total', { source, action: 'deleted' })).toBe(1);

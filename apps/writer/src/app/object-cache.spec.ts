@@ -76,12 +76,17 @@ describe('ObjectCache host collisions across the cluster', () => {
   it('knows hosts of ServiceEntries in every namespace, not only ours, and is synced only once it listed them', () => {
     const c = started();
     expect(c.synced()).toBe(false);
-    streams.get('ServiceEntry/*')?.sync([se('payments', 'db', 'db.service.consul'), se('old-ns', 'ours', 'web.service.consul', OURS)]);
+    streams.get('ServiceEntry/*')?.sync([
+      se('payments', 'db', 'db.service.consul'),
+      se('old-ns', 'ours', 'web.service.consul', OURS),
+      se('other-install', 'x', 'api.service.consul', { [LABELS.managedBy]: 'registry-bridge', [LABELS.installation]: 'staging' }),
+    ]);
     expect(c.synced()).toBe(true);
     expect(c.collisionScope).toEqual({ scope: 'cluster' });
     expect(c.foreignHolder('db.service.consul')).toBe('payments/db');
-    // our own objects elsewhere are claims in Redis, not foreign holders
+    // registry-bridge's own objects elsewhere (this installation's or another's) are not foreign holders
     expect(c.foreignHolder('web.service.consul')).toBeUndefined();
+    expect(c.foreignHolder('api.service.consul')).toBeUndefined();
     streams.get('ServiceEntry/*')?.event('ADDED', se('team-b', 'cache', 'cache.service.consul'));
     expect(c.foreignHolder('cache.service.consul')).toBe('team-b/cache');
     streams.get('ServiceEntry/*')?.event('DELETED', se('team-b', 'cache', 'cache.service.consul'));

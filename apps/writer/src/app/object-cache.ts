@@ -1,5 +1,5 @@
 import { KubeClient, KubeError, KubeObject } from '@registry-bridge/kube';
-import { ANNOTATIONS, canonicalJson, isOwnedBy, LABELS, specHash } from '@registry-bridge/translation';
+import { ANNOTATIONS, canonicalJson, isOwnedBy, LABELS, MANAGED_BY_VALUE, specHash } from '@registry-bridge/translation';
 import type { Logger } from 'pino';
 
 export type CachedKind = 'ServiceEntry' | 'WorkloadEntry';
@@ -130,13 +130,19 @@ export class ObjectCache {
     this.stops.push(stop);
   }
 
-  /** A ServiceEntry outside our namespaces, not ours: its hosts join the foreign-host index. */
+  /**
+   * A ServiceEntry outside our namespaces: its hosts join the foreign-host index, unless
+   * registry-bridge manages it. Ours are claims in Redis; another installation's hosts are that
+   * installation's (installations sharing a cluster use distinct host suffixes, see
+   * docs/operations.md), and counting them would let its objects left in a namespace being deleted
+   * block ours.
+   */
   private putElsewhere(obj: KubeObject): void {
     const ns = obj.metadata.namespace ?? '';
     if (this.namespaces.includes(ns)) return;
     const id = `${ns}/${obj.metadata.name}`;
     this.removeElsewhere(id);
-    if (isOwnedBy(obj.metadata, this.installation)) return;
+    if (obj.metadata.labels?.[LABELS.managedBy] === MANAGED_BY_VALUE) return;
     const hosts = (obj.spec as { hosts?: string[] } | undefined)?.hosts ?? [];
     this.elsewhere.set(id, hosts);
     this.indexForeign(id, hosts);

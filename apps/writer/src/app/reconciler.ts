@@ -304,7 +304,8 @@ export class Reconciler {
     this.metrics.refused.inc({ source, reason });
     const prev = this.refused.get(key);
     if (!prev || prev.reason !== reason) this.log.warn({ key, source, reason }, `refused: ${detail}`);
-    this.refused.set(key, { reason, detail, at: new Date().toISOString() });
+    // What happened to the key's object stays reported while the reason holds.
+    this.refused.set(key, { reason, detail, at: new Date().toISOString(), object: prev?.reason === reason ? prev.object : undefined });
     await this.store.markRefused(key, `${reason}: ${detail}`, Date.now(), rejectedHash);
     return { action: 'refused', reason: `${reason}: ${detail}` };
   }
