@@ -1,5 +1,5 @@
 import { KubeClient, KubeError, KubeObject } from '@registry-bridge/kube';
-import { ANNOTATIONS, canonicalJson, isOwnedBy, LABELS, MANAGED_BY_VALUE, specHash } from '@registry-bridge/translation';
+import { ANNOTATIONS, canonicalJson, isOwnedBy, LABELS, MANAGED_BY_VALUE, portsNeedingAddress, specHash } from '@registry-bridge/translation';
 import type { Logger } from 'pino';
 
 export type CachedKind = 'ServiceEntry' | 'WorkloadEntry';
@@ -21,21 +21,9 @@ export interface CachedObject {
   needsAddress?: boolean;
 }
 
-/**
- * Protocols Envoy cannot tell apart on a shared `0.0.0.0:<port>` listener (no Host header, no
- * SNI): a ServiceEntry with such a port needs an address of its own.
- */
-const OPAQUE_PROTOCOLS = new Set(['TCP', 'MONGO', 'MYSQL', 'REDIS']);
-
-/**
- * True for a ServiceEntry with an opaque TCP port and no address: none in spec.addresses and none
- * that istiod allocated yet (its IP auto-allocation controller, PILOT_ENABLE_IP_AUTOALLOCATE, on by
- * default in Istio 1.31, writes them to status.addresses). Resolution NONE never gets one.
- */
-export function needsAddress(spec: { ports?: Array<{ protocol?: string }>; addresses?: string[]; resolution?: string } | undefined, status: { addresses?: Array<{ value?: string }> } | undefined): boolean {
-  if (!spec || spec.resolution === 'NONE') return false;
-  if (!(spec.ports ?? []).some((p) => OPAQUE_PROTOCOLS.has((p.protocol ?? '').toUpperCase()))) return false;
-  return !(spec.addresses ?? []).length && !(status?.addresses ?? []).some((a) => a.value);
+/** True for a ServiceEntry with an address-matched (TCP-like) port and no address yet. */
+export function needsAddress(spec: Parameters<typeof portsNeedingAddress>[0]['spec'], status: { addresses?: Array<{ value?: string }> } | undefined): boolean {
+  return portsNeedingAddress({ spec, status }).length > 0;
 }
 
 const PLURALS: Record<CachedKind, string> = { ServiceEntry: 'serviceentries', WorkloadEntry: 'workloadentries' };

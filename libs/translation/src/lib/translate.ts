@@ -467,11 +467,13 @@ export const ADDRESS_MATCHED_PROTOCOLS: readonly string[] = ['TCP', 'MONGO', 'MY
 
 /**
  * Names of the ports of a (live) ServiceEntry that need an address it does not have yet: none in
- * `spec.addresses` and none allocated by istiod in `status.addresses`. For the writer's status and
- * metric of TCP entries without an address.
+ * `spec.addresses` and none allocated by istiod in `status.addresses` (its IP auto-allocation
+ * controller, PILOT_ENABLE_IP_AUTOALLOCATE, on by default since Istio 1.25). Resolution NONE never
+ * gets one. For the writer's status and metric of TCP entries without an address.
  */
-export function portsNeedingAddress(se: { spec: Pick<IServiceEntry['spec'], 'ports' | 'addresses'>; status?: unknown }): string[] {
-  const allocated = (se.status as { addresses?: unknown[] } | undefined)?.addresses ?? [];
+export function portsNeedingAddress(se: { spec?: { ports?: Array<{ name?: string; number?: number; protocol?: string }>; addresses?: string[]; resolution?: string }; status?: unknown }): string[] {
+  if (!se.spec || se.spec.resolution === 'NONE') return [];
+  const allocated = ((se.status as { addresses?: Array<{ value?: string }> } | undefined)?.addresses ?? []).filter((a) => a?.value);
   if ((se.spec.addresses ?? []).length > 0 || allocated.length > 0) return [];
-  return (se.spec.ports ?? []).filter((p) => ADDRESS_MATCHED_PROTOCOLS.includes((p.protocol ?? 'TCP').toUpperCase())).map((p) => p.name);
+  return (se.spec.ports ?? []).filter((p) => ADDRESS_MATCHED_PROTOCOLS.includes((p.protocol ?? 'TCP').toUpperCase())).map((p) => p.name ?? String(p.number));
 }
