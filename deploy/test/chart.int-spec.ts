@@ -192,11 +192,14 @@ describe('install, full sync under the chart ServiceAccount, shutdown, uninstall
     const can = (...a: string[]) => canI(writerKubeconfig, ...a);
     for (const verb of ['get', 'list', 'watch', 'create', 'patch', 'delete']) expect([verb, can(verb, 'serviceentries.networking.istio.io', '-n', meshNs)]).toEqual([verb, 'yes']);
     for (const verb of ['list', 'watch', 'create', 'patch', 'delete']) expect([verb, can(verb, 'workloadentries.networking.istio.io', '-n', eurekaNs)]).toEqual([verb, 'yes']);
-    expect(can('watch', 'serviceentries.networking.istio.io', '-n', releaseNs)).toBe('no');
+    // ServiceEntries are read everywhere (host collisions with anyone's), written nowhere else
+    for (const n of [releaseNs, 'default']) {
+      for (const verb of ['list', 'watch']) expect([n, verb, can(verb, 'serviceentries.networking.istio.io', '-n', n)]).toEqual([n, verb, 'yes']);
+      for (const verb of ['get', 'create', 'patch', 'delete']) expect([n, verb, can(verb, 'serviceentries.networking.istio.io', '-n', n)]).toEqual([n, verb, 'no']);
+    }
     expect(can('update', 'serviceentries.networking.istio.io', '-n', meshNs)).toBe('no');
     expect(can('get', 'workloadentries.networking.istio.io', '-n', eurekaNs)).toBe('no');
-    expect(can('list', 'serviceentries.networking.istio.io', '-n', releaseNs)).toBe('no');
-    expect(can('list', 'serviceentries.networking.istio.io', '-n', 'default')).toBe('no');
+    expect(can('list', 'workloadentries.networking.istio.io', '-n', 'default')).toBe('no');
     expect(can('create', 'events', '-n', meshNs)).toBe('yes');
     expect(can('create', 'leases.coordination.k8s.io', '-n', releaseNs)).toBe('yes');
     expect(can('update', `leases.coordination.k8s.io/${writerName}`, '-n', releaseNs)).toBe('yes');

@@ -86,28 +86,54 @@ it('empties the ServiceEntry of a key refused after it was written at once, and 
   expect(back.metadata.annotations?.['registry-bridge.io/refused']).toBeUndefined();
 });
 
-it('refuses an object the API server rejects as too large, with the reason, and does not send it again', async () => {
-  // About 3.5 MB of ServiceEntry: over the API server's 3 MiB request limit (HTTP 413).
-  const labels = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`label-${i}`, `${'v'.repeat(60)}${i}`]));
-  const endpoints = Array.from({ length: 2200 }, (_, i) => ({ id: `big-${i}`, address: `10.70.${Math.floor(i / 250)}.${(i % 250) + 1}`, health: 'healthy' as const, labels }));
-  await h.producer.upsert(consulRecord('huge', 1, endpoints));
-  const refused = await waitFor('huge refused', async () => (await status()).refused['consul-dc1//huge'], 60_000);
-  expect(refused.reason).toBe('rejected');
-  expect(refused.detail).toMatch(/HTTP 413/);
-  expect(await h.seByService('huge')).toBeUndefined();
-  expect(await metric('registry_bridge_refused_total', 'source="consul-dc1",reason="rejected"')).toBeGreaterThanOrEqual(1);
-  const rejectedApplies = () => metric('registry_bridge_kube_requests_total', 'verb="apply",kind="ServiceEntry",outcome="413"');
-  const after = await rejectedApplies();
-  expect(after).toBeGreaterThanOrEqual(1);
-  // Two more full resyncs (5 s each) reconcile the key again without sending it again.
-  const seen = (await status()).lastResync?.at;
-  await waitFor('two resyncs', async () => {
-    const at = (await status()).lastResync?.at;
-    return at !== seen && at;
-  }, 20_000);
-  await new Promise((r) => setTimeout(r, 6000));
-  expect(await rejectedApplies()).toBe(after);
-  expect((await status()).refused['consul-dc1//huge']?.reason).toBe('rejected');
+it('refuses an object the API server rejects for good (an admission policy), with the reason, and does not send it again', async () => {
+  // A cluster policy (here a ValidatingAdmissionPolicy, as Gatekeeper or Kyverno would be) that
+  // denies one host in this test's namespace: the API server answers 422 on every apply, so a retry
+  // can never succeed. (An object over the size limits never gets this far: the translator cuts it.)
+  const name = `rb-deny-${h.namespace}`.slice(0, 63);
+  await h.admin.create({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: { resourceRules: [{ apiGroups: ['networking.istio.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['serviceentries'] }] },
+      validations: [{ expression: "!object.spec.hosts.exists(h, h.startsWith('denied-by-policy.'))", message: 'hosts denied-by-policy.* are not allowed here' }],
+    },
+  } as KubeObject);
+  await h.admin.create({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name },
+    spec: { policyName: name, validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': h.namespace } } } },
+  } as KubeObject);
+  try {
+    // The API server enforces a new policy once its informers have it: wait until a dry run is denied.
+    const probe = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'policy-probe', namespace: h.namespace }, spec: { hosts: ['denied-by-policy.probe'], resolution: 'STATIC', ports: [{ number: 80, name: 'http' }] } };
+    await waitFor('the admission policy in force', () => h.admin.apply(probe as KubeObject, { dryRun: true }).then(() => false, (e: Error) => /denied-by-policy/.test(e.message)), 30_000, 200);
+    await h.producer.upsert(consulRecord('denied-by-policy', 1, [{ id: 'd-1', address: '10.70.0.1', health: 'healthy' as const }]));
+    const refused = await waitFor('denied-by-policy refused', async () => (await status()).refused['consul-dc1//denied-by-policy'], 60_000);
+    expect(refused.reason).toBe('rejected');
+    expect(refused.detail).toMatch(/HTTP 422/);
+    expect(refused.detail).toMatch(/denied-by-policy\.\* are not allowed here/);
+    expect(await h.seByService('denied-by-policy')).toBeUndefined();
+    expect(await metric('registry_bridge_refused_total', 'source="consul-dc1",reason="rejected"')).toBeGreaterThanOrEqual(1);
+    const rejectedApplies = () => metric('registry_bridge_kube_requests_total', 'verb="apply",kind="ServiceEntry",outcome="422"');
+    const after = await rejectedApplies();
+    expect(after).toBeGreaterThanOrEqual(1);
+    // Two more full resyncs (5 s each) reconcile the key again without sending it again.
+    const seen = (await status()).lastResync?.at;
+    await waitFor('two resyncs', async () => {
+      const at = (await status()).lastResync?.at;
+      return at !== seen && at;
+    }, 20_000);
+    await new Promise((r) => setTimeout(r, 6000));
+    expect(await rejectedApplies()).toBe(after);
+    expect((await status()).refused['consul-dc1//denied-by-policy']?.reason).toBe('rejected');
+  } finally {
+    await h.admin.delete('admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicyBinding', '', name).catch(() => undefined);
+    await h.admin.delete('admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicy', '', name).catch(() => undefined);
+  }
 });
 
 it('deletes our WorkloadEntries left behind by a hand delete of their ServiceEntry once the key is gone', async () => {
