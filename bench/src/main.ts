@@ -6,14 +6,16 @@
 // into the run directory), --max-minutes N (hard bound of the whole run), --churn-seconds N,
 // --idle-seconds N, --node-flags max-old-space-size=96,max-semi-space-size=2 (V8 flags for every app; the
 // leading dashes are optional so that nx forwards the value, or RB_BENCH_NODE_FLAGS="--a --b"), --skip idle,noop,restart,steady,rolling,churn (steps of a registry phase), --shared-redis (use the peers' Redis instead of a private redis-server),
-// --node /path/to/node[,/path/to/other/node] (the node binaries that run the apps, or RB_BENCH_NODE; with
-// several, every measurement runs once per binary, interleaved, and each row names its runtime).
+// --node BIN[=CHECKOUT][,BIN[=CHECKOUT]] (the node binaries that run the apps, or RB_BENCH_NODE; a
+// checkout gives that runtime other built apps, its dist/apps with its node_modules, e.g. an older
+// commit whose dependencies need an older Node; with several, every measurement runs once per
+// runtime, interleaved, and each row names its runtime).
 import { loadPeersEnv } from '@registry-bridge/test-peers';
 import { Redis } from 'ioredis';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { killAllChildren } from './lib/apps';
 import { KubeAdmin } from './lib/kube';
 import { machineInfo } from './lib/machine';
@@ -50,16 +52,24 @@ function nodeFlagsArg(): string[] {
     .map((f) => (f.startsWith('--') ? f : `--${f}`));
 }
 
+interface Runtime {
+  binary: string;
+  version: string;
+  /** A checkout whose dist/apps and node_modules this runtime runs, instead of the workspace's. */
+  checkout?: string;
+}
+
 /** The node binaries that run the apps, with their versions; the bench's own node by default. */
-function runtimesArg(): Array<{ binary: string; version: string }> {
+function runtimesArg(): Runtime[] {
   const raw = arg('node') ?? process.env['RB_BENCH_NODE'] ?? process.execPath;
   return raw
     .split(',')
     .filter(Boolean)
-    .map((binary) => {
+    .map((spec) => {
+      const [binary, checkout] = spec.split('=');
       const bin = resolve(binary);
       try {
-        return { binary: bin, version: execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim() };
+        return { binary: bin, version: execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim(), checkout: checkout && resolve(checkout) };
       } catch (err) {
         throw new Error(`--node ${binary}: not a runnable node binary (${(err as Error).message})`);
       }
@@ -95,6 +105,15 @@ async function main(): Promise<void> {
   const apps = ['writer', 'collector-consul', 'collector-eureka', 'collector-cloudmap'];
   await until(`the built apps in ${builtDir} (npx nx run-many -t build -p ${apps.join(',')})`, () => apps.every((a) => existsSync(join(builtDir, a, 'main.js'))), 180_000, 1000);
   for (const app of apps) cpSync(join(builtDir, app), join(distDir, app), { recursive: true });
+  const runtimeDist = runtimes.map((rt, r) => {
+    if (!rt.checkout) return { distDir, nodePath: join(WORKSPACE, 'node_modules') };
+    const dir = join(runDir, `dist-${r}`);
+    for (const app of apps) {
+      if (!existsSync(join(rt.checkout, 'dist/apps', app, 'main.js'))) throw new Error(`--node ${rt.binary}=${rt.checkout}: no dist/apps/${app}/main.js there`);
+      cpSync(join(rt.checkout, 'dist/apps', app), join(dir, app), { recursive: true });
+    }
+    return { distDir: dir, nodePath: join(rt.checkout, 'node_modules') };
+  });
   // --shared-redis uses the peers' Redis (its command counts then include other users')
   const basePort = 21000 + Math.floor(Math.random() * 2000);
   const privateRedis = process.argv.includes('--shared-redis') ? undefined : new PrivateRedis(basePort - 1);
@@ -119,8 +138,8 @@ async function main(): Promise<void> {
     redisPid: privateRedis?.pid,
     skip: new Set(arg('skip')?.split(',') ?? []),
   };
-  const machine = { ...machineInfo(WORKSPACE, builtDir), appsNode: runtimes.map((r) => r.version) };
-  log(`profile ${profile.name}: ${selected.join(', ')}; apps on ${runtimes.map((r) => r.version).join(' and ')}; run dir ${runDir} (app configs and logs); load average ${machine.loadAverageAtStart.join(' ')}`);
+  const machine = { ...machineInfo(WORKSPACE, builtDir), appsNode: runtimes.map((r) => `${r.version}${r.checkout ? ` (${basename(r.checkout)})` : ''}`) };
+  log(`profile ${profile.name}: ${selected.join(', ')}; apps on ${machine.appsNode.join(' and ')}; run dir ${runDir} (app configs and logs); load average ${machine.loadAverageAtStart.join(' ')}`);
   const cpu0 = machineCpuSeconds();
   const started = Date.now();
   const consul = (prefix: string) => new ConsulDriver(peers.consul.addr, `consul-${prefix}`, prefix);
@@ -145,9 +164,12 @@ async function main(): Promise<void> {
     const order = i % 2 ? [...runtimes.keys()].reverse() : [...runtimes.keys()];
     for (const r of order) {
       const rt = runtimes[r];
-      const key = several ? `${m} @ ${rt.version}` : m;
+      const label = `${rt.version}${rt.checkout ? ` (${basename(rt.checkout)})` : ''}`;
+      const key = several ? `${m} @ ${label}` : m;
       const pre = `b${id}${several ? r : ''}`;
       ctx.node = rt;
+      ctx.distDir = runtimeDist[r].distDir;
+      ctx.appEnv = { ...ctx.appEnv, NODE_PATH: runtimeDist[r].nodePath };
       const t = Date.now();
       try {
         if (drivers[m]) phases[key] = await registryPhase(ctx, drivers[m](pre), m, profile.fullPhase.includes(m));
