@@ -168,6 +168,8 @@ async function main(): Promise<void> {
       const key = several ? `${m} @ ${label}` : m;
       const pre = `b${id}${several ? r : ''}`;
       ctx.node = rt;
+      // its own namespaces, Redis prefix and Lease: a phase's namespace stays Terminating after it
+      ctx.id = several ? `${id}${r}` : id;
       ctx.distDir = runtimeDist[r].distDir;
       ctx.appEnv = { ...ctx.appEnv, NODE_PATH: runtimeDist[r].nodePath };
       const t = Date.now();
