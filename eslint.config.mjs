@@ -60,6 +60,12 @@ export default [
               sourceTag: 'scope:cli',
               onlyDependOnLibsWithTags: ['scope:shared', 'scope:writer', 'scope:collector', 'scope:consul', 'scope:eureka', 'scope:cloudmap', 'scope:test'],
             },
+            // cross-lib contract specs (e2e/contract): each normalizer's output through the translator, nothing else
+            {
+              sourceTag: 'scope:contract-test',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:writer', 'scope:consul', 'scope:eureka', 'scope:cloudmap', 'scope:test'],
+              bannedExternalImports: [...registryClients, ...kubeClients],
+            },
             // apps import registry clients only through their registry lib
             { sourceTag: 'type:app', bannedExternalImports: registryClients },
             // test helpers reach every peer; product code never imports them (rule below)

@@ -95,6 +95,9 @@ apt_packages() {
   command -v java >/dev/null || need_apt+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null || need_apt+=(maven)
   python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
+  # promtool (in Debian's prometheus package; no server is started) tests the chart's alert rules
+  command -v promtool >/dev/null || need_apt+=(prometheus)
+  command -v ip >/dev/null || need_apt+=(iproute2)
 }
 
 install_apt() {

@@ -167,7 +167,10 @@ describe('hardening and RBAC of the rendered chart', () => {
       events: ['create', 'patch'],
       leases: ['create', 'get', 'update'],
     });
-    expect(find(all, 'ClusterRole')).toEqual([]);
+    // read-only, cluster-wide: hosts of ServiceEntries anywhere (host collisions), nothing else
+    const crs = find(all, 'ClusterRole');
+    expect(crs.map((r) => r.metadata.name)).toEqual([expect.stringMatching(/^rb-registry-bridge-writer-read-serviceentries/)]);
+    expect(verbsByResource(crs)).toEqual({ serviceentries: ['list', 'watch'] });
   });
 
   it('writer: cluster-wide only when asked, and then one ClusterRole without Lease rights', () => {

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -56,6 +56,20 @@ export function render(o: RenderOptions = {}): K8sObject[] {
   return parseAllDocuments(renderText(o))
     .map((d) => d.toJSON() as K8sObject | null)
     .filter((d): d is K8sObject => !!d);
+}
+
+/**
+ * The chart's NOTES.txt as `helm install` prints it. `helm template` never renders NOTES and
+ * `helm install --dry-run` needs a cluster, so a copy of the chart renders it through `tpl`.
+ */
+export function renderNotes(o: RenderOptions = {}): string {
+  const copy = join(mkdtempSync(join(tmpdir(), 'rb-notes-')), 'chart');
+  cpSync(CHART, copy, { recursive: true });
+  cpSync(join(copy, 'templates/NOTES.txt'), join(copy, 'notes.txt'));
+  writeFileSync(join(copy, 'templates/notes.yaml'), 'notes: {{ tpl (.Files.Get "notes.txt") . | quote }}\n');
+  const args = helmArgs(['template', o.release ?? 'rb', copy, '--namespace', o.namespace ?? 'registry-bridge', '--show-only', 'templates/notes.yaml'], o);
+  const out = execFileSync(helm(), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return (parseAllDocuments(out)[0].toJSON() as { notes: string }).notes;
 }
 
 /** Renders expecting helm to refuse; returns its error output. */

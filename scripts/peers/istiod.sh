@@ -5,7 +5,7 @@
 #   bash scripts/peers/istiod.sh up       build (cached) and start istiod, wait until it answers, write its env file
 #   bash scripts/peers/istiod.sh down     stop exactly the process that `up` started (by pid)
 #   bash scripts/peers/istiod.sh status   up/down, pid, RSS
-#   bash scripts/peers/istiod.sh install  only build (no start)
+#   bash scripts/peers/istiod.sh install  only build (no start): istiod and the e2e's Go tools
 #   bash scripts/peers/istiod.sh env      print the env file the e2e reads
 #
 # Needs `bash scripts/peers.sh up` first (the API server with Istio's CRDs), and again after each
@@ -52,6 +52,7 @@ short_hash() { cat "$@" | sha256sum | cut -c1-12; }
 # The cached binary's name carries the version and a hash of go.mod, go.sum, tags and link flags.
 ISTIOD_BIN="$BIN_DIR/pilot-discovery-$ISTIO_VERSION-$(short_hash "$TOOLS_DIR/istiod/go.mod" "$TOOLS_DIR/istiod/go.sum" <(echo "$ISTIOD_TAGS $ISTIOD_LDFLAGS"))"
 XDS_PROBE_BIN="$BIN_DIR/xds-probe-$(short_hash "$TOOLS_DIR/xds-probe/go.mod" "$TOOLS_DIR/xds-probe/go.sum" "$TOOLS_DIR/xds-probe/main.go")"
+XDS_GRPC_BIN="$BIN_DIR/xds-grpc-$(short_hash "$TOOLS_DIR/xds-grpc/go.mod" "$TOOLS_DIR/xds-grpc/go.sum" "$TOOLS_DIR/xds-grpc/main.go")"
 
 build_istiod() {
   [ -x "$ISTIOD_BIN" ] && { log "pilot-discovery $ISTIO_VERSION: cached"; return; }
@@ -63,17 +64,22 @@ build_istiod() {
   log "pilot-discovery built in $(elapsed "$t0"), $(du -h "$ISTIOD_BIN" | cut -f1)"
 }
 
-build_xds_probe() {
-  [ -x "$XDS_PROBE_BIN" ] && { log "xds-probe: cached"; return; }
-  log "xds-probe: building"
-  ( cd "$TOOLS_DIR/xds-probe" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$XDS_PROBE_BIN.tmp" . ) \
-    && mv "$XDS_PROBE_BIN.tmp" "$XDS_PROBE_BIN"
+# The e2e's Go test tools (tools/<name>), cached by content hash: the pretend sidecar (xds-probe)
+# and the proxyless gRPC client and echo server (xds-grpc).
+build_tool() { # name, cached binary path
+  [ -x "$2" ] && { log "$1: cached"; return; }
+  command -v go >/dev/null || die "go (1.26+) is required to build $1"
+  log "$1: building"
+  local t0; t0="$(now)"
+  ( cd "$TOOLS_DIR/$1" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$2.tmp" . ) && mv "$2.tmp" "$2"
+  log "$1 built in $(elapsed "$t0")"
 }
 
 do_install() {
   mkdir -p "$BIN_DIR" "$INSTALL_LOG_DIR"
   build_istiod
-  build_xds_probe
+  build_tool xds-probe "$XDS_PROBE_BIN"
+  build_tool xds-grpc "$XDS_GRPC_BIN"
 }
 
 # ============================================================================================
@@ -105,9 +111,33 @@ do_down() {
     log "istiod: not running"
   fi
   rm -f "$PID_DIR/istiod.pid" "$ISTIOD_ENV"
+  echo_netns_down
 }
 
 probe_ready() { curl -sf -o /dev/null "http://$HOST:$RB_ISTIOD_HTTP_PORT/ready"; }
+
+# The e2e's gRPC echo servers are registry instances, and the writer drops loopback endpoints (a
+# sidecar would dial its own pod). They run in a network namespace of their own instead, joined to
+# this one by a veth pair, so every request stays inside this machine on addresses this script made.
+: "${RB_ECHO_NETNS:=rb-echo}"
+: "${RB_ECHO_HOST_ADDR:=198.18.0.1}"   # 198.18.0.0/15: reserved for network benchmark tests
+: "${RB_ECHO_ADDR:=198.18.0.2}"
+echo_netns_down() {
+  ip netns del "$RB_ECHO_NETNS" 2>/dev/null || true
+  ip link del "$RB_ECHO_NETNS-h" 2>/dev/null || true
+}
+echo_netns_up() {
+  command -v ip >/dev/null || die "ip (Debian's iproute2) is needed for the echo servers' network namespace"
+  echo_netns_down
+  ip netns add "$RB_ECHO_NETNS"
+  ip link add "$RB_ECHO_NETNS-h" type veth peer name "$RB_ECHO_NETNS-n"
+  ip link set "$RB_ECHO_NETNS-n" netns "$RB_ECHO_NETNS"
+  ip addr add "$RB_ECHO_HOST_ADDR/24" dev "$RB_ECHO_NETNS-h"
+  ip link set "$RB_ECHO_NETNS-h" up
+  ip netns exec "$RB_ECHO_NETNS" ip addr add "$RB_ECHO_ADDR/24" dev "$RB_ECHO_NETNS-n"
+  ip netns exec "$RB_ECHO_NETNS" ip link set "$RB_ECHO_NETNS-n" up
+  ip netns exec "$RB_ECHO_NETNS" ip link set lo up
+}
 
 write_mesh_config() {
   mkdir -p "$ISTIOD_DIR"
@@ -166,6 +196,7 @@ do_up() {
     sleep 0.2
   done
   local ready_s; ready_s="$(elapsed "$t0")"
+  echo_netns_up || die "could not create the network namespace $RB_ECHO_NETNS for the e2e's echo servers"
   umask 077
   cat > "$ISTIOD_ENV" <<EOF
 # written by scripts/peers/istiod.sh up; read by e2e/istio
@@ -175,6 +206,9 @@ RB_ISTIOD_METRICS_URL=http://$HOST:$RB_ISTIOD_MONITORING_PORT/metrics
 RB_ISTIOD_PID=$pid
 RB_ISTIOD_VERSION=$ISTIO_VERSION
 RB_XDS_PROBE_BIN=$XDS_PROBE_BIN
+RB_XDS_GRPC_BIN=$XDS_GRPC_BIN
+RB_ECHO_NETNS=$RB_ECHO_NETNS
+RB_ECHO_ADDR=$RB_ECHO_ADDR
 EOF
   log "istiod $ISTIO_VERSION ready on $HOST:$RB_ISTIOD_XDS_PORT (xDS), $HOST:$RB_ISTIOD_HTTP_PORT (debug) in $ready_s, RSS $(rss_mib "$pid") MiB; env: $ISTIOD_ENV"
 }

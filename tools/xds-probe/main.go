@@ -1,5 +1,8 @@
 // xds-probe connects to istiod's ADS as a sidecar would and prints, as JSON, the outbound
-// clusters (CDS), their endpoints (EDS) and the HTTP virtual hosts (RDS) that istiod serves.
+// clusters (CDS), their endpoints (EDS), the listeners (LDS) and the HTTP virtual hosts (RDS) that
+// istiod serves. By default it announces DNS capture (ISTIO_META_DNS_CAPTURE=true), as a sidecar
+// whose agent proxies DNS does: only then does istiod put a ServiceEntry's auto-allocated address
+// on its outbound listeners.
 // It is a test tool for e2e/istio (registry-bridge's product code is TypeScript); Go here only
 // because go-control-plane carries Envoy's generated protos and istiod speaks them.
 //
@@ -23,7 +26,11 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/grpc"
@@ -36,6 +43,7 @@ const (
 	typeCDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
 	typeEDS = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
 	typeRDS = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
+	typeLDS = "type.googleapis.com/envoy.config.listener.v3.Listener"
 )
 
 type cluster struct {
@@ -46,8 +54,12 @@ type cluster struct {
 	Port           int                 `json:"port"`
 	Protocol       string              `json:"protocol"` // http2 | downstream | default (no upstream protocol option: HTTP/1.1 or TCP)
 	Services       []map[string]string `json:"services,omitempty"`
-	Endpoints      []endpoint          `json:"endpoints"` // from EDS, or inline for DNS clusters
-	EndpointCount  int                 `json:"endpointCount"`
+	// TransportSocketMatches: Istio's auto mTLS picks an endpoint's transport socket by the
+	// endpoint's tlsMode metadata; in order, the first match wins.
+	TransportSocketMatches []socketMatch `json:"transportSocketMatches,omitempty"`
+	TransportSocket        string        `json:"transportSocket"` // without a match: mtls | tls | plaintext
+	Endpoints              []endpoint    `json:"endpoints"`       // from EDS, or inline for DNS clusters
+	EndpointCount          int           `json:"endpointCount"`
 }
 
 type endpoint struct {
@@ -60,7 +72,38 @@ type endpoint struct {
 	LocalityWeight int               `json:"localityWeight"`
 	Weight         int               `json:"weight"`
 	Health         string            `json:"health"`
-	Labels         map[string]string `json:"labels,omitempty"` // istio filter metadata: workload, labels when istiod sends them
+	Labels         map[string]string `json:"labels,omitempty"`  // istio filter metadata: workload, labels when istiod sends them
+	TLSMode        string            `json:"tlsMode,omitempty"` // envoy.transport_socket_match metadata: istio | disabled | absent
+	Transport      string            `json:"transport"`         // what the cluster's matches give this endpoint: mtls | tls | plaintext
+}
+
+type socketMatch struct {
+	Name      string            `json:"name"`
+	Match     map[string]string `json:"match"`
+	Transport string            `json:"transport"` // mtls | tls | plaintext
+}
+
+type listener struct {
+	Name         string        `json:"name"`
+	Address      string        `json:"address"`
+	Port         int           `json:"port"`
+	Extra        []string      `json:"additionalAddresses,omitempty"`
+	FilterChains []filterChain `json:"filterChains"`
+	DefaultChain *filterChain  `json:"defaultFilterChain,omitempty"`
+}
+
+type filterChain struct {
+	Name                 string   `json:"name,omitempty"`
+	DestinationPort      int      `json:"destinationPort,omitempty"`
+	PrefixRanges         []string `json:"prefixRanges,omitempty"`
+	TransportProtocol    string   `json:"transportProtocol,omitempty"`
+	ApplicationProtocols []string `json:"applicationProtocols,omitempty"`
+	ServerNames          []string `json:"serverNames,omitempty"`
+	Filters              []string `json:"filters"`            // network filter names, in order
+	Cluster              string   `json:"cluster,omitempty"`  // tcp_proxy's cluster
+	Clusters             []string `json:"clusters,omitempty"` // tcp_proxy's weighted clusters
+	Route                string   `json:"route,omitempty"`    // HTTP connection manager's RDS route name
+	TransportSocket      string   `json:"transportSocket,omitempty"`
 }
 
 type virtualHost struct {
@@ -72,11 +115,14 @@ type virtualHost struct {
 type view struct {
 	At           int64                    `json:"at"` // unix ms when the response completing this view arrived
 	Clusters     []cluster                `json:"clusters"`
-	Routes       map[string][]virtualHost `json:"routes"` // RDS route name (the port) -> matching virtual hosts
+	Routes       map[string][]virtualHost `json:"routes"`    // RDS route name (the port) -> matching virtual hosts
+	Listeners    []listener               `json:"listeners"` // outbound listeners that lead to a matching cluster or route
 	CdsResponses int                      `json:"cdsResponses"`
 	EdsResponses int                      `json:"edsResponses"`
 	RdsResponses int                      `json:"rdsResponses"`
-	AllClusters  int                      `json:"allClusters"` // every cluster istiod sent, matching or not
+	LdsResponses int                      `json:"ldsResponses"`
+	AllClusters  int                      `json:"allClusters"`  // every cluster istiod sent, matching or not
+	AllListeners int                      `json:"allListeners"` // every listener istiod sent, matching or not
 }
 
 type probe struct {
@@ -87,6 +133,7 @@ type probe struct {
 	clusters map[string]*clusterv3.Cluster
 	cla      map[string]*endpointv3.ClusterLoadAssignment
 	routes   map[string]*routev3.RouteConfiguration
+	lis      map[string]*listenerv3.Listener
 	edsNames []string
 	rdsNames []string
 	edsSeen  bool
@@ -94,6 +141,7 @@ type probe struct {
 	cdsN     int
 	edsN     int
 	rdsN     int
+	ldsN     int
 	versions map[string]string
 }
 
@@ -109,6 +157,8 @@ func main() {
 	timeout := flag.Duration("timeout", 30*time.Second, "give up on a one-shot view after this long")
 	duration := flag.Duration("duration", 30*time.Minute, "stop watching after this long")
 	summary := flag.Bool("summary", false, "print only counts (for large benchmarks)")
+	dnsCapture := flag.Bool("dns-capture", true, "announce ISTIO_META_DNS_CAPTURE=true (istiod then serves auto-allocated addresses on listeners)")
+	dnsAutoAllocate := flag.Bool("dns-auto-allocate", false, "announce ISTIO_META_DNS_AUTO_ALLOCATE=true (the pre-1.23 allocation; 1.31 allocates in the ServiceEntry's status instead)")
 	flag.Parse()
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -125,7 +175,7 @@ func main() {
 	}
 
 	// The node id and metadata a sidecar's pilot-agent sends (type~ip~pod.ns~ns.svc.cluster.local).
-	meta, _ := structpb.NewStruct(map[string]any{
+	md := map[string]any{
 		"ISTIO_VERSION":     *istioVersion,
 		"NAMESPACE":         *ns,
 		"NAME":              *pod,
@@ -137,7 +187,15 @@ func main() {
 		"WORKLOAD_NAME":     *pod,
 		"OWNER":             fmt.Sprintf("kubernetes://apis/v1/namespaces/%s/pods/%s", *ns, *pod),
 		"LABELS":            map[string]any{"app": *pod},
-	})
+	}
+	// pilot-agent turns ISTIO_META_<X> into node metadata <X>
+	if *dnsCapture {
+		md["DNS_CAPTURE"] = "true"
+	}
+	if *dnsAutoAllocate {
+		md["DNS_AUTO_ALLOCATE"] = "true"
+	}
+	meta, _ := structpb.NewStruct(md)
 	p := &probe{
 		stream:   stream,
 		sendq:    make(chan *discoveryv3.DiscoveryRequest, 1<<16),
@@ -145,6 +203,7 @@ func main() {
 		clusters: map[string]*clusterv3.Cluster{},
 		cla:      map[string]*endpointv3.ClusterLoadAssignment{},
 		routes:   map[string]*routev3.RouteConfiguration{},
+		lis:      map[string]*listenerv3.Listener{},
 		versions: map[string]string{},
 	}
 	for _, m := range strings.Split(*match, ",") {
@@ -165,6 +224,7 @@ func main() {
 		}
 	}()
 	p.send(typeCDS, nil, "", "", true)
+	p.send(typeLDS, nil, "", "", false) // Envoy subscribes to LDS right after CDS
 
 	go func() {
 		for {
@@ -216,7 +276,7 @@ func main() {
 			if *watch {
 				return
 			}
-			fail("no complete CDS+EDS+RDS view from %s within %s (is istiod up? bash scripts/peers/istiod.sh up)", *addr, *timeout)
+			fail("no complete CDS+EDS+RDS+LDS view from %s within %s (is istiod up? bash scripts/peers/istiod.sh up)", *addr, *timeout)
 		}
 	}
 }
@@ -316,6 +376,18 @@ func (p *probe) handle(r *discoveryv3.DiscoveryResponse) error {
 		p.edsSeen = true
 		p.versions[typeEDS] = r.VersionInfo
 		p.send(typeEDS, p.edsNames, r.VersionInfo, r.Nonce, false)
+	case typeLDS:
+		p.ldsN++
+		p.lis = map[string]*listenerv3.Listener{}
+		for _, a := range r.Resources {
+			l := &listenerv3.Listener{}
+			if err := proto.Unmarshal(a.Value, l); err != nil {
+				return fmt.Errorf("decode listener: %w", err)
+			}
+			p.lis[l.Name] = l
+		}
+		p.versions[typeLDS] = r.VersionInfo
+		p.send(typeLDS, nil, r.VersionInfo, r.Nonce, false) // ACK
 	case typeRDS:
 		p.rdsN++
 		for _, a := range r.Resources {
@@ -332,7 +404,7 @@ func (p *probe) handle(r *discoveryv3.DiscoveryResponse) error {
 	return nil
 }
 
-func (p *probe) complete() bool { return p.cdsN > 0 && p.edsSeen && p.rdsSeen }
+func (p *probe) complete() bool { return p.cdsN > 0 && p.ldsN > 0 && p.edsSeen && p.rdsSeen }
 
 func protocolOf(c *clusterv3.Cluster) string {
 	a, ok := c.GetTypedExtensionProtocolOptions()["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
@@ -356,7 +428,65 @@ func protocolOf(c *clusterv3.Cluster) string {
 	return "default"
 }
 
-func endpointsOf(cla *endpointv3.ClusterLoadAssignment) []endpoint {
+// transportOf summarizes a transport socket: Istio's mTLS is TLS with a client certificate.
+func transportOf(ts *corev3.TransportSocket) string {
+	if ts == nil {
+		return "plaintext"
+	}
+	tc := ts.GetTypedConfig()
+	if tc == nil || strings.HasSuffix(tc.GetTypeUrl(), "RawBuffer") {
+		return "plaintext"
+	}
+	if strings.HasSuffix(tc.GetTypeUrl(), "UpstreamTlsContext") {
+		u := &tlsv3.UpstreamTlsContext{}
+		if err := proto.Unmarshal(tc.GetValue(), u); err != nil {
+			return "unknown"
+		}
+		c := u.GetCommonTlsContext()
+		if len(c.GetTlsCertificateSdsSecretConfigs()) > 0 || len(c.GetTlsCertificates()) > 0 || c.GetTlsCertificateProviderInstance() != nil {
+			return "mtls"
+		}
+		return "tls"
+	}
+	return tc.GetTypeUrl()
+}
+
+func stringFields(s *structpb.Struct) map[string]string {
+	out := map[string]string{}
+	for k, v := range s.GetFields() {
+		if x, ok := v.GetKind().(*structpb.Value_StringValue); ok {
+			out[k] = x.StringValue
+		}
+	}
+	return out
+}
+
+func socketMatchesOf(c *clusterv3.Cluster) []socketMatch {
+	var out []socketMatch
+	for _, m := range c.GetTransportSocketMatches() {
+		out = append(out, socketMatch{Name: m.GetName(), Match: stringFields(m.GetMatch()), Transport: transportOf(m.GetTransportSocket())})
+	}
+	return out
+}
+
+// transportFor is Envoy's choice for one endpoint: the first match whose keys all equal the
+// endpoint's envoy.transport_socket_match metadata, else the cluster's own transport socket.
+func transportFor(c *clusterv3.Cluster, md map[string]string) string {
+	for _, m := range socketMatchesOf(c) {
+		all := true
+		for k, v := range m.Match {
+			if md[k] != v {
+				all = false
+			}
+		}
+		if all {
+			return m.Transport
+		}
+	}
+	return transportOf(c.GetTransportSocket())
+}
+
+func endpointsOf(cla *endpointv3.ClusterLoadAssignment, c *clusterv3.Cluster) []endpoint {
 	out := []endpoint{}
 	for _, l := range cla.GetEndpoints() {
 		for _, e := range l.GetLbEndpoints() {
@@ -368,13 +498,11 @@ func endpointsOf(cla *endpointv3.ClusterLoadAssignment) []endpoint {
 				Weight: int(e.GetLoadBalancingWeight().GetValue()), Health: e.GetHealthStatus().String(),
 			}
 			if md := e.GetMetadata().GetFilterMetadata()["istio"]; md != nil {
-				ep.Labels = map[string]string{}
-				for k, v := range md.GetFields() {
-					if s, ok := v.GetKind().(*structpb.Value_StringValue); ok {
-						ep.Labels[k] = s.StringValue
-					}
-				}
+				ep.Labels = stringFields(md)
 			}
+			tsm := stringFields(e.GetMetadata().GetFilterMetadata()["envoy.transport_socket_match"])
+			ep.TLSMode = tsm["tlsMode"]
+			ep.Transport = transportFor(c, tsm)
 			out = append(out, ep)
 		}
 	}
@@ -388,7 +516,7 @@ func endpointsOf(cla *endpointv3.ClusterLoadAssignment) []endpoint {
 }
 
 func (p *probe) view(at int64, summary bool) view {
-	v := view{At: at, Clusters: []cluster{}, Routes: map[string][]virtualHost{}, CdsResponses: p.cdsN, EdsResponses: p.edsN, RdsResponses: p.rdsN, AllClusters: len(p.clusters)}
+	v := view{At: at, Clusters: []cluster{}, Routes: map[string][]virtualHost{}, Listeners: []listener{}, CdsResponses: p.cdsN, EdsResponses: p.edsN, RdsResponses: p.rdsN, LdsResponses: p.ldsN, AllClusters: len(p.clusters), AllListeners: len(p.lis)}
 	for name, c := range p.clusters {
 		host, port, ok := parseOutbound(name)
 		if !ok || !p.matches(host) {
@@ -401,10 +529,12 @@ func (p *probe) view(at int64, summary bool) view {
 			if n == "" {
 				n = name
 			}
-			out.Endpoints = endpointsOf(p.cla[n])
+			out.Endpoints = endpointsOf(p.cla[n], c)
 		} else {
-			out.Endpoints = endpointsOf(c.GetLoadAssignment())
+			out.Endpoints = endpointsOf(c.GetLoadAssignment(), c)
 		}
+		out.TransportSocketMatches = socketMatchesOf(c)
+		out.TransportSocket = transportOf(c.GetTransportSocket())
 		if md := c.GetMetadata().GetFilterMetadata()["istio"]; md != nil {
 			for _, s := range md.GetFields()["services"].GetListValue().GetValues() {
 				m := map[string]string{}
@@ -444,19 +574,98 @@ func (p *probe) view(at int64, summary bool) view {
 			v.Routes[rn] = append(v.Routes[rn], out)
 		}
 	}
+	v.Listeners = p.listenersView()
 	if summary {
 		// counts only: keep cluster names and endpoint counts small on stdout
 		for i := range v.Clusters {
 			v.Clusters[i].Endpoints = v.Clusters[i].Endpoints[:0:0]
 		}
 		v.Routes = map[string][]virtualHost{}
+		v.Listeners = []listener{}
 	}
 	return v
 }
 
+func chainOf(fc *listenerv3.FilterChain) filterChain {
+	out := filterChain{Name: fc.GetName(), Filters: []string{}}
+	m := fc.GetFilterChainMatch()
+	out.DestinationPort = int(m.GetDestinationPort().GetValue())
+	for _, r := range m.GetPrefixRanges() {
+		out.PrefixRanges = append(out.PrefixRanges, fmt.Sprintf("%s/%d", r.GetAddressPrefix(), r.GetPrefixLen().GetValue()))
+	}
+	out.TransportProtocol = m.GetTransportProtocol()
+	out.ApplicationProtocols = m.GetApplicationProtocols()
+	out.ServerNames = m.GetServerNames()
+	if fc.GetTransportSocket() != nil {
+		out.TransportSocket = transportOf(fc.GetTransportSocket())
+	}
+	for _, f := range fc.GetFilters() {
+		out.Filters = append(out.Filters, f.GetName())
+		tc := f.GetTypedConfig()
+		switch {
+		case tc == nil:
+		case strings.HasSuffix(tc.GetTypeUrl(), "tcp_proxy.v3.TcpProxy"):
+			t := &tcpproxyv3.TcpProxy{}
+			if proto.Unmarshal(tc.GetValue(), t) == nil {
+				out.Cluster = t.GetCluster()
+				for _, w := range t.GetWeightedClusters().GetClusters() {
+					out.Clusters = append(out.Clusters, w.GetName())
+				}
+			}
+		case strings.HasSuffix(tc.GetTypeUrl(), "http_connection_manager.v3.HttpConnectionManager"):
+			h := &hcmv3.HttpConnectionManager{}
+			if proto.Unmarshal(tc.GetValue(), h) == nil {
+				out.Route = h.GetRds().GetRouteConfigName()
+			}
+		}
+	}
+	return out
+}
+
+// listenersView keeps the listeners a matching service can be reached through: a filter chain
+// whose tcp_proxy names a matching cluster, or whose HTTP route is one the probe subscribed to.
+func (p *probe) listenersView() []listener {
+	routes := map[string]bool{}
+	for _, r := range p.rdsNames {
+		routes[r] = true
+	}
+	leads := func(fc filterChain) bool {
+		for _, c := range append([]string{fc.Cluster}, fc.Clusters...) {
+			if host, _, ok := parseOutbound(c); ok && p.matches(host) {
+				return true
+			}
+		}
+		return fc.Route != "" && routes[fc.Route]
+	}
+	out := []listener{}
+	for _, l := range p.lis {
+		sa := l.GetAddress().GetSocketAddress()
+		v := listener{Name: l.GetName(), Address: sa.GetAddress(), Port: int(sa.GetPortValue()), FilterChains: []filterChain{}}
+		for _, a := range l.GetAdditionalAddresses() {
+			v.Extra = append(v.Extra, a.GetAddress().GetSocketAddress().GetAddress())
+		}
+		keep := false
+		for _, fc := range l.GetFilterChains() {
+			c := chainOf(fc)
+			keep = keep || leads(c)
+			v.FilterChains = append(v.FilterChains, c)
+		}
+		if l.GetDefaultFilterChain() != nil {
+			c := chainOf(l.GetDefaultFilterChain())
+			keep = keep || leads(c)
+			v.DefaultChain = &c
+		}
+		if keep {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
 // viewKey ignores the counters and time so that -watch prints only real changes.
 func (p *probe) viewKey(v view) string {
-	v.At, v.CdsResponses, v.EdsResponses, v.RdsResponses = 0, 0, 0, 0
+	v.At, v.CdsResponses, v.EdsResponses, v.RdsResponses, v.LdsResponses = 0, 0, 0, 0, 0
 	b, _ := json.Marshal(v)
 	return string(b)
 }

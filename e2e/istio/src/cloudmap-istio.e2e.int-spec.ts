@@ -1,16 +1,10 @@
 // Proof in the mesh itself, for AWS Cloud Map: the Cloud Map API (moto) -> collector-cloudmap ->
 // Redis -> writer -> API server -> istiod, read back over ADS as a sidecar would (tools/xds-probe).
-import {
-  CreateHttpNamespaceCommand,
-  CreateServiceCommand,
-  GetOperationCommand,
-  RegisterInstanceCommand,
-  ServiceDiscoveryClient,
-  UpdateInstanceCustomHealthStatusCommand,
-} from '@aws-sdk/client-servicediscovery';
+import { RegisterInstanceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
 import { IstiodEnv, loadIstiodEnv } from './support/istiod';
 import { AppProcess, cleanUp, freePortBase, logsOnFailure, meshNamespaces, requireBuilt, startApp, writerBase } from './support/pipeline';
+import { cloudMapClient, cloudMapHealth, cloudMapNamespace, cloudMapService, cloudMapSource } from './support/registries';
 import { addrs, clusterOf, mustCluster, mustEndpoint, untilXds, XdsWatch } from './support/xds';
 
 jest.setTimeout(240000);
@@ -35,24 +29,15 @@ describe('Cloud Map -> registry-bridge -> istiod: what a sidecar receives', () =
 
   const register = (svc: string, instanceId: string, ip: string, port: number, zone: string, protocol: string) =>
     sd.send(new RegisterInstanceCommand({ ServiceId: services[svc], InstanceId: instanceId, Attributes: { AWS_INSTANCE_IPV4: ip, AWS_INSTANCE_PORT: String(port), AVAILABILITY_ZONE: zone, protocol } }));
-  const health = (svc: string, instanceId: string, status: 'HEALTHY' | 'UNHEALTHY') =>
-    sd.send(new UpdateInstanceCustomHealthStatusCommand({ ServiceId: services[svc], InstanceId: instanceId, Status: status }));
+  const health = (svc: string, instanceId: string, status: 'HEALTHY' | 'UNHEALTHY') => cloudMapHealth(sd, services[svc], instanceId, status);
 
   beforeAll(async () => {
     requireBuilt(['writer', 'collector-cloudmap']);
     peers = await loadPeersEnv({ peers: ['cloudMap', 'redis', 'kube'] });
     istiod = await loadIstiodEnv();
-    sd = new ServiceDiscoveryClient({
-      region: peers.cloudMap.region,
-      endpoint: peers.cloudMap.endpoint,
-      disableHostPrefix: true,
-      credentials: { accessKeyId: peers.cloudMap.accessKeyId, secretAccessKey: peers.cloudMap.secretAccessKey },
-    });
-    const op = await sd.send(new CreateHttpNamespaceCommand({ Name: CM_NS }));
-    const nsId = (await sd.send(new GetOperationCommand({ OperationId: op.OperationId }))).Operation?.Targets?.['NAMESPACE'];
-    for (const svc of ['catalog', 'pricing']) {
-      services[svc] = (await sd.send(new CreateServiceCommand({ NamespaceId: nsId, Name: svc, HealthCheckCustomConfig: {} }))).Service?.Id as string;
-    }
+    sd = cloudMapClient(peers);
+    const nsId = await cloudMapNamespace(sd, CM_NS);
+    for (const svc of ['catalog', 'pricing']) services[svc] = await cloudMapService(sd, nsId, svc);
     await meshNamespaces(peers, ns, probeNs);
     const base = freePortBase();
     writer = await startApp('writer', base, { ...writerBase(peers, `istio-e2e-cm-${id}`, prefix, ns), sources: { [source]: { kind: 'cloudmap' } } });
@@ -62,17 +47,7 @@ describe('Cloud Map -> registry-bridge -> istiod: what a sidecar receives', () =
       {
         redis: { url: peers.redisUrl, prefix },
         collector: { heartbeatSeconds: 2 },
-        sources: [
-          {
-            name: source,
-            region: peers.cloudMap.region,
-            endpoint: peers.cloudMap.endpoint,
-            verifyServiceNamespace: true,
-            namespaces: { names: [CM_NS] },
-            budget: { GetService: { rps: 500 } },
-            intervals: { inventorySeconds: 3, revisionSeconds: 1, healthSeconds: 1 },
-          },
-        ],
+        sources: [cloudMapSource(peers, source, [CM_NS])],
       },
       { AWS_ACCESS_KEY_ID: peers.cloudMap.accessKeyId, AWS_SECRET_ACCESS_KEY: peers.cloudMap.secretAccessKey },
     );

@@ -13,6 +13,7 @@ export class ConsulMetrics {
   private readonly outcomes: Counter<'source' | 'outcome'>;
   private readonly openSockets: Gauge<'source'>;
   private readonly readSeconds: Histogram<'source'>;
+  private readonly aclFiltered: Gauge<'source' | 'read'>;
 
   constructor(
     metrics: MetricsService,
@@ -25,6 +26,11 @@ export class ConsulMetrics {
     this.requests = metrics.counter('registry_bridge_consul_requests_total', 'HTTP requests to Consul by loop and mode (blocking or poll).', ['source', 'loop', 'mode']);
     this.outcomes = metrics.counter('registry_bridge_consul_records_total', 'Service reads by outcome (upsert, remove, snapshot, unchanged).', ['source', 'outcome']);
     this.openSockets = metrics.gauge('registry_bridge_consul_open_connections', 'HTTP connections open to Consul (bounded by the socket budget).', ['source']);
+    this.aclFiltered = metrics.gauge(
+      'registry_bridge_consul_acl_filtered',
+      'ACL filtering by Consul: read="catalog" 1 when the token may not list every service (snapshots incomplete), read="health" services whose instances are hidden (node:read missing).',
+      ['source', 'read'],
+    );
     this.readSeconds = metrics.histogram(
       'registry_bridge_consul_change_emit_seconds',
       'Time from a Consul answer with a change to the record being queued.',
@@ -35,6 +41,8 @@ export class ConsulMetrics {
 
   forSource(source: string, sockets: () => number): ConsulWatcherMetrics {
     this.openSockets.set({ source }, 0);
+    this.aclFiltered.set({ source, read: 'catalog' }, 0);
+    this.aclFiltered.set({ source, read: 'health' }, 0);
     const gauge = this.openSockets;
     const sample = setInterval(() => gauge.set({ source }, sockets()), 5000);
     sample.unref();
@@ -50,6 +58,7 @@ export class ConsulMetrics {
         if (type === 'upsert' || type === 'remove') this.shared.change(source);
       },
       changeLatency: (s) => this.readSeconds.observe({ source }, s),
+      aclFiltered: (read, n) => this.aclFiltered.set({ source, read }, n),
     };
   }
 }

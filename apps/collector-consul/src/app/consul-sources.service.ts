@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { APP_CONFIG } from '@registry-bridge/app-config';
 import { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService, RedisResetDetector, SourceStatusReporter } from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
-import { ConsulSourceWatcher, createConsulClient } from '@registry-bridge/registry-consul';
+import { ConsulSourceWatcher, createConsulClient, sourceReadiness } from '@registry-bridge/registry-consul';
 import { CollectorConsulConfig } from '@registry-bridge/registry-consul';
 import { ConsulMetrics } from './consul-metrics';
 
@@ -50,14 +50,14 @@ export class ConsulSourcesService implements OnApplicationBootstrap, OnModuleDes
           snapshot: async (m) => void (await this.producer.snapshot({ source, ...m, observedAt: observedAt() })),
           status: (s) => {
             this.collectorMetrics.owned(src.name, s.owned);
-            const sig = `${s.reachable}|${s.error ?? ''}|${s.aclFiltered}|${s.services}|${s.blockingWatches}`;
+            const sig = `${s.reachable}|${s.error ?? ''}|${s.aclFiltered}|${s.aclHiddenServices}|${s.services}|${s.blockingWatches}`;
             if (sig === lastReport.sig && Date.now() - lastReport.at < STATUS_MIN_INTERVAL_MS) return;
             lastReport = { sig, at: Date.now() };
             this.reporter
               .report(src.name, {
                 reachable: s.reachable,
                 error: s.error,
-                conditions: { aclFiltered: s.aclFiltered, services: s.services, blockingWatches: s.blockingWatches },
+                conditions: { aclFiltered: s.aclFiltered, aclHiddenServices: s.aclHiddenServices, services: s.services, blockingWatches: s.blockingWatches },
               })
               .catch((err) => this.log.warn(`status of ${src.name} not sent: ${(err as Error).message}`));
           },
@@ -76,10 +76,7 @@ export class ConsulSourcesService implements OnApplicationBootstrap, OnModuleDes
       // A quiet catalog answers once per blocking wait (+ Consul's wait/16 jitter): the grace
       // must outlast that, or readiness would flap at the end of every wait.
       const grace = Math.max(this.config.readinessGraceSeconds, Math.ceil((src.watch.waitMs * 17) / 16 / 1000) + 10);
-      this.readiness.register(`consul:${src.name}`, () => {
-        const ready = this.reporter.isReady(src.name, grace);
-        return { ready, detail: ready ? undefined : (watcher.status.error ?? 'no successful read yet') };
-      });
+      this.readiness.register(`consul:${src.name}`, () => sourceReadiness(watcher.status, this.reporter.isReady(src.name, grace)));
       this.watchers.push(watcher);
     }
     this.membership.on('change', this.onMembership);

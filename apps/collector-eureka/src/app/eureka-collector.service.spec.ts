@@ -6,7 +6,7 @@ import type { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipSe
 import { MetricsService } from '@registry-bridge/observability';
 import { eurekaSourcesSchema } from '@registry-bridge/registry-eureka';
 import type { CollectorEurekaConfig } from '@registry-bridge/registry-eureka';
-import { EurekaCollectorService } from './eureka-collector.service';
+import { EurekaCollectorService, retryDelayMs } from './eureka-collector.service';
 import { EurekaMetrics } from './eureka-metrics';
 
 class FakeMembership extends EventEmitter {
@@ -70,31 +70,6 @@ describe('EurekaCollectorService', () => {
     await service.tick();
     expect(sent.map((s) => [s.type, s.msg.reachable])).toEqual([['sourceStatus', false]]);
     expect(await checks.get('eureka:eureka-a')?.()).toEqual({ ready: false, detail: 'registry not read yet' });
-  });
-
-  it('re-sends the last status between polls slower than the heartbeat, without reading Eureka', async () => {
-    const slow = { ...service['config'].eureka.sources[0], pollIntervalSeconds: 60 };
-    (service['config'].eureka as { sources: unknown[] }).sources = [slow];
-    let now = Date.now();
-    const realNow = Date.now;
-    Date.now = () => now;
-    try {
-      service.onApplicationBootstrap();
-      await service.tick();
-      const syncOnce = jest.spyOn(service.syncerOf('eureka-a') as NonNullable<ReturnType<typeof service.syncerOf>>, 'syncOnce');
-      expect(sent).toHaveLength(1);
-      now += 5_000;
-      await service.tick();
-      expect(sent).toHaveLength(1);
-      now += 6_000;
-      await service.tick();
-      expect(sent).toHaveLength(2);
-      expect(sent[1]).toMatchObject({ type: 'sourceStatus', msg: { reachable: false } });
-      expect((sent[1].msg as { observedAt?: string }).observedAt).not.toBe((sent[0].msg as { observedAt?: string }).observedAt);
-      expect(syncOnce).not.toHaveBeenCalled();
-    } finally {
-      Date.now = realNow;
-    }
   });
 
   it('a standby replica sends nothing and is ready', async () => {
@@ -188,6 +163,41 @@ describe('EurekaCollectorService', () => {
       ]);
     });
 
+    it('re-sends the last status between polls slower than the heartbeat, without reading Eureka', async () => {
+      (service['config'].eureka as { sources: Array<{ pollIntervalSeconds: number }> }).sources[0].pollIntervalSeconds = 60;
+      service.onApplicationBootstrap();
+      await service.tick();
+      const syncOnce = jest.spyOn(service.syncerOf('eureka-a') as NonNullable<ReturnType<typeof service.syncerOf>>, 'syncOnce');
+      sent.length = 0;
+      now += 5_000;
+      await service.tick();
+      expect(sent).toHaveLength(0);
+      const before = new Date(now).toISOString();
+      now += 6_000;
+      await service.tick();
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatchObject({ type: 'sourceStatus', msg: { reachable: true } });
+      expect((sent[0].msg as { observedAt?: string }).observedAt).not.toBe(before);
+      expect(syncOnce).not.toHaveBeenCalled();
+    });
+
+    // Issue 15.2: after a failed read the next one came a whole poll interval later, so a registry
+    // that answered again stayed "unreachable" at the writer (and not ready) for that long.
+    it('after a failed read, reads again within seconds, not a poll interval later', async () => {
+      (service['config'].eureka as { sources: Array<{ pollIntervalSeconds: number }> }).sources[0].pollIntervalSeconds = 60;
+      service.onApplicationBootstrap();
+      await service.tick();
+      answer = 500;
+      now += 60_000;
+      await service.tick();
+      sent.length = 0;
+      answer = apps('UP_1_', [o1]);
+      now += 1000;
+      await service.tick();
+      expect(sent.map((s) => [s.type, s.msg.reachable])).toEqual([['sourceStatus', true]]);
+      expect(await checks.get('eureka:eureka-a')?.()).toEqual({ ready: true });
+    });
+
     it('a replica that got the lease back reports at once, whatever it said before', async () => {
       service.onApplicationBootstrap();
       await service.tick();
@@ -200,5 +210,19 @@ describe('EurekaCollectorService', () => {
       await poll();
       expect(types()).toEqual(['upsert', 'snapshot', 'sourceStatus']);
     });
+  });
+});
+
+describe('retryDelayMs (the read after failed ones)', () => {
+  it.each`
+    failures | pollMs   | expected
+    ${1}     | ${10000} | ${1000}
+    ${2}     | ${10000} | ${2000}
+    ${4}     | ${10000} | ${2000}
+    ${50}    | ${10000} | ${2000}
+    ${1}     | ${500}   | ${500}
+    ${0}     | ${10000} | ${1000}
+  `('$failures failures, poll $pollMs -> $expected', ({ failures, pollMs, expected }) => {
+    expect(retryDelayMs(failures, pollMs)).toBe(expected);
   });
 });

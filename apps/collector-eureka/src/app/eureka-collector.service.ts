@@ -20,6 +20,21 @@ interface SourceRunner {
   held: boolean;
   running?: Promise<void>;
   nextSyncAt: number;
+  /** Failed reads in a row. */
+  failures: number;
+}
+
+/** Longest wait between reads while the registry fails: what "seen within seconds" costs. */
+const RETRY_MAX_MS = 2000;
+
+/**
+ * When the next read comes after `failures` failed ones: 1 s, then 2 s (never later than the
+ * poll interval), however long the outage: a registry that answers again is seen within seconds,
+ * not a poll interval later (issue 15.2). Only the lease holder reads, so this is one request
+ * per source every 2 s, less than one Eureka client's heartbeat traffic.
+ */
+export function retryDelayMs(failures: number, pollIntervalMs: number): number {
+  return Math.min(pollIntervalMs, RETRY_MAX_MS, 1000 * 2 ** Math.min(Math.max(0, failures - 1), 20));
 }
 
 /**
@@ -68,7 +83,7 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
       const sink = this.sinkFor(source.name);
       const hooks = this.metrics.hooksFor(source.name, (op) => this.collectorMetrics.error(source.name, op));
       const syncer = new EurekaSourceSyncer(client, sink, toSyncOptions(source), hooks, logger);
-      this.runners.set(source.name, { config: source, client, syncer, held: false, nextSyncAt: 0 });
+      this.runners.set(source.name, { config: source, client, syncer, held: false, nextSyncAt: 0, failures: 0 });
       this.metrics.leader.set({ source: source.name }, 0);
       const graceMs = (source.pollIntervalSeconds * this.config.eureka.readyPolls + source.timeoutSeconds * source.serviceUrls.length) * 1000;
       this.readiness.register(`eureka:${source.name}`, () => this.readinessOf(source.name, graceMs));
@@ -118,8 +133,11 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
         await this.status.resendIfDue(name);
         return;
       }
-      runner.nextSyncAt = now + runner.config.pollIntervalSeconds * 1000;
+      const pollMs = runner.config.pollIntervalSeconds * 1000;
+      runner.nextSyncAt = now + pollMs;
       const result = await runner.syncer.syncOnce();
+      runner.failures = result ? 0 : runner.failures + 1;
+      if (!result) runner.nextSyncAt = now + retryDelayMs(runner.failures, pollMs);
       if (result) {
         this.collectorMetrics.success(name);
         if (result.upserts + result.removes > 0) this.collectorMetrics.change(name, result.upserts + result.removes);

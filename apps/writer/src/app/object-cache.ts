@@ -1,5 +1,5 @@
-import { KubeClient, KubeObject } from '@registry-bridge/kube';
-import { ANNOTATIONS, canonicalJson, isOwnedBy, LABELS, specHash } from '@registry-bridge/translation';
+import { KubeClient, KubeError, KubeObject } from '@registry-bridge/kube';
+import { ANNOTATIONS, canonicalJson, isOwnedBy, LABELS, MANAGED_BY_VALUE, portsNeedingAddress, specHash } from '@registry-bridge/translation';
 import type { Logger } from 'pino';
 
 export type CachedKind = 'ServiceEntry' | 'WorkloadEntry';
@@ -17,10 +17,25 @@ export interface CachedObject {
   key?: string;
   /** ServiceEntry a WorkloadEntry belongs to (our label). */
   serviceEntry?: string;
+  /** A ServiceEntry whose ports need an address of their own and that has none yet (see needsAddress). */
+  needsAddress?: boolean;
+}
+
+/** True for a ServiceEntry with an address-matched (TCP-like) port and no address yet. */
+export function needsAddress(spec: Parameters<typeof portsNeedingAddress>[0]['spec'], status: { addresses?: Array<{ value?: string }> } | undefined): boolean {
+  return portsNeedingAddress({ spec, status }).length > 0;
 }
 
 const PLURALS: Record<CachedKind, string> = { ServiceEntry: 'serviceentries', WorkloadEntry: 'workloadentries' };
 const API_VERSION = 'networking.istio.io/v1';
+/** The read-only, cluster-wide stream of ServiceEntries (hosts used in namespaces we do not write to). */
+const CLUSTER_STREAM = 'ServiceEntry/*';
+
+/** Where host collisions are checked: every namespace, or (cluster-wide read forbidden) only ours, and why. */
+export interface CollisionScope {
+  scope: 'cluster' | 'namespaces' | 'starting';
+  error?: string;
+}
 
 /**
  * A live view of the ServiceEntries and WorkloadEntries in the namespaces we write to, kept by
@@ -31,6 +46,9 @@ export class ObjectCache {
   private readonly objects = new Map<string, CachedObject>();
   /** Hosts of ServiceEntries we do not own -> namespace/name. */
   private readonly foreign = new Map<string, Set<string>>();
+  /** namespace/name -> hosts of ServiceEntries in namespaces we do not write to, not ours (cluster-wide stream). */
+  private readonly elsewhere = new Map<string, string[]>();
+  collisionScope: CollisionScope = { scope: 'starting' };
   private readonly syncedSet = new Set<string>();
   private stops: Array<() => void> = [];
 
@@ -67,6 +85,78 @@ export class ObjectCache {
         );
       }
     }
+    this.watchClusterHosts();
+  }
+
+  /**
+   * Istio picks one of several ServiceEntries with the same host by rules nobody should depend on,
+   * across namespaces too: hosts used anywhere in the cluster are learned read-only. Without the
+   * RBAC for it (403) the check falls back to our namespaces, loudly, instead of blocking writes.
+   */
+  private watchClusterHosts(): void {
+    const stop = this.kube.listWatch<KubeObject>(API_VERSION, 'ServiceEntry', PLURALS.ServiceEntry, '', {
+      sync: (items) => {
+        for (const id of [...this.elsewhere.keys()]) this.removeElsewhere(id);
+        for (const item of items) this.putElsewhere(item);
+        this.collisionScope = { scope: 'cluster' };
+        this.syncedSet.add(CLUSTER_STREAM);
+      },
+      event: (type, obj) => (type === 'DELETED' ? this.removeElsewhere(`${obj.metadata.namespace}/${obj.metadata.name}`) : this.putElsewhere(obj)),
+      error: (err) => {
+        if (err instanceof KubeError && err.status === 403) {
+          stop();
+          for (const id of [...this.elsewhere.keys()]) this.removeElsewhere(id);
+          this.collisionScope = { scope: 'namespaces', error: `cannot list ServiceEntries in all namespaces (${err.message}); host collisions are checked only in the namespaces written to` };
+          this.syncedSet.add(CLUSTER_STREAM);
+          this.log.error({ err: err.message }, 'host collisions are checked only in our namespaces: grant list/watch on serviceentries cluster-wide (see deploy/)');
+          return;
+        }
+        this.syncedSet.delete(CLUSTER_STREAM);
+        this.log.warn({ kind: 'ServiceEntry', namespace: '*', err: (err as Error)?.message ?? String(err) }, 'watch interrupted; relisting');
+      },
+    });
+    this.stops.push(stop);
+  }
+
+  /**
+   * A ServiceEntry outside our namespaces: its hosts join the foreign-host index, unless
+   * registry-bridge manages it. Ours are claims in Redis; another installation's hosts are that
+   * installation's (installations sharing a cluster use distinct host suffixes, see
+   * docs/operations.md), and counting them would let its objects left in a namespace being deleted
+   * block ours.
+   */
+  private putElsewhere(obj: KubeObject): void {
+    const ns = obj.metadata.namespace ?? '';
+    if (this.namespaces.includes(ns)) return;
+    const id = `${ns}/${obj.metadata.name}`;
+    this.removeElsewhere(id);
+    if (obj.metadata.labels?.[LABELS.managedBy] === MANAGED_BY_VALUE) return;
+    const hosts = (obj.spec as { hosts?: string[] } | undefined)?.hosts ?? [];
+    this.elsewhere.set(id, hosts);
+    this.indexForeign(id, hosts);
+  }
+
+  private removeElsewhere(id: string): void {
+    const hosts = this.elsewhere.get(id);
+    if (!hosts) return;
+    this.elsewhere.delete(id);
+    this.unindexForeign(id, hosts);
+  }
+
+  private indexForeign(id: string, hosts: string[]): void {
+    for (const h of hosts) {
+      let set = this.foreign.get(h);
+      if (!set) this.foreign.set(h, (set = new Set()));
+      set.add(id);
+    }
+  }
+
+  private unindexForeign(id: string, hosts: string[]): void {
+    for (const h of hosts) {
+      const set = this.foreign.get(h);
+      set?.delete(id);
+      if (set && set.size === 0) this.foreign.delete(h);
+    }
   }
 
   stop(): void {
@@ -75,9 +165,9 @@ export class ObjectCache {
     this.syncedSet.clear();
   }
 
-  /** True once every namespace and kind has been listed and is being watched. */
+  /** True once every namespace and kind has been listed and is being watched, and the cluster-wide hosts are known (or known to be forbidden). */
   synced(): boolean {
-    return this.syncedSet.size === this.namespaces.length * 2;
+    return this.syncedSet.size === this.namespaces.length * 2 + 1;
   }
 
   get(kind: CachedKind, namespace: string, name: string): CachedObject | undefined {
@@ -105,6 +195,22 @@ export class ObjectCache {
   foreignHolder(host: string, exceptId?: string): string | undefined {
     for (const id of this.foreign.get(host) ?? []) if (id !== exceptId) return id;
     return undefined;
+  }
+
+  /** namespace/name of every ServiceEntry we own that needs an address and has none yet. */
+  ownedWithoutAddress(): string[] {
+    const out: string[] = [];
+    for (const o of this.objects.values()) if (o.kind === 'ServiceEntry' && o.owned && o.needsAddress) out.push(`${o.namespace}/${o.name}`);
+    return out.sort();
+  }
+
+  /** WorkloadEntries we own whose ServiceEntry (our label) is not there: nothing of ours selects them any more. */
+  orphanWorkloadEntries(): CachedObject[] {
+    const out: CachedObject[] = [];
+    for (const o of this.objects.values()) {
+      if (o.kind === 'WorkloadEntry' && o.owned && o.serviceEntry && !this.get('ServiceEntry', o.namespace, o.serviceEntry)) out.push(o);
+    }
+    return out;
   }
 
   /** service key -> namespace/name of every ServiceEntry we own. */
@@ -137,30 +243,18 @@ export class ObjectCache {
     const id = ObjectCache.id(c.kind, c.namespace, c.name);
     this.remove(id);
     this.objects.set(id, c);
-    if (c.kind === 'ServiceEntry' && !c.owned) {
-      for (const h of c.hosts) {
-        let set = this.foreign.get(h);
-        if (!set) this.foreign.set(h, (set = new Set()));
-        set.add(`${c.namespace}/${c.name}`);
-      }
-    }
+    if (c.kind === 'ServiceEntry' && !c.owned) this.indexForeign(`${c.namespace}/${c.name}`, c.hosts);
   }
 
   private remove(id: string): void {
     const prev = this.objects.get(id);
     if (!prev) return;
     this.objects.delete(id);
-    if (prev.kind === 'ServiceEntry' && !prev.owned) {
-      for (const h of prev.hosts) {
-        const set = this.foreign.get(h);
-        set?.delete(`${prev.namespace}/${prev.name}`);
-        if (set && set.size === 0) this.foreign.delete(h);
-      }
-    }
+    if (prev.kind === 'ServiceEntry' && !prev.owned) this.unindexForeign(`${prev.namespace}/${prev.name}`, prev.hosts);
   }
 
   toCached(kind: CachedKind, obj: KubeObject): CachedObject {
-    const spec = (obj.spec ?? {}) as { hosts?: string[] };
+    const spec = (obj.spec ?? {}) as { hosts?: string[] } & Parameters<typeof needsAddress>[0];
     const labels = obj.metadata.labels ?? {};
     return {
       kind,
@@ -174,6 +268,7 @@ export class ObjectCache {
       hosts: kind === 'ServiceEntry' ? (spec.hosts ?? []) : [],
       key: obj.metadata.annotations?.[ANNOTATIONS.serviceKey],
       serviceEntry: labels[LABELS.serviceEntry],
+      needsAddress: kind === 'ServiceEntry' ? needsAddress(spec, (obj as { status?: Parameters<typeof needsAddress>[1] }).status) : undefined,
     };
   }
 }

@@ -1,7 +1,8 @@
 import { parseServiceKey } from '@registry-bridge/contract';
 import { EventRecorder, EventTarget, KubeClient, KubeError, KubeObject } from '@registry-bridge/kube';
-import { ANNOTATIONS, isOwnedBy, matches, SourceRules, translateRecord, WorkloadEntryObject } from '@registry-bridge/translation';
+import { ANNOTATIONS, isOwnedBy, matches, objectName, shortHash, SourceRules, translateRecord, WorkloadEntryObject } from '@registry-bridge/translation';
 import type { Logger } from 'pino';
+import { deletionHold, emptiedServiceEntry, isPermanentRejection, ROUTINE_HOLDS } from './deletion-rules';
 import { CachedObject, ObjectCache } from './object-cache';
 import { KeyState, StateStore } from './state-store';
 import { WriterConfig } from '@registry-bridge/translation';
@@ -12,7 +13,7 @@ const WE = { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry' } as co
 
 export type ReconcileOutcome =
   | { action: 'applied' | 'noop' | 'deleted' | 'gone' }
-  | { action: 'refused'; reason: string }
+  | { action: 'refused'; reason: string; retryInMs?: number }
   | { action: 'held'; reason: string; retryInMs: number };
 
 /** Thrown when leadership was lost mid-reconcile: the job is retried by the next leader. */
@@ -26,8 +27,16 @@ export class NotLeaderError extends Error {
  * Turns the newest state of one service key into Kubernetes objects: plan (translate), check
  * ownership and collisions, apply only what differs, delete only under the safety rules.
  */
+/** A refused key's object, if it had one: emptied at once, deleted under the deletion rules. */
+export interface RefusedObject {
+  object: string;
+  state: 'emptied' | 'deleted';
+  /** Why the deletion of an emptied object still waits. */
+  held?: string;
+}
+
 export class Reconciler {
-  readonly refused = new Map<string, { reason: string; detail: string; at: string }>();
+  readonly refused = new Map<string, { reason: string; detail: string; at: string; object?: RefusedObject }>();
   readonly guardTrips = new Map<string, { guard: string; detail: string; at: string }>();
 
   constructor(
@@ -40,6 +49,8 @@ export class Reconciler {
     private readonly isLeader: () => boolean,
     readonly cache: ObjectCache,
     private readonly events?: EventRecorder,
+    /** Where a refusal is recorded when the key has no object of its own (the writer's Lease). */
+    private readonly fallbackTarget?: EventTarget,
   ) {}
 
   /** Events are best effort: a failure to record one never fails a reconcile. */
@@ -85,7 +96,7 @@ export class Reconciler {
     const record = state.record;
     if (!record) return { action: 'gone' };
     const result = translateRecord(record, rules);
-    if (!result.ok) return this.refuse(key, rules.source, result.reason, result.detail, this.seTarget(state.namespace, state.name));
+    if (!result.ok) return this.refuseKey(key, rules, state, result.reason, result.detail, this.seTarget(state.namespace, state.name));
     for (const [reason, n] of Object.entries(result.dropCounts)) this.metrics.drops.inc({ source: rules.source, reason }, n);
     if (result.drops.length) this.log.debug({ key, drops: result.drops.slice(0, 10) }, 'dropped parts of a record');
 
@@ -96,10 +107,10 @@ export class Reconciler {
     const foreign = this.cache.foreignHolder(result.host, id);
     if (foreign) {
       const [fns, fname] = foreign.split('/');
-      return this.refuse(key, rules.source, 'host-collision', `host ${result.host} is already used by ServiceEntry ${foreign} (not managed by this installation)`, this.seTarget(fns, fname));
+      return this.refuseKey(key, rules, state, 'host-collision', `host ${result.host} is already used by ServiceEntry ${foreign} (not managed by this installation)`, this.seTarget(fns, fname));
     }
     const holder = await this.store.claimHost(result.host, key);
-    if (holder) return this.refuse(key, rules.source, 'host-collision', `host ${result.host} is already claimed by service ${holder}`, this.seTarget(state.namespace, state.name));
+    if (holder) return this.refuseKey(key, rules, state, 'host-collision', `host ${result.host} is already claimed by service ${holder}`, this.seTarget(state.namespace, state.name));
     if (state.host && state.host !== result.host) await this.store.releaseHost(state.host, key);
 
     const live = await this.live(namespace, name);
@@ -108,27 +119,40 @@ export class Reconciler {
       return this.refuse(key, rules.source, 'name-collision', `ServiceEntry ${id} exists and is not managed by registry-bridge installation ${rules.installation}; left alone`, this.seTarget(namespace, name));
     }
 
-    let wrote = false;
-    if (live && matches(se, live)) {
-      this.metrics.noops.inc({ kind: 'ServiceEntry' });
-    } else {
-      this.guard();
-      // With a uid the apply only lands on the object we saw: a replaced object fails with 409.
-      const body = live?.uid ? { ...se, metadata: { ...se.metadata, uid: live.uid } } : se;
-      try {
-        this.cache.remember('ServiceEntry', await this.kube.apply(body as KubeObject));
-      } catch (err) {
-        if (err instanceof KubeError && err.status === 409) this.cache.forget('ServiceEntry', namespace, name);
-        throw err;
-      }
-      this.metrics.writes.inc({ kind: 'ServiceEntry', action: live ? 'update' : 'create' });
-      wrote = true;
+    // What the API server rejected for good is not sent again until it changes.
+    const desiredHash = se.metadata.annotations[ANNOTATIONS.specHash];
+    const attemptHash = shortHash([desiredHash, ...result.workloadEntries.map((w) => w.metadata.annotations[ANNOTATIONS.specHash])].join(','), 16);
+    if (state.rejectedHash === attemptHash && state.refused) {
+      const [reason, ...detail] = state.refused.split(': ');
+      return this.refuseKey(key, rules, state, reason, detail.join(': '), this.seTarget(namespace, name), attemptHash);
     }
 
-    if (rules.endpointMode === 'workloadEntry' || state.mode === 'workloadEntry') {
-      wrote = (await this.syncWorkloadEntries(namespace, name, result.workloadEntries)) || wrote;
+    let wrote = false;
+    try {
+      if (live && matches(se, live)) {
+        this.metrics.noops.inc({ kind: 'ServiceEntry' });
+      } else {
+        this.guard();
+        // With a uid the apply only lands on the object we saw: a replaced object fails with 409.
+        const body = live?.uid ? { ...se, metadata: { ...se.metadata, uid: live.uid } } : se;
+        try {
+          this.cache.remember('ServiceEntry', await this.kube.apply(body as KubeObject));
+        } catch (err) {
+          if (err instanceof KubeError && err.status === 409) this.cache.forget('ServiceEntry', namespace, name);
+          throw err;
+        }
+        this.metrics.writes.inc({ kind: 'ServiceEntry', action: live ? 'update' : 'create' });
+        wrote = true;
+      }
+
+      if (rules.endpointMode === 'workloadEntry' || state.mode === 'workloadEntry') {
+        wrote = (await this.syncWorkloadEntries(namespace, name, result.workloadEntries)) || wrote;
+      }
+    } catch (err) {
+      if (!isPermanentRejection(err)) throw err;
+      // Retrying cannot help (invalid, too large): refused with the API server's reason instead.
+      return this.refuseKey(key, rules, state, 'rejected', `the API server rejected it: ${err.message}`, this.seTarget(namespace, name), attemptHash);
     }
-    const desiredHash = se.metadata.annotations[ANNOTATIONS.specHash];
     await this.store.markApplied(key, { appliedHash: desiredHash, name, namespace, host: result.host, mode: rules.endpointMode });
     this.refused.delete(key);
     if (wrote) {
@@ -171,65 +195,118 @@ export class Reconciler {
     return wrote;
   }
 
-  private async reconcileDeletion(key: string, source: string, rules: SourceRules, state: KeyState, now: number): Promise<ReconcileOutcome> {
-    const hold = async (guard: string, detail: string, retryInMs: number): Promise<ReconcileOutcome> => {
-      // Waiting out the grace period or for the next snapshot is the normal path, not a guard trip.
-      if (guard !== 'grace-period' && guard !== 'in-snapshot') {
-        this.metrics.guardTrips.inc({ source, guard });
-        this.guardTrips.set(source, { guard, detail, at: new Date(now).toISOString() });
-        this.log.warn({ key, source, guard }, `deletion held: ${detail}`);
-        this.event(this.seTarget(state.namespace, state.name), 'Warning', 'DeletionHeld', `${guard}: ${detail}`);
-      }
-      return { action: 'held', reason: `${guard}: ${detail}`, retryInMs };
-    };
-    const status = await this.store.status(source);
-    const silenceMs = this.cfg.deletion.sourceSilenceSeconds * 1000;
-    if (!status || !status.reachable || now - status.heardAt > silenceMs) {
-      return hold('source-unreachable', `source ${source} is unreachable or silent`, 10_000);
-    }
+  /** Gathers what the deletion rules need and judges it; a trip that is not routine is logged, counted and evented. */
+  private async deletionHold(key: string, source: string, state: KeyState, cause: 'removed' | 'refused', since: number, now: number) {
     const snapshot = await this.store.completeSnapshot(source);
-    if (!snapshot) return hold('no-complete-snapshot', `source ${source} has not sent a complete snapshot`, 10_000);
-    if (snapshot.keys.has(key) && snapshot.observedAt >= state.observedAt) {
-      return hold('in-snapshot', `the last complete snapshot of ${source} still lists ${key}`, 10_000);
-    }
-    const graceMs = this.cfg.deletion.gracePeriodSeconds * 1000;
-    const removedAt = state.removedAt ?? now;
-    if (now - removedAt < graceMs) return hold('grace-period', 'waiting for the grace period', removedAt + graceMs - now);
-
-    const total = Math.max(snapshot.keys.size, (await this.store.sourceKeys(source)).length);
-    const budget = Math.max(this.cfg.deletion.maxDeletes, Math.floor((total * this.cfg.deletion.maxDeletePercent) / 100));
     const windowMs = this.cfg.deletion.windowSeconds * 1000;
-    const done = await this.store.deletionsInWindow(source, windowMs, now);
-    if (done >= budget) return hold('deletion-budget', `deletion budget of ${budget} per ${this.cfg.deletion.windowSeconds}s for ${source} is used up`, Math.min(windowMs, 30_000));
-
-    const name = state.name;
-    const namespace = state.namespace ?? rules.namespace;
-    if (name) {
-      // Read the object fresh: a delete acts on exactly what is there now, and only if it is ours.
-      this.guard();
-      const live = await this.kube.get<KubeObject>(SE.apiVersion, SE.kind, namespace, name);
-      if (live && isOwnedBy(live.metadata, rules.installation) && live.metadata.annotations?.[ANNOTATIONS.serviceKey] === key) {
-        await this.syncWorkloadEntries(namespace, name, []);
-        this.guard();
-        await this.kube.delete(SE.apiVersion, SE.kind, namespace, name, { uid: live.metadata.uid });
-        this.metrics.writes.inc({ kind: 'ServiceEntry', action: 'delete' });
-        await this.store.recordDeletion(source, key, now);
-      }
-      this.cache.forget('ServiceEntry', namespace, name);
+    const hold = deletionHold({
+      key,
+      source,
+      now,
+      cause,
+      status: await this.store.status(source),
+      silenceMs: this.cfg.deletion.sourceSilenceSeconds * 1000,
+      snapshot,
+      stateObservedAt: state.observedAt,
+      since,
+      graceMs: this.cfg.deletion.gracePeriodSeconds * 1000,
+      total: Math.max(snapshot?.keys.size ?? 0, (await this.store.sourceKeys(source)).length),
+      maxDeletes: this.cfg.deletion.maxDeletes,
+      maxDeletePercent: this.cfg.deletion.maxDeletePercent,
+      windowSeconds: this.cfg.deletion.windowSeconds,
+      deletionsInWindow: await this.store.deletionsInWindow(source, windowMs, now),
+    });
+    if (hold && !ROUTINE_HOLDS.has(hold.guard)) {
+      this.metrics.guardTrips.inc({ source, guard: hold.guard });
+      this.guardTrips.set(source, { guard: hold.guard, detail: hold.detail, at: new Date(now).toISOString() });
+      this.log.warn({ key, source, guard: hold.guard }, `deletion held: ${hold.detail}`);
+      this.event(this.seTarget(state.namespace, state.name), 'Warning', 'DeletionHeld', `${hold.guard}: ${hold.detail}`);
     }
+    return hold;
+  }
+
+  /** Deletes a key's ServiceEntry and its WorkloadEntries, read fresh: only exactly what is there now, and only if it is ours. */
+  private async deleteOwned(key: string, source: string, rules: SourceRules, namespace: string, name: string, now: number): Promise<boolean> {
+    this.guard();
+    const live = await this.kube.get<KubeObject>(SE.apiVersion, SE.kind, namespace, name);
+    let deleted = false;
+    if (live && isOwnedBy(live.metadata, rules.installation) && live.metadata.annotations?.[ANNOTATIONS.serviceKey] === key) {
+      await this.syncWorkloadEntries(namespace, name, []);
+      this.guard();
+      await this.kube.delete(SE.apiVersion, SE.kind, namespace, name, { uid: live.metadata.uid });
+      this.metrics.writes.inc({ kind: 'ServiceEntry', action: 'delete' });
+      await this.store.recordDeletion(source, key, now);
+      deleted = true;
+    }
+    this.cache.forget('ServiceEntry', namespace, name);
+    return deleted;
+  }
+
+  private async reconcileDeletion(key: string, source: string, rules: SourceRules, state: KeyState, now: number): Promise<ReconcileOutcome> {
+    const hold = await this.deletionHold(key, source, state, 'removed', state.removedAt ?? now, now);
+    if (hold) return { action: 'held', reason: `${hold.guard}: ${hold.detail}`, retryInMs: hold.retryInMs };
+    if (state.name) await this.deleteOwned(key, source, rules, state.namespace ?? rules.namespace, state.name, now);
     if (state.host) await this.store.releaseHost(state.host, key);
     await this.store.forget(key, source, state.observedAt);
     this.refused.delete(key);
     return { action: 'deleted' };
   }
 
-  private async refuse(key: string, source: string, reason: string, detail: string, target?: EventTarget): Promise<ReconcileOutcome> {
-    this.event(target, 'Warning', 'Refused', `${key}: ${reason}: ${detail}`);
+  /**
+   * A refusal of a key that may have an object of ours: the refusal is reported, and the object
+   * (written before the key became refused) does not keep serving stale endpoints: it is emptied
+   * at once and deleted under the deletion rules, counting from the first refusal.
+   */
+  private async refuseKey(key: string, rules: SourceRules, state: KeyState, reason: string, detail: string, target: EventTarget | undefined, rejectedHash?: string, now = Date.now()): Promise<ReconcileOutcome> {
+    const outcome = await this.refuse(key, rules.source, reason, detail, target, rejectedHash);
+    const retired = await this.retire(key, rules, state, `${reason}: ${detail}`, now);
+    if (!retired) return outcome;
+    const entry = this.refused.get(key);
+    if (entry) entry.object = retired.object;
+    return { ...outcome, retryInMs: retired.retryInMs };
+  }
+
+  private async retire(key: string, rules: SourceRules, state: KeyState, why: string, now: number): Promise<{ object: RefusedObject; retryInMs?: number } | undefined> {
+    const parts = parseServiceKey(key);
+    // The name is deterministic: an object is found even when Redis lost what we wrote.
+    const name = state.name ?? objectName([parts.source, parts.scope ?? '', parts.service], key);
+    const namespace = state.namespace ?? rules.namespace;
+    const live = await this.live(namespace, name);
+    if (!live || !live.owned || live.key !== key) return undefined;
+    const id = `${namespace}/${name}`;
+    let emptied = false;
+    const empty = emptiedServiceEntry(live, why);
+    if (!matches(empty, live)) {
+      this.guard();
+      this.cache.remember('ServiceEntry', await this.kube.apply({ ...empty, metadata: { ...empty.metadata, uid: live.uid } } as KubeObject));
+      this.metrics.writes.inc({ kind: 'ServiceEntry', action: 'update' });
+      emptied = true;
+    }
+    emptied = (await this.syncWorkloadEntries(namespace, name, [])) || emptied;
+    if (emptied) {
+      this.metrics.refusedObjects.inc({ source: rules.source, action: 'emptied' });
+      this.log.warn({ key, object: id }, `refused key's ServiceEntry emptied: ${why}`);
+      this.event(this.seTarget(namespace, name), 'Warning', 'Emptied', `${key} is refused (${why}); its endpoints were removed`);
+    }
+    const hold = await this.deletionHold(key, rules.source, { ...state, name, namespace }, 'refused', state.refusedAt ?? now, now);
+    if (hold) return { object: { object: id, state: 'emptied', held: `${hold.guard}: ${hold.detail}` }, retryInMs: hold.retryInMs };
+    if (await this.deleteOwned(key, rules.source, rules, namespace, name, now)) {
+      this.metrics.refusedObjects.inc({ source: rules.source, action: 'deleted' });
+      this.log.warn({ key, object: id }, `refused key's ServiceEntry deleted: ${why}`);
+    }
+    if (state.host) await this.store.releaseHost(state.host, key);
+    await this.store.markRetired(key);
+    return { object: { object: id, state: 'deleted' } };
+  }
+
+  private async refuse(key: string, source: string, reason: string, detail: string, target?: EventTarget, rejectedHash?: string): Promise<{ action: 'refused'; reason: string }> {
+    this.event(target ?? this.fallbackTarget, 'Warning', 'Refused', `${key}: ${reason}: ${detail}`);
     this.metrics.refused.inc({ source, reason });
     const prev = this.refused.get(key);
     if (!prev || prev.reason !== reason) this.log.warn({ key, source, reason }, `refused: ${detail}`);
-    this.refused.set(key, { reason, detail, at: new Date().toISOString() });
-    await this.store.markRefused(key, `${reason}: ${detail}`);
+    // What happened to the key's object stays reported while the reason holds.
+    this.refused.set(key, { reason, detail, at: new Date().toISOString(), object: prev?.reason === reason ? prev.object : undefined });
+    await this.store.markRefused(key, `${reason}: ${detail}`, Date.now(), rejectedHash);
     return { action: 'refused', reason: `${reason}: ${detail}` };
   }
 }

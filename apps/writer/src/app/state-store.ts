@@ -16,6 +16,10 @@ export interface KeyState {
   host?: string;
   mode?: string;
   refused?: string;
+  /** When the key was first refused since it was last applied (the grace of its object's deletion). */
+  refusedAt?: number;
+  /** Hash of what the API server rejected for good: not sent again until it changes. */
+  rejectedHash?: string;
 }
 
 export interface SnapshotState {
@@ -146,15 +150,25 @@ export class StateStore {
       host: h['host'] || undefined,
       mode: h['mode'] || undefined,
       refused: h['refused'] || undefined,
+      refusedAt: h['refusedAt'] ? Number(h['refusedAt']) : undefined,
+      rejectedHash: h['rejectedHash'] || undefined,
     };
   }
 
   async markApplied(key: string, fields: { appliedHash: string; name: string; namespace: string; host: string; mode: string }): Promise<void> {
     await this.redis.hset(this.stateKey(key), { appliedHash: fields.appliedHash, name: fields.name, ns: fields.namespace, host: fields.host, mode: fields.mode, refused: '' });
+    await this.redis.hdel(this.stateKey(key), 'refusedAt', 'rejectedHash');
   }
 
-  async markRefused(key: string, reason: string): Promise<void> {
-    await this.redis.hset(this.stateKey(key), 'refused', reason.slice(0, 1000));
+  /** Records a refusal; `refusedAt` keeps the first one since the key was last applied. */
+  async markRefused(key: string, reason: string, now = Date.now(), rejectedHash?: string): Promise<void> {
+    await this.redis.hset(this.stateKey(key), { refused: reason.slice(0, 1000), rejectedHash: rejectedHash ?? '' });
+    await this.redis.hsetnx(this.stateKey(key), 'refusedAt', String(now));
+  }
+
+  /** The object of a refused key was deleted: the key has nothing written any more. */
+  async markRetired(key: string): Promise<void> {
+    await this.redis.hdel(this.stateKey(key), 'appliedHash', 'name', 'ns', 'host', 'mode');
   }
 
   /** Forgets a key after its objects were deleted; only if it is still the tombstone we deleted for. */

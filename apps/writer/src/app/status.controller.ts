@@ -14,8 +14,16 @@ export class StatusController {
       leaseHolder: this.writer.elector?.holder() ?? null,
       sources: await this.writer.sourcesStatus(),
       refused: Object.fromEntries(this.writer.reconciler.refused),
+      hostCollisions: this.writer.cache.collisionScope,
+      tcpWithoutAddress: this.tcpWithoutAddress(),
       lastResync: this.writer.lastResync ?? null,
       queues: await this.writer.queueCounts(),
     };
+  }
+
+  /** Opaque TCP ServiceEntries with no address yet (the first 100 named; the metric has the count). */
+  private tcpWithoutAddress() {
+    const all = this.writer.cache.ownedWithoutAddress();
+    return { count: all.length, entries: all.slice(0, 100) };
   }
 }

@@ -9,6 +9,7 @@ export class WriterMetrics {
   readonly deadLetters;
   readonly staleRecords;
   readonly refused;
+  readonly refusedObjects;
   readonly drops;
   readonly reconcileSeconds;
   readonly reconciles;
@@ -21,9 +22,10 @@ export class WriterMetrics {
     this.writes = metrics.counter('registry_bridge_kube_writes_total', 'Kubernetes writes by kind and action', ['kind', 'action']);
     this.noops = metrics.counter('registry_bridge_noop_skips_total', 'Reconciles that found the object already right and wrote nothing', ['kind']);
     this.guardTrips = metrics.counter('registry_bridge_guard_trips_total', 'Deletions held by a safety guard', ['source', 'guard']);
-    this.deadLetters = metrics.counter('registry_bridge_dead_letters_total', 'Ingest messages sent to the dead-letter queue', ['reason']);
+    this.deadLetters = metrics.counter('registry_bridge_dead_letters_total', 'Messages sent to the dead-letter queue (rb-dead-letter) by reason: invalid, unreadable, unknown-source, kind-mismatch', ['reason']);
     this.staleRecords = metrics.counter('registry_bridge_stale_records_total', 'Records ignored because a newer revision was already stored', ['source']);
     this.refused = metrics.counter('registry_bridge_refused_total', 'Services refused (host outside allow-list, collisions, ...)', ['source', 'reason']);
+    this.refusedObjects = metrics.counter('registry_bridge_refused_objects_total', 'ServiceEntries of keys refused after they were written: emptied at once, deleted under the deletion rules', ['source', 'action']);
     this.drops = metrics.counter('registry_bridge_translation_drops_total', 'Fields, endpoints and labels dropped from records, by reason', ['source', 'reason']);
     this.reconcileSeconds = metrics.histogram('registry_bridge_reconcile_seconds', 'Duration of one service reconcile', ['action'], [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5]);
     this.reconciles = metrics.counter('registry_bridge_reconciles_total', 'Service reconciles by path: straight from the ingest job, or from the reconcile queue (busy key, retry, drift, resync)', ['path']);

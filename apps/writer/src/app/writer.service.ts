@@ -12,6 +12,7 @@ import { NotLeaderError, ReconcileOutcome, Reconciler } from './reconciler';
 import { StateStore } from './state-store';
 import { sourceRules, WriterConfig } from '@registry-bridge/translation';
 import { WriterMetrics } from './writer-metrics';
+import { TolerantWorker, unreadableReason } from './tolerant-worker';
 
 const RECONCILE_OPTS = { attempts: 25, backoff: { type: 'capped' }, removeOnComplete: true, removeOnFail: { count: 1000 } } as const;
 
@@ -42,7 +43,7 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
   private resyncTimer?: NodeJS.Timeout;
   private leading = false;
   private stopping = false;
-  lastResync?: { at: string; objects: number; keys: number; orphans: number; error?: string };
+  lastResync?: { at: string; objects: number; keys: number; orphans: number; orphanWorkloadEntries: number; error?: string };
   private kubeReachable = { ok: false, at: 0, error: '' };
 
   constructor(
@@ -77,13 +78,16 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
     }
     const identity = cfg.leaderElection.identity ?? `${hostname()}-${process.pid}`;
     const events = cfg.events.enabled ? new EventRecorder(this.kube, 'registry-bridge-writer', identity) : undefined;
+    // A refusal with no object of its own (say a host outside the allow-list) is recorded on the
+    // Lease: it exists for every installation and operators look at it for the writer anyway.
+    const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: cfg.leaderElection.namespace, name: cfg.leaderElection.leaseName };
     const namespaces = [...new Set([...this.rules.values()].map((r) => r.namespace))];
     this.cache = new ObjectCache(this.kube, namespaces, cfg.installation, this.log, (key, obj, type) => {
       if (!this.isLeader()) return;
       this.log.info({ key, object: `${obj.kind} ${obj.namespace}/${obj.name}`, change: type }, 'managed object changed by someone else; reconciling');
       void this.enqueueKey(key).catch((err: Error) => this.log.warn({ key, err: err.message }, 'could not enqueue drift repair'));
     });
-    this.reconciler = new Reconciler(this.kube, this.store, this.rules, cfg, this.metrics, this.log, () => this.isLeader(), this.cache, events);
+    this.reconciler = new Reconciler(this.kube, this.store, this.rules, cfg, this.metrics, this.log, () => this.isLeader(), this.cache, events, lease);
     metricsService.gauge('registry_bridge_queue_depth', 'Jobs per queue and state', ['queue', 'state'], async (g) => {
       for (const [name, q] of Object.entries(this.queues)) {
         const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
@@ -101,6 +105,9 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
         const st = await this.store.status(s);
         if (st) g.set({ source: s }, (Date.now() - st.heardAt) / 1000);
       }
+    });
+    metricsService.gauge('registry_bridge_tcp_entries_without_address', 'Owned ServiceEntries with an opaque TCP port and no address yet (neither spec.addresses nor istiod-allocated status.addresses): they share 0.0.0.0:<port> in sidecars', [], (g) => {
+      g.set(this.cache.ownedWithoutAddress().length);
     });
     metricsService.gauge('registry_bridge_source_snapshot_complete', '1 once the source delivered a complete snapshot', ['source'], async (g) => {
       for (const s of this.rules.keys()) g.set({ source: s }, (await this.store.completeSnapshot(s)) ? 1 : 0);
@@ -151,10 +158,14 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
     const leaseMs = this.cfg.leaderElection.leaseDurationSeconds * 1000;
     const locking = { lockDuration: Math.max(5000, leaseMs), stalledInterval: Math.max(2000, Math.floor(leaseMs / 2)), maxStalledCount: 5 };
     this.workers = [
-      new Worker(QUEUES.ingest, (job) => this.ingest(job), { connection, prefix, concurrency: this.cfg.reconcile.ingestConcurrency, settings, ...locking }),
-      new Worker(QUEUES.reconcile, (job) => this.reconcileJob(job), { connection, prefix, concurrency: this.cfg.reconcile.concurrency, settings, ...locking }),
+      new TolerantWorker(QUEUES.ingest, (job) => this.ingest(job), { connection, prefix, concurrency: this.cfg.reconcile.ingestConcurrency, settings, ...locking }),
+      new TolerantWorker(QUEUES.reconcile, (job) => this.reconcileJob(job), { connection, prefix, concurrency: this.cfg.reconcile.concurrency, settings, ...locking }),
     ];
-    for (const w of this.workers) w.on('failed', (job, err) => this.log.warn({ queue: w.name, job: job?.name, key: job?.data?.key, err: err.message }, 'job failed'));
+    for (const w of this.workers) {
+      w.on('failed', (job, err) => this.log.warn({ queue: w.name, jobId: job?.id, job: job?.name, key: (job?.data as { key?: string } | undefined)?.key, err: err.message }, 'job failed'));
+      // Without a listener BullMQ prints the raw stack to stderr; our logs are JSON.
+      w.on('error', (err) => this.log.error({ queue: w.name, err: err.message }, 'queue worker error'));
+    }
     if (this.cfg.reconcile.fullResyncSeconds > 0) {
       this.resyncTimer = setInterval(() => void this.fullResync(true).catch((err) => this.log.error({ err: (err as Error).message }, 'resync failed')), this.cfg.reconcile.fullResyncSeconds * 1000);
     }
@@ -175,6 +186,8 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
 
   /** Ingest: validate, store newest state, enqueue a (deduplicated) reconcile. */
   async ingest(job: Job): Promise<string> {
+    const unreadable = unreadableReason(job);
+    if (unreadable) return this.deadLetter(job, unreadable.reason, 'unreadable', unreadable.raw);
     const parsed = parseMessage(job.data);
     if (!parsed.ok) return this.deadLetter(job, parsed.reason, 'invalid');
     const msg = parsed.message;
@@ -215,11 +228,13 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
     return outcome;
   }
 
-  private async deadLetter(job: Job, reason: string, kind: string): Promise<string> {
+  /** Sends a job that can never succeed to `rb-dead-letter` with the reason; its own job then completes. */
+  private async deadLetter(job: Job, reason: string, kind: string, raw?: string): Promise<string> {
     this.metrics.deadLetters.inc({ reason: kind });
-    this.metrics.ingested.inc({ type: String((job.data as { type?: unknown })?.type ?? 'unknown').slice(0, 20), outcome: 'dead-letter' });
-    this.log.warn({ jobId: job.id, reason }, 'message dead-lettered');
-    await this.queues.deadLetter.add('dead-letter', { reason, jobId: job.id, jobName: job.name, at: new Date().toISOString(), data: job.data }, { removeOnComplete: false, removeOnFail: false });
+    if (job.queueName === QUEUES.ingest) this.metrics.ingested.inc({ type: raw === undefined ? String((job.data as { type?: unknown })?.type ?? 'unknown').slice(0, 20) : 'unknown', outcome: 'dead-letter' });
+    this.log.warn({ queue: job.queueName, jobId: job.id, reason }, 'message dead-lettered');
+    const data = raw === undefined ? { data: job.data } : { raw };
+    await this.queues.deadLetter.add('dead-letter', { reason, queue: job.queueName, jobId: job.id, jobName: job.name, at: new Date().toISOString(), ...data }, { removeOnComplete: false, removeOnFail: false });
     return 'dead-letter';
   }
 
@@ -234,6 +249,8 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
 
   async reconcileJob(job: Job): Promise<unknown> {
     if (!this.isLeader()) throw new NotLeaderError();
+    const unreadable = unreadableReason(job);
+    if (unreadable) return this.deadLetter(job, unreadable.reason, 'unreadable', unreadable.raw);
     if (job.name === 'requeue') return this.enqueueKey(job.data.key as string);
     if (job.name === 'source-gc') return this.sourceGc(job.data.source as string);
     const key = job.data.key as string;
@@ -260,7 +277,8 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
   /** Reconciles a key after any reconcile of it already running in this process; a held key comes back later. */
   private async reconcileKey(key: string): Promise<ReconcileOutcome> {
     const outcome = await this.reconciling.run(key, () => this.reconciler.reconcile(key));
-    if (outcome.action === 'held') await this.enqueueKey(key, Math.max(1000, outcome.retryInMs));
+    // A held deletion, or a refused key whose object waits for its deletion, comes back later.
+    if ((outcome.action === 'held' || outcome.action === 'refused') && outcome.retryInMs !== undefined) await this.enqueueKey(key, Math.max(1000, outcome.retryInMs));
     return outcome;
   }
 
@@ -334,8 +352,33 @@ export class WriterService implements OnModuleInit, OnApplicationShutdown {
         await this.enqueueKey(key);
       }
     }
-    this.lastResync = { at: new Date().toISOString(), objects: count, keys, orphans };
+    const orphanWorkloadEntries = await this.deleteOrphanWorkloadEntries();
+    this.lastResync = { at: new Date().toISOString(), objects: count, keys, orphans, orphanWorkloadEntries };
     this.log.info(this.lastResync, 'full resync');
+  }
+
+  /**
+   * WorkloadEntries of ours whose ServiceEntry is gone (deleted by hand, or a crash between the two
+   * deletes) and whose key will not bring it back: nothing of ours selects them, yet any selector
+   * matching their labels still would. Deleted only when a fresh read confirms the ServiceEntry is
+   * gone, and each with its uid, so only the object seen is removed.
+   */
+  private async deleteOrphanWorkloadEntries(): Promise<number> {
+    let deleted = 0;
+    for (const we of this.cache.orphanWorkloadEntries()) {
+      if (!this.isLeader()) break;
+      const state = we.key ? await this.store.get(we.key) : undefined;
+      // A live key recreates its ServiceEntry on this resync and keeps its WorkloadEntries.
+      if (state && !state.deleted && state.name === we.serviceEntry && !state.refused) continue;
+      if (await this.kube.get('networking.istio.io/v1', 'ServiceEntry', we.namespace, we.serviceEntry as string)) continue;
+      if (await this.kube.delete('networking.istio.io/v1', 'WorkloadEntry', we.namespace, we.name, { uid: we.uid })) {
+        this.metrics.writes.inc({ kind: 'WorkloadEntry', action: 'delete' });
+        deleted += 1;
+      }
+      this.cache.forget('WorkloadEntry', we.namespace, we.name);
+      this.log.info({ object: `WorkloadEntry ${we.namespace}/${we.name}`, key: we.key, serviceEntry: we.serviceEntry }, 'orphan WorkloadEntry deleted: its ServiceEntry is gone');
+    }
+    return deleted;
   }
 
   async kubeHealth(): Promise<{ ok: boolean; error?: string }> {

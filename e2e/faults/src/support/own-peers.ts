@@ -134,12 +134,18 @@ abstract class OwnProcess {
   }
 }
 
-/** A Consul dev agent (in memory: a restart is a wiped registry), optionally HTTPS-only. */
+/**
+ * A Consul dev agent (in memory: a restart is a wiped registry), optionally HTTPS-only; or, with
+ * `persistent`, a single server with a data dir: a restart comes back with its data (same index).
+ */
 export class OwnConsul extends OwnProcess {
   ports: Record<string, number> = {};
   readonly dir = mkdtempSync(join(tmpdir(), 'rb-faults-consul-'));
 
-  constructor(private readonly tls?: Certs) {
+  constructor(
+    private readonly tls?: Certs,
+    private readonly opts: { persistent?: boolean } = {},
+  ) {
     super();
   }
 
@@ -170,7 +176,8 @@ export class OwnConsul extends OwnProcess {
 
   protected command(): [string, string[]] {
     this.writeConfig();
-    return [consulBinary(), ['agent', '-dev', `-config-file=${join(this.dir, 'agent.hcl')}`]];
+    const mode = this.opts.persistent ? ['-server', '-bootstrap-expect=1', `-data-dir=${join(this.dir, 'data')}`] : ['-dev'];
+    return [consulBinary(), ['agent', ...mode, `-config-file=${join(this.dir, 'agent.hcl')}`]];
   }
 
   protected async ready(): Promise<boolean> {

@@ -1,5 +1,5 @@
 // What a sidecar receives from istiod, through tools/xds-probe (an ADS client with a sidecar's
-// node id and metadata): one-shot views, and a watch that timestamps every change it sees.
+// node id and metadata, DNS capture on): one-shot views, and a watch that timestamps every change.
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { IstiodEnv } from './istiod';
@@ -15,6 +15,16 @@ export interface XdsEndpoint {
   weight: number;
   health: string;
   labels?: Record<string, string>;
+  /** The endpoint's envoy.transport_socket_match tlsMode (istio | disabled), absent when unset. */
+  tlsMode?: string;
+  /** What the cluster's transport socket matches give this endpoint: mtls | tls | plaintext. */
+  transport: string;
+}
+
+export interface XdsSocketMatch {
+  name: string;
+  match: Record<string, string>;
+  transport: string;
 }
 
 export interface XdsCluster {
@@ -26,6 +36,8 @@ export interface XdsCluster {
   /** http2 (explicit HTTP/2 upstream), downstream (protocol sniffing), default (HTTP/1.1 or TCP). */
   protocol: string;
   services?: Array<Record<string, string>>;
+  transportSocketMatches?: XdsSocketMatch[];
+  transportSocket: string;
   endpoints: XdsEndpoint[];
   endpointCount: number;
 }
@@ -36,14 +48,43 @@ export interface XdsVirtualHost {
   clusters: string[];
 }
 
+export interface XdsFilterChain {
+  name?: string;
+  destinationPort?: number;
+  prefixRanges?: string[];
+  transportProtocol?: string;
+  applicationProtocols?: string[];
+  serverNames?: string[];
+  filters: string[];
+  /** tcp_proxy's cluster */
+  cluster?: string;
+  clusters?: string[];
+  /** the HTTP connection manager's RDS route name */
+  route?: string;
+  transportSocket?: string;
+}
+
+export interface XdsListener {
+  name: string;
+  address: string;
+  port: number;
+  additionalAddresses?: string[];
+  filterChains: XdsFilterChain[];
+  defaultFilterChain?: XdsFilterChain;
+}
+
 export interface XdsView {
   at: number;
   clusters: XdsCluster[];
   routes: Record<string, XdsVirtualHost[]>;
+  /** Outbound listeners that lead to a matching cluster (tcp_proxy) or route (RDS). */
+  listeners: XdsListener[];
   cdsResponses: number;
   edsResponses: number;
   rdsResponses: number;
+  ldsResponses: number;
   allClusters: number;
+  allListeners: number;
 }
 
 export interface ProbeOptions {
@@ -63,7 +104,7 @@ function probeArgs(env: IstiodEnv, o: ProbeOptions): string[] {
   return args;
 }
 
-/** One complete CDS + EDS + RDS view, as a new sidecar connecting now would get it. */
+/** One complete CDS + EDS + RDS + LDS view, as a new sidecar connecting now would get it. */
 export function xdsSnapshot(env: IstiodEnv, o: ProbeOptions): Promise<XdsView> {
   return new Promise((resolve, reject) => {
     execFile(env.probeBin, [...probeArgs(env, o), '-timeout', '20s'], { maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
@@ -167,3 +208,10 @@ export function mustEndpoint(c: XdsCluster, address: string): XdsEndpoint {
 
 /** `address:port` of each endpoint, sorted: the set a sidecar would balance over. */
 export const addrs = (c: XdsCluster | undefined): string[] => (c?.endpoints ?? []).map((e) => `${e.address}:${e.port}`).sort();
+
+/** The listeners with a filter chain that proxies TCP to the cluster `name` (tcp_proxy). */
+export const tcpListenersTo = (v: XdsView, name: string): XdsListener[] =>
+  v.listeners.filter((l) => [...l.filterChains, ...(l.defaultFilterChain ? [l.defaultFilterChain] : [])].some((fc) => fc.cluster === name || fc.clusters?.includes(name)));
+
+/** The listeners whose HTTP connection manager takes its routes from RDS route `route`. */
+export const httpListenersFor = (v: XdsView, route: string): XdsListener[] => v.listeners.filter((l) => l.filterChains.some((fc) => fc.route === route));

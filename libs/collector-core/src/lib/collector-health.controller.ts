@@ -33,7 +33,8 @@ export class CollectorHealthController {
       () => this.redisHealth.isHealthy('redis', this.redis),
       ...sources.map((s) => () => {
         const indicator = this.indicators.check(s.name);
-        return s.ready ? indicator.up() : indicator.down(s.detail ? { message: s.detail } : {});
+        // a ready source may still carry a warning (e.g. ACL filtering): shown, not failing
+        return s.ready ? indicator.up(s.detail ? { message: s.detail } : {}) : indicator.down(s.detail ? { message: s.detail } : {});
       }),
     ]);
   }

@@ -71,7 +71,12 @@ export const endpointSchema = z.object({
   id: printable(256),
   /** IPv4, IPv6 or a DNS host name; the writer validates which. */
   address: z.string().min(1).max(253),
-  /** Port name -> number on this endpoint, when it differs from the service port. */
+  /**
+   * Port name -> number of every service port this endpoint serves. Empty: it serves every port
+   * of the service at the service's number. Not empty: only these, so list a port here even when
+   * its number equals the service's whenever the endpoint does not serve all ports (the writer
+   * keeps an endpoint off ports it does not list).
+   */
   ports: z.record(z.string().min(1).max(63), portNumberSchema).default({}),
   labels: stringMap(LIMITS.labels, LIMITS.labelValue).default({}),
   health: healthSchema,

@@ -151,7 +151,8 @@ export class KubeClient {
     let stopped = false;
     let abort: AbortController | undefined;
     const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-    const path = `${base}/namespaces/${namespace}/${plural}`;
+    // '' watches every namespace
+    const path = namespace ? `${base}/namespaces/${namespace}/${plural}` : `${base}/${plural}`;
     const watcher = new Watch(this.kubeConfig);
     const watchOnce = (rv: string) =>
       new Promise<{ rv: string; relist: boolean }>((resolve) => {
@@ -185,7 +186,7 @@ export class KubeClient {
       let failures = 0;
       while (!stopped) {
         try {
-          const { items, resourceVersion } = await this.listWithVersion<T>(apiVersion, kind, namespace);
+          const { items, resourceVersion } = await this.listWithVersion<T>(apiVersion, kind, namespace || undefined);
           handlers.sync(items);
           failures = 0;
           let rv = resourceVersion;

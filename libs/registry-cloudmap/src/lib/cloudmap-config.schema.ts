@@ -89,9 +89,11 @@ export const cloudMapSourceSchema = z
         healthSeconds: z.number().min(1).max(86400).default(30),
         /** sourceStatus heartbeat. */
         statusSeconds: z.number().min(1).max(3600).default(15),
+        /** After a failed inventory the next one is tried this soon (at most inventorySeconds): an API that answers again is seen within seconds. */
+        retrySeconds: z.number().min(0.2).max(3600).default(2),
       })
       .strict()
-      .default({ inventorySeconds: 60, revisionSeconds: 5, healthSeconds: 30, statusSeconds: 15 }),
+      .default({ inventorySeconds: 60, revisionSeconds: 5, healthSeconds: 30, statusSeconds: 15, retrySeconds: 2 }),
     /** DiscoverInstances MaxResults (1000 is the API maximum); a full page falls back to ListInstances. */
     discoverMaxResults: z.number().int().min(1).max(1000).default(1000),
     /** Services polled at once (the budget, not this, bounds the request rate). */

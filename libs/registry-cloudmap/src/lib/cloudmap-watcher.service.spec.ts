@@ -23,7 +23,8 @@ const sd = mockClient(ServiceDiscoveryClient);
 const throttle = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
 
-function setup(over: Partial<CloudMapSourceInput> = {}, coordination?: WatcherCoordination) {
+/** `realClock`: the watcher's own loops run (start()), so time must pass for them. */
+function setup(over: Partial<CloudMapSourceInput> = {}, coordination?: WatcherCoordination, realClock = false) {
   const config = cloudMapSourceSchema.parse({
     name: 'cm-test',
     region: 'eu-west-1',
@@ -39,7 +40,7 @@ function setup(over: Partial<CloudMapSourceInput> = {}, coordination?: WatcherCo
   const client = new BudgetedServiceDiscoveryClient({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }, new LocalRequestBudget(config), config.throttle, observer);
   let clock = 1_000_000;
   const changes = new ChangeTracker();
-  const watcher = new CloudMapWatcher(config, { reader: new CloudMapReader(client), sink, changes, coordination, now: () => clock });
+  const watcher = new CloudMapWatcher(config, { reader: new CloudMapReader(client), sink, changes, coordination, now: realClock ? Date.now : () => clock });
   return { watcher, messages, calls, throttles, advance: (ms: number) => (clock += ms), changes };
 }
 
@@ -250,6 +251,28 @@ describe('CloudMapWatcher.stop', () => {
     await watcher.stop(200);
     expect(Date.now() - t0).toBeLessThan(2000);
   });
+});
+
+describe('CloudMapWatcher after an outage', () => {
+  // Issue 15.2: a failed inventory used to wait a whole inventorySeconds before the next try, so a
+  // Cloud Map API that answered again stayed "unreachable" for up to a minute.
+  it('retries a failed inventory after intervals.retrySeconds, not inventorySeconds: reachable again soon after the API answers', async () => {
+    sd.on(ListNamespacesCommand).rejectsOnce(refused()).resolves({ Namespaces: [{ Id: 'ns-1', Name: 'prod.local', Type: 'HTTP' }] });
+    sd.on(ListServicesCommand).resolves({ Services: [{ Id: 'srv-1', Name: 'orders' }] });
+    sd.on(DiscoverInstancesRevisionCommand).resolves({ InstancesRevision: 1 });
+    sd.on(DiscoverInstancesCommand).resolves({ Instances: [inst('a', 'HEALTHY')], InstancesRevision: 1 });
+    const { watcher, messages } = setup({ intervals: { inventorySeconds: 600, revisionSeconds: 0.2, retrySeconds: 1 } }, undefined, true);
+    watcher.start();
+    try {
+      const end = Date.now() + 8000;
+      while (!watcher.sourceHealth().reachable && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      await watcher.stop(200);
+    }
+    expect(sd.commandCalls(ListNamespacesCommand)).toHaveLength(2);
+    expect(statuses(messages)[0]).toMatchObject({ reachable: false });
+    expect(watcher.sourceHealth()).toMatchObject({ reachable: true });
+  }, 15000);
 });
 
 describe('CloudMapWatcher revisions', () => {

@@ -185,8 +185,10 @@ export class CloudMapWatcher {
 
   private async inventoryLoop(): Promise<void> {
     while (!this.stopped) {
-      await this.runInventory();
-      this.inventoryDue = this.now() + this.config.intervals.inventorySeconds * 1000;
+      const ok = await this.runInventory();
+      // A failed inventory is tried again soon: the source is unreachable until one succeeds.
+      const i = this.config.intervals;
+      this.inventoryDue = this.now() + (ok ? i.inventorySeconds : Math.min(i.retrySeconds, i.inventorySeconds)) * 1000;
       while (!this.stopped && this.now() < this.inventoryDue) await this.pause(Math.min(1000, this.inventoryDue - this.now()));
     }
   }

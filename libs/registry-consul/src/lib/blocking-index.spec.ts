@@ -1,4 +1,4 @@
-import { backoffDelay, nextIndex, parseConsulIndex, rateLimitDelay, requestTimeoutMs } from './blocking-index';
+import { backoffDelay, nextIndex, parseConsulIndex, rateLimitDelay, recoveryTimeoutMs, requestTimeoutMs } from './blocking-index';
 
 describe('nextIndex (Consul blocking-query rules)', () => {
   it.each`
@@ -45,5 +45,18 @@ describe('rateLimitDelay / requestTimeoutMs', () => {
   });
   it('outlasts the wait plus Consul jitter', () => {
     expect(requestTimeoutMs(16000, 1000)).toBe(18000);
+  });
+});
+
+describe('recoveryTimeoutMs (the read after a failure)', () => {
+  it.each`
+    failures | shortMs | normalMs | expected
+    ${1}     | ${3000} | ${10000} | ${3000}
+    ${2}     | ${3000} | ${10000} | ${6000}
+    ${4}     | ${3000} | ${10000} | ${10000}
+    ${0}     | ${3000} | ${10000} | ${3000}
+    ${1}     | ${3000} | ${1000}  | ${1000}
+  `('$failures failures, short $shortMs, normal $normalMs -> $expected', ({ failures, shortMs, normalMs, expected }) => {
+    expect(recoveryTimeoutMs(failures, shortMs, normalMs)).toBe(expected);
   });
 });

@@ -56,3 +56,12 @@ export function rateLimitDelay(lastStartMs: number, nowMs: number, minIntervalMs
 export function requestTimeoutMs(waitMs: number, slackMs = 5000): number {
   return waitMs + Math.ceil(waitMs / 16) + slackMs;
 }
+
+/**
+ * Timeout of the non-blocking read that follows `failures` failed reads: short at first, so a
+ * registry that answers again is seen at once, growing to the normal timeout so a slow but live
+ * server is not cut off for ever.
+ */
+export function recoveryTimeoutMs(failures: number, shortMs: number, normalMs: number): number {
+  return Math.min(normalMs, shortMs * Math.max(1, failures));
+}

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { ConsulHttpClient } from './consul-http.client';
 import { ConsulSourceConfig } from './consul-source.schema';
 
-/** Sockets beyond the blocking pool: the catalog watch, the health-state watch, the short polls. */
+/** Sockets beyond the blocking pool: the catalog watch, the health-state watch, the short polls, and the two config-entry watches. */
 export function socketBudget(cfg: ConsulSourceConfig): number {
-  return cfg.watch.maxBlockingWatches + 2 + cfg.watch.pollConcurrency + 1;
+  return cfg.watch.maxBlockingWatches + 2 + cfg.watch.pollConcurrency + 1 + (cfg.normalize.protocolFromConfigEntries ? 2 : 0);
 }
 
 /** Builds the bounded HTTP client of one source (TLS files read once, at start). */

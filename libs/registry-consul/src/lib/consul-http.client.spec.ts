@@ -74,6 +74,13 @@ describe('ConsulHttpClient', () => {
     c.close();
   });
 
+  it('gives a non-blocking read the timeout it asks for (the short read after a failure)', async () => {
+    handler = () => undefined;
+    const c = new ConsulHttpClient(options(base, { requestTimeoutMs: 60000 }));
+    await expect(c.get('/v1/catalog/services', { timeoutMs: 150 })).rejects.toMatchObject({ kind: 'timeout', message: expect.stringMatching(/timed out after 150 ms/) });
+    c.close();
+  });
+
   it('aborts a blocking query on request, and names refused connections', async () => {
     handler = () => undefined;
     const c = new ConsulHttpClient(options(base));

@@ -51,6 +51,8 @@ export interface ConsulGetOptions {
   waitMs?: number;
   signal?: AbortSignal;
   query?: Record<string, string | undefined>;
+  /** Overrides the timeout of a non-blocking read (the short read after a failure). */
+  timeoutMs?: number;
 }
 
 /** Thin, bounded HTTP client for the read endpoints the collector needs. */
@@ -80,7 +82,7 @@ export class ConsulHttpClient {
       q['wait'] = `${Math.ceil((o.waitMs ?? 60000) / 1000)}s`;
     }
     for (const [k, v] of Object.entries(q)) if (v !== undefined) url.searchParams.set(k, v);
-    const timeout = o.index ? requestTimeoutMs(o.waitMs ?? 60000) : this.opts.requestTimeoutMs;
+    const timeout = o.index ? requestTimeoutMs(o.waitMs ?? 60000) : (o.timeoutMs ?? this.opts.requestTimeoutMs);
     const token = this.opts.token?.();
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token) headers['x-consul-token'] = token;

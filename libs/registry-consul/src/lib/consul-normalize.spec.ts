@@ -159,6 +159,41 @@ describe('normalizeService', () => {
     ]);
   });
 
+  // Issue 16.12: Consul DNS (dns_config.only_passing false) and Connect (service-resolver
+  // OnlyPassing false) route to warning instances; so does the default here, at the warning weight.
+  it('by default a warning instance is healthy (as Consul DNS and Connect treat it), a critical one is not', () => {
+    const r = normalizeService(
+      [entry({ svc: { ID: 'a', Weights: { Passing: 5, Warning: 1 } }, checks: [{ Status: 'warning' }] }), entry({ svc: { ID: 'b' }, checks: [{ Status: 'critical' }] })],
+      ctx(),
+    );
+    expect(r.record.endpoints.map((e) => [e.id, e.health, e.weight])).toEqual([
+      ['n1/a', 'healthy', 1],
+      ['n1/b', 'unhealthy', undefined],
+    ]);
+    expect(normalizeService([entry({ checks: [{ Status: 'warning' }] })], ctx({}, { warningIsHealthy: false })).record.endpoints[0].health).toBe('unhealthy');
+  });
+
+  // Issue 16.12: the protocol Connect users set centrally (service-defaults, else proxy-defaults
+  // global) counts when the instance says nothing; the instance's own Meta.protocol wins, as an
+  // instance's own proxy config wins over central config in Consul.
+  it.each`
+    case                                        | meta         | central     | defaultProtocol | protocol     | drops
+    ${'meta only'}                              | ${'grpc'}    | ${undefined} | ${undefined}   | ${'GRPC'}    | ${{}}
+    ${'central only'}                           | ${undefined} | ${'http'}   | ${undefined}    | ${'HTTP'}    | ${{}}
+    ${'meta wins over central'}                 | ${'http2'}   | ${'http'}   | ${undefined}    | ${'HTTP2'}   | ${{}}
+    ${'central wins over defaultProtocol'}      | ${undefined} | ${'grpc'}   | ${'TCP'}        | ${'GRPC'}    | ${{}}
+    ${'bad meta falls back to central'}         | ${'pigeon'}  | ${'http'}   | ${undefined}    | ${'HTTP'}    | ${{ invalid_protocol: 1 }}
+    ${'bad central falls back to the default'}  | ${undefined} | ${'pigeon'} | ${'TCP'}        | ${'TCP'}     | ${{ invalid_protocol: 1 }}
+    ${'nothing'}                                | ${undefined} | ${undefined} | ${undefined}   | ${undefined} | ${{}}
+  `('protocol: $case -> $protocol', ({ meta, central, defaultProtocol, protocol, drops }) => {
+    const r = normalizeService(
+      [entry({ svc: { Meta: meta ? { protocol: meta } : {} } })],
+      ctx({ centralProtocol: central }, { metaLabelPrefix: null, ...(defaultProtocol && { defaultProtocol }) }),
+    );
+    expect(r.record.ports[0]).toEqual({ name: (protocol ?? 'tcp').toLowerCase(), number: 8080, ...(protocol && { protocol }) });
+    expect(r.drops).toEqual(drops);
+  });
+
   it('applies the per-instance tag filter and the plain-tag allow list', () => {
     const r = normalizeService(
       [entry({ svc: { ID: 'a', Tags: ['mesh', 'noise'] } }), entry({ svc: { ID: 'b', Tags: ['canary'] } })],

@@ -49,6 +49,11 @@ export interface NormalizeContext {
   /** Per-instance tag rule (required/forbidden tags). */
   instanceTagsPass: (tags: readonly string[]) => boolean;
   includeConnect: boolean;
+  /**
+   * Protocol set centrally for the service (`service-defaults`, else `proxy-defaults` global):
+   * used when an instance's Meta.protocol says nothing valid, before `defaultProtocol`.
+   */
+  centralProtocol?: string;
 }
 
 export interface NormalizeResult {
@@ -138,6 +143,8 @@ export function normalizeService(entries: readonly ConsulHealthEntry[], ctx: Nor
   const drops: NormalizeResult['drops'] = {};
   const drop = (r: DropReason, n = 1): void => void (drops[r] = (drops[r] ?? 0) + n);
   const o = ctx.options;
+  const central = toIstioProtocol(ctx.centralProtocol);
+  if (ctx.centralProtocol && !central) drop('invalid_protocol');
 
   interface Candidate {
     endpoint: Omit<Endpoint, 'ports' | 'labels'> & { labels: Record<string, string> };
@@ -202,7 +209,7 @@ export function normalizeService(entries: readonly ConsulHealthEntry[], ctx: Nor
     const rawProto = svc.Meta?.['protocol'];
     let protocol = toIstioProtocol(rawProto);
     if (rawProto && !protocol) drop('invalid_protocol');
-    protocol ??= o.defaultProtocol;
+    protocol ??= central ?? o.defaultProtocol;
 
     const status = aggregateStatus(e.Checks);
     const dc = e.Node?.Datacenter || ctx.datacenter;

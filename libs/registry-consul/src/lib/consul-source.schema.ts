@@ -41,8 +41,18 @@ export const consulNormalizeSchema = z
   .object({
     /** Istio protocol when the service meta has no `protocol`; unset lets the writer decide. */
     defaultProtocol: z.string().min(1).max(32).optional(),
-    /** Consul `warning` counts as healthy (Consul DNS does the same); off by default. */
-    warningIsHealthy: z.boolean().default(false),
+    /**
+     * Consul `warning` counts as healthy, at the instance's `Weights.Warning`: what Consul DNS
+     * (`dns_config.only_passing` false) and Connect (service-resolver `OnlyPassing` false) do by
+     * default. `false` keeps only passing instances (like `/v1/health/service?passing`).
+     */
+    warningIsHealthy: z.boolean().default(true),
+    /**
+     * Read the protocol Connect users set centrally (`service-defaults` `Protocol`, else the
+     * `proxy-defaults` `global` entry's `Config.protocol`), watched with blocking queries; an
+     * instance's own `Meta.protocol` still wins.
+     */
+    protocolFromConfigEntries: z.boolean().default(true),
     /** Plain tags (not `k=v` / `k|v`) become labels `<prefix><tag>: "true"`; null drops them. */
     plainTagLabelPrefix: z.string().max(200).nullable().default('tag.'),
     /** If set, only these plain tags become labels. */
@@ -75,6 +85,14 @@ export const consulWatchSchema = z
     backoffMaxMs: z.number().int().min(10).default(30000),
     /** Non-blocking request timeout, ms. */
     requestTimeoutMs: z.number().int().min(100).default(10000),
+    /**
+     * After a failed read, the next one is non-blocking (a blocking read on an unchanged index
+     * would sit out its wait) with this timeout, growing by as much per further failure up to
+     * `requestTimeoutMs`: a registry that answers again is seen within seconds.
+     */
+    recoveryTimeoutMs: z.number().int().min(100).default(3000),
+    /** Backoff cap of the catalog read while Consul is unreachable (it decides reachability), ms. */
+    recoveryProbeMaxMs: z.number().int().min(10).default(2000),
     /** Consistency: `stale` spreads reads over servers (default), `default` goes to the leader, `consistent` checks leadership. */
     consistency: z.enum(['stale', 'default', 'consistent']).default('stale'),
     /** Complete snapshot re-sent at least this often (ms) by the lease holder. */

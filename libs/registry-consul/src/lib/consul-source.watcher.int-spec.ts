@@ -209,6 +209,34 @@ describe('ConsulSourceWatcher against the real Consul agent', () => {
     expect(sink.removes).toEqual([]);
   });
 
+  // Issue 16.12, on the real agent: a Connect user's service-defaults says the protocol. (The
+  // proxy-defaults global entry would change every service of the shared agent: unit-tested only.)
+  it('takes the protocol from the service-defaults config entry and follows its changes', async () => {
+    const p = `${run}-cfg-`;
+    const svc = `${p}web`;
+    const entry = async (protocol: string) => {
+      const r = await fetch(`${peers.consul.addr}/v1/config`, { method: 'PUT', body: JSON.stringify({ Kind: 'service-defaults', Name: svc, Protocol: protocol }) });
+      if (!r.ok) throw new Error(`config entry: ${r.status} ${await r.text()}`);
+    };
+    try {
+      await entry('grpc');
+      await register(svc, `${svc}-1`);
+      const { w, sink } = watcher(p);
+      await w.start();
+      await until('record with the protocol of service-defaults', () => sink.last(svc)?.ports[0]?.protocol === 'GRPC');
+      expect(sink.upserts.filter((u) => u.service === svc)).toHaveLength(1);
+      const rev = sink.last(svc)?.revision ?? 0;
+      await entry('http');
+      await until('re-sent with the new protocol', () => sink.last(svc)?.ports[0]?.protocol === 'HTTP');
+      expect(sink.last(svc)?.revision).toBeGreaterThan(rev);
+      // the instance's own meta wins
+      await register(svc, `${svc}-1`, { meta: { protocol: 'http2' } });
+      await until('meta wins', () => sink.last(svc)?.ports[0]?.protocol === 'HTTP2');
+    } finally {
+      await fetch(`${peers.consul.addr}/v1/config/service-defaults/${svc}`, { method: 'DELETE' });
+    }
+  });
+
   describe('with ACLs (default deny)', () => {
     const acl = async (path: string, body: unknown) => {
       const r = await fetch(`${peers.consul.aclAddr}${path}`, { method: 'PUT', headers: { 'x-consul-token': peers.consul.aclToken }, body: JSON.stringify(body) });

@@ -2,18 +2,24 @@ import { ServiceRecordInput } from '@registry-bridge/contract';
 import { ConsulHttpClient, ConsulRequestError, ConsulResponse } from './consul-http.client';
 import { ConsulHealthEntry } from './consul-normalize';
 import { consulSourceSchema } from './consul-source.schema';
-import { ConsulSink, ConsulSourceWatcher, SourceHealth } from './consul-source.watcher';
+import { ConsulSink, ConsulSourceWatcher, ConsulWatcherMetrics, SourceHealth, sourceReadiness } from './consul-source.watcher';
 
 /** A fake Consul with blocking semantics: a request with the current index waits for a change. */
 class FakeConsul {
   catalog: Record<string, string[]> = {};
   catalogIndex = 10;
   catalogFiltered = false;
+  /** Services whose health answers Consul filters (the token lacks node:read). */
+  healthFiltered = new Set<string>();
   health: Record<string, { entries: ConsulHealthEntry[]; index: number }> = {};
   stateIndex = 5;
+  /** Config entries by kind; a number answers that HTTP status instead. */
+  config: Record<string, { body: unknown; index: number } | number> = { 'service-defaults': { body: [], index: 3 }, 'proxy-defaults': { body: [], index: 3 } };
   down = false;
   trustDomain = 'aaaa-bbbb.consul';
   requests: string[] = [];
+  /** Timeout asked for per request (undefined = the client's default). */
+  timeouts: Array<number | undefined> = [];
   private waiters: Array<() => void> = [];
 
   changed(): void {
@@ -22,11 +28,15 @@ class FakeConsul {
     w.forEach((f) => f());
   }
 
-  async get<T>(path: string, o: { index?: number; signal?: AbortSignal } = {}): Promise<ConsulResponse<T>> {
+  async get<T>(path: string, o: { index?: number; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ConsulResponse<T>> {
     this.requests.push(`${path}${o.index ? `?index=${o.index}` : ''}`);
+    this.timeouts.push(o.timeoutMs);
     for (;;) {
       if (o.signal?.aborted) throw new ConsulRequestError('aborted', 'aborted');
-      if (this.down) throw new ConsulRequestError('network', 'connect ECONNREFUSED');
+      if (this.down) {
+        this.requests[this.requests.length - 1] += ' (refused)';
+        throw new ConsulRequestError('network', 'connect ECONNREFUSED');
+      }
       const cur = this.current(path);
       if (!o.index || cur.index !== o.index) return cur as ConsulResponse<T>;
       await new Promise<void>((resolve) => {
@@ -41,9 +51,14 @@ class FakeConsul {
     if (path === '/v1/connect/ca/roots') return { ...base, body: { TrustDomain: this.trustDomain }, index: 1 };
     if (path === '/v1/catalog/services') return { ...base, body: this.catalog, index: this.catalogIndex, filteredByAcl: this.catalogFiltered };
     if (path === '/v1/health/state/any') return { ...base, body: [], index: this.stateIndex };
+    if (path.startsWith('/v1/config/')) {
+      const c = this.config[path.slice('/v1/config/'.length)];
+      if (typeof c === 'number') throw new ConsulRequestError('acl', `Consul refused GET ${path} (${c} Permission denied)`, c);
+      return { ...base, ...c };
+    }
     const name = decodeURIComponent(path.replace('/v1/health/service/', ''));
     const h = this.health[name] ?? { entries: [], index: this.catalogIndex };
-    return { ...base, body: h.entries, index: h.index };
+    return { ...base, body: h.entries, index: h.index, filteredByAcl: this.healthFiltered.has(name) };
   }
 
   close(): void {
@@ -85,15 +100,26 @@ const until = async (cond: () => boolean, ms = 3000): Promise<void> => {
   }
 };
 
-function setup(watch: object = {}, owns: (key: string) => boolean = () => true) {
+/** Keeps the warnings and the ACL gauge values the watcher reports. */
+class Observed {
+  warnings: string[] = [];
+  acl: Array<[string, number]> = [];
+  log = { info: () => undefined, warn: (o: object, m: string) => void this.warnings.push(`${m} ${JSON.stringify(o)}`), error: () => undefined };
+  metrics = new Proxy({} as ConsulWatcherMetrics, {
+    get: (_t, k) => (k === 'aclFiltered' ? (read: string, n: number) => void this.acl.push([read, n]) : () => undefined),
+  });
+}
+
+function setup(watch: object = {}, owns: (key: string) => boolean = () => true, observed?: Observed, source: object = {}) {
   const consul = new FakeConsul();
   const sink = new RecordingSink();
   const cfg = consulSourceSchema.parse({
     name: 'consul-dc1',
     address: 'http://127.0.0.1:8500',
     watch: { minLoopIntervalMs: 0, backoffBaseMs: 10, backoffMaxMs: 20, pollRatePerSecond: 200, ...watch },
+    ...source,
   });
-  const w = new ConsulSourceWatcher(cfg, consul as unknown as ConsulHttpClient, sink, { owns, snapshotLease: async () => true }, quietLog);
+  const w = new ConsulSourceWatcher(cfg, consul as unknown as ConsulHttpClient, sink, { owns, snapshotLease: async () => true }, observed?.log ?? quietLog, observed?.metrics);
   return { consul, sink, w };
 }
 
@@ -175,6 +201,30 @@ describe('ConsulSourceWatcher', () => {
     expect(w.status.error).toMatch(/ECONNREFUSED/);
   });
 
+  // Issue 15.2: a Consul restarted with its data answers with the same index; a blocking read on
+  // it would only return when its wait ends (a minute), so readiness would lag that long.
+  it('after an outage, reads the catalog non-blocking with the short recovery timeout: reachable again on an unchanged index', async () => {
+    const { consul, sink, w } = setup({ waitMs: 600000, backoffBaseMs: 10, backoffMaxMs: 20, recoveryTimeoutMs: 1500, requestTimeoutMs: 9000 });
+    stop = () => w.stop();
+    consul.catalog = { web: [] };
+    consul.health['web'] = { entries: [inst('web-1')], index: 12 };
+    await w.start();
+    await until(() => sink.upserts.length === 1 && w.status.reachable);
+    consul.down = true;
+    consul.changed(); // the held blocking reads fail, as when the server goes away
+    await until(() => !w.status.reachable);
+    consul.down = false; // back with the same catalog index 10
+    await until(() => w.status.reachable);
+    const reads = consul.requests.map((r, i) => ({ r, t: consul.timeouts[i] })).filter((x) => x.r.startsWith('/v1/catalog/services'));
+    const first = reads.findIndex((x, i) => i >= 1 && !x.r.endsWith('(refused)') && reads[i - 1].r.endsWith('(refused)'));
+    // one refused read or more (the loop may retry before Consul is back): the timeout grows with them
+    let refused = 0;
+    while (reads[first - 1 - refused]?.r.endsWith('(refused)')) refused++;
+    expect(reads[first]).toEqual({ r: '/v1/catalog/services', t: Math.min(9000, 1500 * refused) });
+    expect(sink.upserts).toHaveLength(1);
+    expect(sink.removes).toEqual([]);
+  });
+
   it('sends an incomplete snapshot and no removal when ACLs filter the catalog', async () => {
     const { consul, sink, w } = setup();
     stop = () => w.stop();
@@ -189,6 +239,101 @@ describe('ConsulSourceWatcher', () => {
     expect(sink.snapshots[1]).toMatchObject({ complete: false, services: [] });
     expect(sink.removes).toEqual([]);
     expect(w.status).toMatchObject({ reachable: true, aclFiltered: true });
+  });
+
+  // Issue 15.3: a token that reads nodes but not services made the collector say only "Consul reachable".
+  it('a filtered catalog is said once as a warning naming service:read, counted, and not ready while nothing is visible', async () => {
+    const obs = new Observed();
+    process.env['RB_SPEC_CONSUL_TOKEN'] = 'node-read-only';
+    const { consul, sink, w } = setup({}, () => true, obs, { token: { env: 'RB_SPEC_CONSUL_TOKEN' } });
+    stop = () => w.stop();
+    consul.catalog = {};
+    consul.catalogFiltered = true;
+    await w.start();
+    await until(() => sink.statuses.length > 0);
+    consul.catalogIndex = 11; // a second filtered answer: no second warning
+    consul.changed();
+    await until(() => consul.requests.includes('/v1/catalog/services?index=11'));
+    expect(obs.warnings).toEqual([expect.stringMatching(/lacks service:read on every service.*service_prefix "" \{ policy = "read" \}/)]);
+    expect(obs.acl).toContainEqual(['catalog', 1]);
+    expect(sourceReadiness(w.status, true)).toEqual({ ready: false, detail: expect.stringMatching(/service:read/) });
+    // some services become readable: ready, with the warning as detail
+    consul.catalog = { web: [] };
+    consul.catalogIndex = 12;
+    consul.changed();
+    await until(() => w.status.services === 1);
+    expect(sourceReadiness(w.status, true)).toEqual({ ready: true, detail: expect.stringMatching(/service:read/) });
+    consul.catalogFiltered = false;
+    consul.catalogIndex = 13;
+    consul.changed();
+    await until(() => !w.status.aclFiltered);
+    expect(obs.acl.at(-1)).toEqual(['catalog', 0]);
+    expect(sourceReadiness(w.status, true)).toEqual({ ready: true });
+  });
+
+  it('instances hidden by ACLs (node:read missing) hold the record, warn naming node:read, and are counted until readable', async () => {
+    const obs = new Observed();
+    const { consul, sink, w } = setup({}, () => true, obs);
+    stop = () => w.stop();
+    consul.catalog = { web: [] };
+    consul.health['web'] = { entries: [inst('web-1')], index: 12 };
+    await w.start();
+    await until(() => sink.upserts.length === 1);
+    consul.healthFiltered.add('web');
+    consul.health['web'] = { entries: [], index: 13 };
+    consul.changed();
+    await until(() => w.status.aclHiddenServices === 1);
+    expect(obs.warnings).toEqual([expect.stringMatching(/Consul read failed.*hid instances of web.*node:read/)]);
+    expect(obs.acl).toContainEqual(['health', 1]);
+    expect(sink.upserts).toHaveLength(1);
+    expect(sourceReadiness(w.status, true)).toEqual({ ready: true, detail: expect.stringMatching(/1 service\(s\).*node:read/) });
+    consul.healthFiltered.delete('web');
+    consul.health['web'] = { entries: [inst('web-1')], index: 14 };
+    consul.changed();
+    await until(() => w.status.aclHiddenServices === 0);
+    expect(obs.acl.at(-1)).toEqual(['health', 0]);
+  });
+
+  // Issue 16.12: Connect users set the protocol in service-defaults / proxy-defaults, not in Meta.
+  it('takes the protocol from service-defaults, else the global proxy-defaults, and re-sends a service when it changes', async () => {
+    const { consul, sink, w } = setup();
+    stop = () => w.stop();
+    consul.catalog = { web: [], api: [] };
+    consul.health['web'] = { entries: [inst('web-1')], index: 12 };
+    consul.health['api'] = { entries: [{ ...inst('api-1'), Service: { ID: 'api-1', Service: 'api', Port: 81, Meta: { protocol: 'http2' } } }], index: 12 };
+    consul.config['service-defaults'] = { body: [{ Kind: 'service-defaults', Name: 'web', Protocol: 'grpc' }, { Kind: 'service-defaults', Name: 'api', Protocol: 'tcp' }], index: 4 };
+    await w.start();
+    await until(() => sink.upserts.length === 2);
+    const last = (svc: string) => sink.upserts.filter((u) => u.service === svc).at(-1);
+    expect(last('web')?.ports).toEqual([{ name: 'grpc', number: 80, protocol: 'GRPC' }]);
+    // the instance's own Meta.protocol wins
+    expect(last('api')?.ports).toEqual([{ name: 'http2', number: 81, protocol: 'HTTP2' }]);
+
+    consul.config['service-defaults'] = { body: [{ Kind: 'service-defaults', Name: 'web', Protocol: 'http' }], index: 5 };
+    consul.changed();
+    await until(() => last('web')?.ports[0].protocol === 'HTTP');
+    expect(last('web')?.revision).toBeGreaterThan(12);
+
+    consul.config['service-defaults'] = { body: [], index: 6 };
+    consul.config['proxy-defaults'] = { body: [{ Kind: 'proxy-defaults', Name: 'global', Config: { protocol: 'http2' } }], index: 6 };
+    consul.changed();
+    await until(() => last('web')?.ports[0].protocol === 'HTTP2');
+    // api's protocol did not change: nothing re-sent for it
+    expect(sink.upserts.filter((u) => u.service === 'api')).toHaveLength(1);
+  });
+
+  it('config entries it may not read leave the source reachable and the protocol to Meta and defaultProtocol, said once', async () => {
+    const obs = new Observed();
+    const { consul, sink, w } = setup({}, () => true, obs);
+    stop = () => w.stop();
+    consul.config['service-defaults'] = 403;
+    consul.catalog = { web: [] };
+    consul.health['web'] = { entries: [inst('web-1')], index: 12 };
+    await w.start();
+    await until(() => sink.upserts.length === 1 && w.status.reachable);
+    await until(() => consul.requests.filter((r) => r === '/v1/config/service-defaults').length >= 3);
+    expect(sink.upserts[0].ports).toEqual([{ name: 'tcp', number: 80 }]);
+    expect(obs.warnings.filter((m) => m.includes('service-defaults'))).toEqual([expect.stringMatching(/config entries not read.*403/)]);
   });
 
   // After the first record (catalog 500, service 480) the index steps back: a rebuilt Consul (new
@@ -245,5 +390,19 @@ describe('ConsulSourceWatcher', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(sink.upserts.map((u) => u.service)).toEqual(['a']);
     expect(consul.requests.some((r) => r.startsWith('/v1/health/service/b'))).toBe(false);
+  });
+});
+
+describe('sourceReadiness', () => {
+  const base: SourceHealth = { reachable: true, aclFiltered: false, aclHiddenServices: 0, services: 3, owned: 3, blockingWatches: 3 };
+  it.each<[string, SourceHealth, boolean, { ready: boolean; detail?: string }]>([
+    ['read recently', base, true, { ready: true }],
+    ['not read within the grace', { ...base, reachable: false, error: 'connect ECONNREFUSED' }, false, { ready: false, detail: 'connect ECONNREFUSED' }],
+    ['never read', { ...base, reachable: false }, false, { ready: false, detail: 'no successful read yet' }],
+    ['catalog filtered, nothing visible', { ...base, aclFiltered: true, services: 0, error: 'lacks service:read' }, true, { ready: false, detail: 'lacks service:read' }],
+    ['catalog filtered, some visible', { ...base, aclFiltered: true, error: 'lacks service:read' }, true, { ready: true, detail: 'lacks service:read' }],
+    ['instances hidden', { ...base, aclHiddenServices: 2 }, true, { ready: true, detail: expect.stringMatching(/^Consul hides the instances of 2 service\(s\).*node:read/) }],
+  ])('%s', (_name, status, recent, expected) => {
+    expect(sourceReadiness(status, recent)).toEqual(expected);
   });
 });

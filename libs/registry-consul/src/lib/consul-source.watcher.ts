@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ServiceRecordInput, ServiceRef, serviceKey, SourceRef } from '@registry-bridge/contract';
-import { backoffDelay, nextIndex, rateLimitDelay } from './blocking-index';
+import { backoffDelay, nextIndex, rateLimitDelay, recoveryTimeoutMs } from './blocking-index';
+import { CentralProtocols, centralProtocolOf, NO_CENTRAL_PROTOCOLS, proxyDefaultsProtocol, serviceDefaultsProtocols } from './consul-config-entries';
 import { ConsulHttpClient, ConsulRequestError } from './consul-http.client';
 import { ConsulHealthEntry, DropReason, maxModifyIndex, normalizeService } from './consul-normalize';
 import { ConsulSourceConfig, sourceScope } from './consul-source.schema';
@@ -13,6 +14,22 @@ export interface ConsulSink {
   snapshot(msg: { epoch: number; complete: boolean; services: ServiceRef[] }): Promise<void>;
   /** Called on every reachability transition and after each successful catalog read. */
   status(s: SourceHealth): void;
+}
+
+/**
+ * `/health/ready` for one source (issue 15.3). A filtered catalog is ready with a warning while
+ * the token can read something (a narrower token is a choice; its snapshots are incomplete and
+ * nothing is deleted), and not ready when it can read no service at all: then the collector
+ * syncs nothing, which is a misconfiguration a rollout should stop on.
+ */
+export function sourceReadiness(status: SourceHealth, readRecently: boolean): { ready: boolean; detail?: string } {
+  if (!readRecently) return { ready: false, detail: status.error ?? 'no successful read yet' };
+  if (status.aclFiltered && status.services === 0) return { ready: false, detail: status.error };
+  const warnings = [
+    status.aclFiltered ? status.error : undefined,
+    status.aclHiddenServices ? `Consul hides the instances of ${status.aclHiddenServices} service(s) from the token (node:read missing): their records are held` : undefined,
+  ].filter((w): w is string => !!w);
+  return warnings.length ? { ready: true, detail: warnings.join('; ') } : { ready: true };
 }
 
 /** Which services this replica watches, and whether it sends the source's snapshots. */
@@ -31,9 +48,14 @@ export interface ConsulWatcherMetrics {
   request(loop: WatchLoop, mode: 'blocking' | 'poll'): void;
   emitted(type: 'upsert' | 'remove' | 'snapshot' | 'unchanged'): void;
   changeLatency(seconds: number): void;
+  /** ACL filtering seen: `catalog` 1/0 (the catalog answer was filtered), `health` = services whose instances Consul hid. */
+  aclFiltered(read: 'catalog' | 'health', n: number): void;
 }
 
-export type WatchLoop = 'catalog' | 'service' | 'health_state';
+export type WatchLoop = 'catalog' | 'service' | 'health_state' | 'config';
+
+/** The config entry kinds that can say a service's protocol. */
+type ProtocolEntryKind = 'service-defaults' | 'proxy-defaults';
 
 export interface SourceHealth {
   reachable: boolean;
@@ -41,6 +63,8 @@ export interface SourceHealth {
   error?: string;
   /** The token may not read everything: snapshots are sent as incomplete. */
   aclFiltered: boolean;
+  /** Services whose instances Consul hid from the token (node:read missing): their records are held. */
+  aclHiddenServices: number;
   services: number;
   owned: number;
   blockingWatches: number;
@@ -69,6 +93,7 @@ const noopMetrics: ConsulWatcherMetrics = {
   request: () => undefined,
   emitted: () => undefined,
   changeLatency: () => undefined,
+  aclFiltered: () => undefined,
 };
 
 interface Logger {
@@ -118,10 +143,18 @@ export class ConsulSourceWatcher {
   private pollQueue: string[] = [];
   private readonly urgent = new Set<string>();
   private healthState?: { index: number; byService: Map<string, string>; byNode: Map<string, string>; abort: AbortController };
-  private health: SourceHealth = { reachable: false, aclFiltered: false, services: 0, owned: 0, blockingWatches: 0 };
+  private health: SourceHealth = { reachable: false, aclFiltered: false, aclHiddenServices: 0, services: 0, owned: 0, blockingWatches: 0 };
+  /** Services whose last health read Consul filtered by ACLs. */
+  private readonly aclHidden = new Set<string>();
+  /** Protocols from config entries, and the blocking index and last error per entry kind. */
+  private central: CentralProtocols = NO_CENTRAL_PROTOCOLS;
+  private readonly configIndex: Record<ProtocolEntryKind, number> = { 'service-defaults': 0, 'proxy-defaults': 0 };
+  private readonly configError = new Map<ProtocolEntryKind, string>();
   private lastSnapshotAt = 0;
   private lastSnapshotSig = '';
   private wake?: () => void;
+  /** Aborted (and replaced) when Consul answers again: cuts the backoff of every other loop short. */
+  private recovered = new AbortController();
   private readonly loops = new Set<Promise<void>>();
 
   constructor(
@@ -153,6 +186,13 @@ export class ConsulSourceWatcher {
 
   async start(): Promise<void> {
     this.lineage = await this.readLineage();
+    if (this.cfg.normalize.protocolFromConfigEntries) {
+      // Read once before the first service read, so first records already carry the protocol;
+      // with the short timeout, so a Consul down at start does not hold the start up.
+      const kinds: ProtocolEntryKind[] = ['service-defaults', 'proxy-defaults'];
+      await Promise.all(kinds.map((k) => this.readProtocolEntries(k, this.abort.signal, 0, this.cfg.watch.recoveryTimeoutMs).catch((err) => this.recordConfigError(k, err))));
+      for (const k of kinds) this.track(this.loop('config', this.abort.signal, (sig, failures) => this.readProtocolEntries(k, sig, failures), { onError: (err) => this.recordConfigError(k, err), quiet: true }));
+    }
     this.track(this.catalogLoop());
     this.track(this.pollLoop());
   }
@@ -184,17 +224,63 @@ export class ConsulSourceWatcher {
     if (this.abort.signal.aborted) return;
     for (const s of this.services.values()) {
       s.hash = undefined;
-      s.index = 0;
-      // a blocking read would sit out its wait: restart it with index 0
-      s.watch?.abort();
-      this.pool.delete(s.name);
-      this.urgent.add(s.name);
+      this.reread(s);
     }
     this.lastSnapshotSig = '';
     this.lastSnapshotAt = 0;
     this.rebalance();
     this.wake?.();
     void this.maybeSnapshot().catch((err) => this.log.warn({ source: this.cfg.name, err: (err as Error).message }, 'snapshot after a Redis reset not sent; the next catalog read retries'));
+  }
+
+  /** Reads a service again at once, non-blocking (a blocking read would sit out its wait); call rebalance() after. */
+  private reread(s: ServiceState): void {
+    s.index = 0;
+    s.watch?.abort();
+    this.pool.delete(s.name);
+    this.urgent.add(s.name);
+  }
+
+  // ---------------------------------------------------------------- protocol config entries
+
+  /**
+   * One read of a config entry kind (blocking on its index once read, non-blocking after a
+   * failure); services whose central protocol changed are read again and re-sent.
+   */
+  private async readProtocolEntries(kind: ProtocolEntryKind, signal: AbortSignal, failures: number, timeoutMs?: number): Promise<void> {
+    const previous = this.configIndex[kind];
+    const blocking = failures === 0 && previous > 0;
+    this.metrics.request('config', blocking ? 'blocking' : 'poll');
+    const r = await this.client.get<unknown>(`/v1/config/${kind}`, {
+      index: blocking ? previous : 0,
+      waitMs: this.cfg.watch.waitMs,
+      signal,
+      timeoutMs: failures > 0 ? this.recoveryTimeout(failures) : timeoutMs,
+    });
+    const step = nextIndex(previous, r.index);
+    this.configIndex[kind] = step.next;
+    if (this.configError.delete(kind)) this.log.info({ source: this.cfg.name, kind }, 'Consul config entries readable again');
+    if (step.verdict === 'unchanged') return;
+    this.metrics.changeSeen('config');
+    const next: CentralProtocols =
+      kind === 'service-defaults' ? { ...this.central, byService: serviceDefaultsProtocols(r.body) } : { ...this.central, global: proxyDefaultsProtocol(r.body) };
+    const before = this.central;
+    this.central = next;
+    let changed = 0;
+    for (const st of this.services.values()) {
+      if (centralProtocolOf(before, st.name) === centralProtocolOf(next, st.name) || st.hash === undefined) continue;
+      this.reread(st);
+      changed++;
+    }
+    if (changed) this.rebalance();
+  }
+
+  /** A config entry kind that cannot be read leaves protocols as they were; said once per error. */
+  private recordConfigError(kind: ProtocolEntryKind, err: unknown): void {
+    const msg = (err as Error)?.message ?? String(err);
+    if (this.configError.get(kind) === msg) return;
+    this.configError.set(kind, msg);
+    this.log.warn({ source: this.cfg.name, kind, err: msg }, 'Consul config entries not read: protocols from them stay as last read (Meta.protocol and defaultProtocol still apply)');
   }
 
   // ---------------------------------------------------------------- lineage
@@ -246,14 +332,18 @@ export class ConsulSourceWatcher {
 
   private catalogLoop(): Promise<void> {
     const w = this.cfg.watch;
-    return this.loop('catalog', this.abort.signal, async (signal) => {
-      this.metrics.request('catalog', this.catalogIndex ? 'blocking' : 'poll');
+    return this.loop('catalog', this.abort.signal, async (signal, failures) => {
+      // After a failure, a non-blocking read: on an unchanged index a blocking one would return
+      // only when its wait ends, however soon Consul answers again (issue 15.2).
+      const blocking = failures === 0 && this.catalogIndex > 0;
+      this.metrics.request('catalog', blocking ? 'blocking' : 'poll');
       const expr = this.filter.catalogExpression();
       const r = await this.client.get<Record<string, string[] | null>>('/v1/catalog/services', {
-        index: this.catalogIndex,
+        index: blocking ? this.catalogIndex : 0,
         waitMs: w.waitMs,
         signal,
         query: expr ? { filter: expr } : undefined,
+        ...(failures > 0 && { timeoutMs: this.recoveryTimeout(failures) }),
       });
       const step = nextIndex(this.catalogIndex, r.index);
       if (step.verdict === 'reset') {
@@ -263,24 +353,31 @@ export class ConsulSourceWatcher {
       this.catalogIndex = step.next;
       // Consul sets the filtered header only for real tokens: anonymous reads under default-deny
       // come back silently empty, so without a token such an answer proves nothing.
-      this.catalogFiltered = r.filteredByAcl || (!this.cfg.token && r.defaultAclPolicy === 'deny');
+      const filtered = r.filteredByAcl || (!this.cfg.token && r.defaultAclPolicy === 'deny');
+      if (filtered !== this.catalogFiltered || !this.health.lastSuccessAt) this.catalogFilterChanged(filtered, Object.keys(r.body ?? {}).length);
+      this.catalogFiltered = filtered;
       this.markReachable();
       if (step.verdict !== 'unchanged' || this.snapshotDue()) {
         if (step.verdict !== 'unchanged') this.metrics.changeSeen('catalog');
         await this.applyCatalog(r.body, r.index ?? this.catalogIndex);
       }
-    }, { onError: (err) => this.markUnreachable(err) });
+    }, { onError: (err) => this.markUnreachable(err), backoffMaxMs: Math.min(w.backoffMaxMs, w.recoveryProbeMaxMs) });
+  }
+
+  private recoveryTimeout(failures: number): number {
+    return recoveryTimeoutMs(failures, this.cfg.watch.recoveryTimeoutMs, this.cfg.watch.requestTimeoutMs);
   }
 
   /**
    * One watch loop: at most one request per `minLoopIntervalMs` (churn degrades to polling),
-   * jittered exponential backoff after errors, ends when its signal aborts.
+   * jittered exponential backoff after errors (cut short when Consul answers the catalog again),
+   * ends when its signal aborts. `step` learns how many reads failed in a row.
    */
   private async loop(
     name: WatchLoop,
     signal: AbortSignal,
-    step: (signal: AbortSignal) => Promise<void>,
-    o: { service?: string; onError?: (err: unknown) => void } = {},
+    step: (signal: AbortSignal, failures: number) => Promise<void>,
+    o: { service?: string; onError?: (err: unknown) => void; backoffMaxMs?: number; quiet?: boolean } = {},
   ): Promise<void> {
     const w = this.cfg.watch;
     let failures = 0;
@@ -290,14 +387,16 @@ export class ConsulSourceWatcher {
       if (signal.aborted) break;
       lastStart = this.now();
       try {
-        await step(signal);
+        await step(signal, failures);
         failures = 0;
       } catch (err) {
         if (signal.aborted) break;
         failures++;
-        this.recordError(name, err, o.service);
+        if (o.quiet) this.metrics.error(name, err instanceof ConsulRequestError ? err.kind : 'network');
+        else this.recordError(name, err, o.service);
         o.onError?.(err);
-        await sleep(backoffDelay(failures, w.backoffBaseMs, w.backoffMaxMs), signal);
+        const recovered = name === 'catalog' ? signal : AbortSignal.any([signal, this.recovered.signal]);
+        await sleep(backoffDelay(failures, w.backoffBaseMs, o.backoffMaxMs ?? w.backoffMaxMs), recovered);
       }
     }
   }
@@ -324,6 +423,7 @@ export class ConsulSourceWatcher {
           st.watch?.abort();
           this.services.delete(name);
           this.pool.delete(name);
+          this.setAclHidden(name, false);
           if (st.hash && !st.excluded && this.ownership.owns(st.key)) {
             await this.sink.remove({
               service: name,
@@ -380,6 +480,7 @@ export class ConsulSourceWatcher {
           st.watch?.abort();
           this.services.delete(name);
           this.pool.delete(name);
+          this.setAclHidden(name, false);
         }
         continue;
       }
@@ -426,7 +527,7 @@ export class ConsulSourceWatcher {
     st.watch = ctl;
     const signal = AbortSignal.any([ctl.signal, this.abort.signal]);
     this.track(
-      this.loop('service', signal, (sig) => this.readService(st, true, sig), { service: name }).finally(() => {
+      this.loop('service', signal, (sig, failures) => this.readService(st, true, sig, failures), { service: name }).finally(() => {
         if (st.watch === ctl) st.watch = undefined;
       }),
     );
@@ -434,20 +535,27 @@ export class ConsulSourceWatcher {
 
   // ---------------------------------------------------------------- service reads
 
-  private async readService(st: ServiceState, blocking: boolean, signal: AbortSignal): Promise<void> {
+  private async readService(st: ServiceState, pooled: boolean, signal: AbortSignal, failures = 0): Promise<void> {
     const expr = this.cfg.filters.healthExpression;
+    const blocking = pooled && failures === 0 && st.index > 0;
     this.metrics.request('service', blocking ? 'blocking' : 'poll');
     const r = await this.client.get<ConsulHealthEntry[]>(`/v1/health/service/${encodeURIComponent(st.name)}`, {
       index: blocking ? st.index : 0,
       waitMs: this.cfg.watch.waitMs,
       signal,
       query: expr ? { filter: expr } : undefined,
+      ...(failures > 0 && { timeoutMs: this.recoveryTimeout(failures) }),
     });
     if (r.filteredByAcl || (!this.cfg.token && r.defaultAclPolicy === 'deny')) {
       // Entries hidden by ACLs would read as "instances gone": refuse the answer instead.
       this.metrics.dropped('acl_filtered', 1);
-      throw new ConsulRequestError('acl', `Consul hid instances of ${st.name} from this token (X-Consul-Results-Filtered-By-ACLs): it needs service:read and node:read`);
+      this.setAclHidden(st.name, true);
+      throw new ConsulRequestError(
+        'acl',
+        `Consul hid instances of ${st.name} from this token (X-Consul-Results-Filtered-By-ACLs on /v1/health/service): it needs node:read on their nodes (e.g. node_prefix "" { policy = "read" }) besides service:read on ${st.name}; its last record is held`,
+      );
     }
+    this.setAclHidden(st.name, false);
     const step = nextIndex(st.index, r.index);
     if (step.verdict === 'reset') this.metrics.indexReset('service');
     st.index = step.next;
@@ -470,6 +578,7 @@ export class ConsulSourceWatcher {
       options: this.cfg.normalize,
       instanceTagsPass: (t) => this.filter.instanceTagsPass(t),
       includeConnect: this.cfg.filters.includeConnect,
+      centralProtocol: centralProtocolOf(this.central, st.name),
     });
     for (const [reason, n] of Object.entries(res.drops)) this.metrics.dropped(reason as DropReason, n ?? 0);
     st.nodes = new Set(entries.map((e) => e.Node?.Node).filter((n): n is string => !!n));
@@ -509,11 +618,12 @@ export class ConsulSourceWatcher {
     const signal = AbortSignal.any([ctl.signal, this.abort.signal]);
     const w = this.cfg.watch;
     this.track(
-      this.loop('health_state', signal, async (sig) => {
-        this.metrics.request('health_state', state.index ? 'blocking' : 'poll');
+      this.loop('health_state', signal, async (sig, failures) => {
+        const blocking = failures === 0 && state.index > 0;
+        this.metrics.request('health_state', blocking ? 'blocking' : 'poll');
         const r = await this.client.get<Array<{ Node?: string; CheckID?: string; Status?: string; ServiceName?: string; ModifyIndex?: number }>>(
           '/v1/health/state/any',
-          { index: state.index, waitMs: w.waitMs, signal: sig },
+          { index: blocking ? state.index : 0, waitMs: w.waitMs, signal: sig, ...(failures > 0 && { timeoutMs: this.recoveryTimeout(failures) }) },
         );
         const step = nextIndex(state.index, r.index);
         if (step.verdict === 'reset') this.metrics.indexReset('health_state');
@@ -618,6 +728,28 @@ export class ConsulSourceWatcher {
     this.log.warn({ source: this.cfg.name, loop, service, kind: e.kind, err: e.message }, 'Consul read failed');
   }
 
+  /** Says it once per change, as a warning naming the missing permission (issue 15.3). */
+  private catalogFilterChanged(filtered: boolean, visible: number): void {
+    this.metrics.aclFiltered('catalog', filtered ? 1 : 0);
+    if (!filtered) {
+      if (this.catalogFiltered) this.log.info({ source: this.cfg.name }, 'Consul no longer filters the catalog by ACLs: snapshots are complete again');
+      return;
+    }
+    const what = this.cfg.token
+      ? `the ACL token lacks service:read on ${visible ? 'some' : 'every'} service (Consul answered /v1/catalog/services with X-Consul-Results-Filtered-By-ACLs; ${visible} visible): grant service:read on all services (service_prefix "" { policy = "read" }) and node:read (node_prefix "" { policy = "read" }), and narrow what is synced with filters`
+      : `no ACL token is configured and Consul's ACL default policy is deny (${visible} services visible): configure a token with service:read and node:read`;
+    this.log.warn({ source: this.cfg.name, visible }, `Consul hides services from this collector: ${what}; until then snapshots are sent incomplete and the writer deletes nothing for this source`);
+  }
+
+  private setAclHidden(name: string, hidden: boolean): void {
+    const had = this.aclHidden.has(name);
+    if (hidden === had) return;
+    if (hidden) this.aclHidden.add(name);
+    else this.aclHidden.delete(name);
+    this.health = { ...this.health, aclHiddenServices: this.aclHidden.size };
+    this.metrics.aclFiltered('health', this.aclHidden.size);
+  }
+
   private markReachable(): void {
     const was = this.health.reachable;
     this.health = {
@@ -631,7 +763,12 @@ export class ConsulSourceWatcher {
           : 'Consul ACL default policy is deny and no token is configured: the catalog cannot be read in full, snapshots are sent incomplete'
         : undefined,
     };
-    if (!was) this.log.info({ source: this.cfg.name }, 'Consul reachable');
+    if (!was) {
+      this.log.info({ source: this.cfg.name }, 'Consul reachable');
+      // the other loops re-read at once instead of sitting out their backoff
+      this.recovered.abort();
+      this.recovered = new AbortController();
+    }
     this.sink.status(this.status);
   }
 

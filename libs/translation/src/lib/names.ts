@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 
 /** Short stable hash used in object names and no-op detection. */
 export function shortHash(input: string, length = 8): string {
@@ -49,6 +49,33 @@ export function classifyAddress(address: string): AddressKind {
   // Host names must have a letter somewhere so that "300.1.1.1" is not taken for a name.
   if (isDns1123Subdomain(host.toLowerCase()) && /[a-z]/i.test(host)) return 'hostname';
   return 'invalid';
+}
+
+// Addresses that mean "this host" to whoever connects: Envoy would connect to the caller's own pod.
+const LOCAL_ADDRESSES = new BlockList();
+LOCAL_ADDRESSES.addSubnet('127.0.0.0', 8, 'ipv4'); // loopback
+LOCAL_ADDRESSES.addSubnet('0.0.0.0', 8, 'ipv4'); // "this network", 0.0.0.0 included
+LOCAL_ADDRESSES.addSubnet('169.254.0.0', 16, 'ipv4'); // link-local (and cloud metadata services)
+LOCAL_ADDRESSES.addAddress('::1', 'ipv6');
+LOCAL_ADDRESSES.addAddress('::', 'ipv6');
+LOCAL_ADDRESSES.addSubnet('fe80::', 10, 'ipv6'); // link-local
+
+// Loopback names of the usual /etc/hosts, which Envoy's resolver reads too.
+const HOSTS_FILE_LOOPBACK_NAMES = new Set(['localhost.localdomain', 'ip6-localhost', 'ip6-loopback']);
+
+/**
+ * Why an address must not be an endpoint: loopback, unspecified and link-local IPs (IPv4-mapped
+ * ones too) and `localhost` names (RFC 6761). Undefined for an ordinary address.
+ */
+export function localAddressKind(address: string): 'loopback-or-unspecified' | 'link-local' | 'localhost' | undefined {
+  const ip = isIP(address);
+  if (ip !== 0) {
+    if (!LOCAL_ADDRESSES.check(address, ip === 4 ? 'ipv4' : 'ipv6')) return undefined;
+    const lower = address.toLowerCase();
+    return lower.startsWith('169.254.') || /^fe[89ab]/.test(lower) || /^::ffff:169\.254\./.test(lower) ? 'link-local' : 'loopback-or-unspecified';
+  }
+  const host = address.toLowerCase().replace(/\.$/, '');
+  return host === 'localhost' || host.endsWith('.localhost') || HOSTS_FILE_LOOPBACK_NAMES.has(host) ? 'localhost' : undefined;
 }
 
 // Kubernetes label syntax: optional DNS-subdomain prefix + "/" + name of <= 63 chars.

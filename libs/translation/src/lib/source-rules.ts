@@ -14,6 +14,8 @@ export interface SourceRules {
   hostTemplate: string;
   /** A host must end with one of these (e.g. `.consul`); empty means no host is allowed. */
   allowedHostSuffixes: string[];
+  /** A host under one of these is refused whatever the allow-list says (the Kubernetes cluster domain); `cluster.local` is always denied. */
+  deniedHostSuffixes?: string[];
   allowWildcardHosts: boolean;
   endpointMode: EndpointMode;
   location: Location;
@@ -24,6 +26,11 @@ export interface SourceRules {
   includeHealth: Health[];
   network?: string;
   serviceAccount?: string;
+  /**
+   * The instances run Istio sidecars: endpoints get `security.istio.io/tlsMode: istio` (mutual TLS).
+   * Otherwise an endpoint with a service account gets `disabled`, since Istio would assume `istio`.
+   */
+  sidecars?: boolean;
   /** Extra labels on every object of this source. */
   labels: Record<string, string>;
 }
@@ -35,6 +42,16 @@ export const DEFAULT_HOST_TEMPLATES: Record<RegistryKind, string> = {
   eureka: '{service}.eureka',
   cloudmap: '{service}.{scope}',
 };
+
+/** Each registry claims only its own names by default; Cloud Map's are its namespaces' names. */
+export const DEFAULT_ALLOWED_HOST_SUFFIXES: Record<RegistryKind, string[]> = {
+  consul: ['.consul'],
+  eureka: ['.eureka'],
+  cloudmap: ['.local'],
+};
+
+/** Kubernetes' default cluster domain: Service names (`*.svc.cluster.local`) are never claimed. */
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 
 /** CRD limits of networking.istio.io/v1 (istio.io/api customresourcedefinitions.gen.yaml). */
 export const CRD_LIMITS = {

@@ -1,26 +1,12 @@
 import fc from 'fast-check';
 import { ServiceRecord } from '@registry-bridge/contract';
-import { isDns1123Label } from './names';
-import { ANNOTATIONS, isOwnedBy, LABELS } from './ownership';
+import { isDns1123Label, localAddressKind } from './names';
+import { ANNOTATIONS, isOwnedBy, isReservedLabelKey, LABELS, TLS_MODE_LABEL } from './ownership';
 import { SourceRules } from './source-rules';
-import { specHash, translateRecord, TranslationResult } from './translate';
+import { testRules } from './source-rules.testing';
+import { OBJECT_BYTE_BUDGET, portsNeedingAddress, specHash, translateRecord, TranslationResult } from './translate';
 
-const rules = (over: Partial<SourceRules> = {}): SourceRules => ({
-  source: 'consul-dc1',
-  kind: 'consul',
-  installation: 'default',
-  namespace: 'istio-system',
-  hostTemplate: '{service}.service.consul',
-  allowedHostSuffixes: ['.consul'],
-  allowWildcardHosts: false,
-  endpointMode: 'inline',
-  location: 'MESH_INTERNAL',
-  exportTo: ['*'],
-  defaultProtocol: 'TCP',
-  includeHealth: ['healthy'],
-  labels: {},
-  ...over,
-});
+const rules = testRules;
 
 const ep = (id: string, address: string, over: Partial<ServiceRecord['endpoints'][number]> = {}) => ({
   id,
@@ -50,7 +36,7 @@ function ok(r: TranslationResult) {
 describe('translateRecord: hosts', () => {
   it.each<[string, Partial<ServiceRecord>, Partial<SourceRules>, string]>([
     ['consul default', {}, {}, 'web.service.consul'],
-    ['consul with datacenter', { metadata: { datacenter: 'dc1' } }, { hostTemplate: '{service}.service.{datacenter}.consul' }, 'web.service.dc1.consul'],
+    ['consul with datacenter', { metadata: { 'consul.datacenter': 'dc1' } }, { hostTemplate: '{service}.service.{datacenter}.consul' }, 'web.service.dc1.consul'],
     ['eureka lower-cased, underscore to dash', { source: { name: 'eureka-a', kind: 'eureka' }, service: 'ORDER_SERVICE' }, { source: 'eureka-a', kind: 'eureka', hostTemplate: '{service}.eureka', allowedHostSuffixes: ['eureka'] }, 'order-service.eureka'],
     ['cloud map service.namespace', { source: { name: 'cm', kind: 'cloudmap' }, service: 'api', scope: 'prod.local' }, { source: 'cm', kind: 'cloudmap', hostTemplate: '{service}.{scope}', allowedHostSuffixes: ['.local'] }, 'api.prod.local'],
   ])('%s', (_n, rec, rl, host) => {
@@ -144,6 +130,8 @@ describe('translateRecord: ports and protocols', () => {
     ['duplicate number dropped', [{ name: 'http', number: 80 }, { name: 'web', number: 80 }], [{ name: 'http', number: 80, protocol: 'TCP' }], ['port-duplicate-number']],
     ['duplicate name renamed', [{ name: 'http', number: 80 }, { name: 'HTTP', number: 81 }], [{ name: 'http', number: 80, protocol: 'TCP' }, { name: 'http-81', number: 81, protocol: 'TCP' }], ['port-duplicate-name']],
     ['unusable name replaced', [{ name: '!!', number: 7 }], [{ name: 'port-7', number: 7, protocol: 'TCP' }], []],
+    ['a renamed duplicate does not take a name in use', [{ name: 'http', number: 80 }, { name: 'http-81', number: 82 }, { name: 'HTTP', number: 81 }], [{ name: 'http', number: 80, protocol: 'TCP' }, { name: 'http-81', number: 82, protocol: 'TCP' }, { name: 'http-81-2', number: 81, protocol: 'TCP' }], ['port-duplicate-name']],
+    ['a renamed duplicate stays a DNS-1123 label', [{ name: 'a'.repeat(63), number: 80 }, { name: 'A'.repeat(63), number: 65535 }], [{ name: 'a'.repeat(63), number: 80, protocol: 'TCP' }, { name: `${'a'.repeat(57)}-65535`, number: 65535, protocol: 'TCP' }], ['port-duplicate-name']],
   ])('%s', (_n, ports, expected, reasons) => {
     const r = ok(translateRecord(record({ ports, endpoints: [] }), rules()));
     expect(r.serviceEntry.spec.ports).toEqual(expected);
@@ -201,7 +189,10 @@ describe('translateRecord: endpoints', () => {
 
   it('carries locality, weight, network and service account', () => {
     const r = ok(translateRecord(record({ endpoints: [ep('a', '10.0.0.1', { locality: 'us-east-1/us-east-1a', weight: 3 })] }), rules({ network: 'vm-net', serviceAccount: 'legacy' })));
-    expect(r.serviceEntry.spec.endpoints).toEqual([{ address: '10.0.0.1', locality: 'us-east-1/us-east-1a', weight: 3, network: 'vm-net', serviceAccount: 'legacy' }]);
+    // a service account without sidecars: plaintext, or Istio would assume mutual TLS
+    expect(r.serviceEntry.spec.endpoints).toEqual([
+      { address: '10.0.0.1', labels: { 'security.istio.io/tlsMode': 'disabled' }, locality: 'us-east-1/us-east-1a', weight: 3, network: 'vm-net', serviceAccount: 'legacy' },
+    ]);
   });
 
   it('sanitizes labels: invalid keys and values and reserved keys are dropped and counted', () => {
@@ -249,7 +240,7 @@ describe('translateRecord: workloadEntry mode', () => {
     expect(we.spec).toEqual({
       address: '10.0.0.1',
       ports: { http: 9000 },
-      labels: { version: 'v1', [LABELS.serviceEntry]: r.serviceEntry.metadata.name },
+      labels: { 'security.istio.io/tlsMode': 'disabled', version: 'v1', [LABELS.serviceEntry]: r.serviceEntry.metadata.name },
       locality: 'r/z',
       weight: 2,
       serviceAccount: 'sa',
@@ -280,6 +271,10 @@ describe('translateRecord: properties', () => {
         expect(isDns1123Label(se.metadata.name)).toBe(true);
         const numbers = (se.spec.ports ?? []).map((p) => p.number);
         expect(new Set(numbers).size).toBe(numbers.length);
+        // Istio rejects a port name that is not a DNS-1123 label, on every retry
+        const names = (se.spec.ports ?? []).map((p) => p.name);
+        for (const n of names) expect(isDns1123Label(n)).toBe(true);
+        expect(new Set(names).size).toBe(names.length);
         for (const e of [...(se.spec.endpoints ?? []), ...r.workloadEntries.map((w) => w.spec)]) {
           expect(e.address).toMatch(/^[0-9a-f:.a-z-]+$/);
           for (const k of Object.keys(e.labels ?? {})) expect(k).not.toMatch(/\s/);
@@ -342,6 +337,46 @@ describe('translateRecord: properties', () => {
     );
   });
 
+  it('never writes a local address, a reserved label or a port that one of the written endpoints does not serve', () => {
+    fc.assert(
+      fc.property(
+        arbRecord.chain((r) =>
+          fc.record({
+            // distinct names and numbers, so "the port named n" is one port
+            ports: fc.uniqueArray(fc.record({ name: fc.constantFrom('http', 'grpc', 'x', 'y'), number: fc.integer({ min: 1, max: 65535 }) }), { selector: (p) => p.name, maxLength: 4 }).map((ps) =>
+              ps.filter((p, i) => ps.findIndex((q) => q.number === p.number) === i),
+            ),
+            endpoints: fc.constant(r.endpoints),
+          }),
+        ),
+        fc.array(fc.constantFrom('127.0.0.1', '::1', '0.0.0.0', '169.254.1.1', 'fe80::2', 'localhost', 'a.localhost'), { maxLength: 3 }),
+        fc.constantFrom<'inline' | 'workloadEntry'>('inline', 'workloadEntry'),
+        fc.boolean(),
+        (partial, locals, endpointMode, sidecars) => {
+          const endpoints = [...partial.endpoints, ...locals.map((address, i) => ({ id: `local-${i}`, address, ports: {}, labels: { 'topology.istio.io/network': 'x', 'istio-locality': 'r' }, health: 'healthy' as const }))];
+          const rec = record({ ...partial, endpoints });
+          const r = translateRecord(rec, rules({ endpointMode, sidecars, serviceAccount: 'sa' }));
+          if (!r.ok) return;
+          const written = endpointMode === 'inline' ? (r.serviceEntry.spec.endpoints ?? []) : r.workloadEntries.map((w) => w.spec);
+          for (const e of written) {
+            expect(localAddressKind(e.address ?? '')).toBeUndefined();
+            for (const k of Object.keys(e.labels ?? {})) if (k !== TLS_MODE_LABEL && k !== LABELS.serviceEntry) expect(isReservedLabelKey(k)).toBe(false);
+            expect(e.labels?.[TLS_MODE_LABEL]).toBe(sidecars ? 'istio' : 'disabled');
+          }
+          // every written endpoint serves every written port: its own ports name each of them, or it names none of the service's
+          const numberOf = new Map(rec.ports.map((p) => [p.name, p.number]));
+          const byAddress = new Map(rec.endpoints.map((e) => [e.address.toLowerCase().replace(/\.$/, ''), e]));
+          for (const e of written) {
+            const served = Object.keys(byAddress.get(e.address ?? '')?.ports ?? {}).flatMap((n) => numberOf.get(n) ?? []);
+            if (served.length > 0) for (const p of r.serviceEntry.spec.ports ?? []) expect(served).toContain(p.number);
+          }
+          expect(Buffer.byteLength(JSON.stringify(r.serviceEntry))).toBeLessThanOrEqual(OBJECT_BYTE_BUDGET);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('writes only endpoints whose health is included', () => {
     fc.assert(
       fc.property(fc.array(arbEndpoint, { maxLength: 30 }), (endpoints) => {
@@ -354,5 +389,202 @@ describe('translateRecord: properties', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('translateRecord: correct for Istio (issue 16)', () => {
+  const TLS = 'security.istio.io/tlsMode';
+
+  it('renders {datacenter} from the Consul normalizer metadata key consul.datacenter', () => {
+    const r = ok(translateRecord(record({ metadata: { 'consul.datacenter': 'dc1' } }), rules({ hostTemplate: '{service}.service.{datacenter}.consul' })));
+    expect(r.host).toBe('web.service.dc1.consul');
+  });
+
+  it('refuses a template whose variable is empty for the record, naming the variable', () => {
+    const r = translateRecord(record({ metadata: {} }), rules({ hostTemplate: '{service}.service.{datacenter}.consul' }));
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.reason).toBe('host-invalid');
+    expect(!r.ok && r.detail).toMatch(/\{datacenter\}/);
+  });
+
+  it.each<[string, Partial<SourceRules>, string | undefined]>([
+    ['service account without sidecars: plaintext', { serviceAccount: 'legacy' }, 'disabled'],
+    ['service account with sidecars: mutual TLS', { serviceAccount: 'legacy', sidecars: true }, 'istio'],
+    ['sidecars without service account: mutual TLS', { sidecars: true }, 'istio'],
+    ['neither: no label (Istio treats it as disabled)', {}, undefined],
+  ])('tlsMode label: %s', (_n, rl, mode) => {
+    for (const endpointMode of ['inline', 'workloadEntry'] as const) {
+      const r = ok(translateRecord(record({ endpoints: [ep('a', '10.0.0.1')] }), rules({ ...rl, endpointMode })));
+      const labels = endpointMode === 'inline' ? r.serviceEntry.spec.endpoints?.[0].labels : r.workloadEntries[0].spec.labels;
+      expect([endpointMode, labels?.[TLS]]).toEqual([endpointMode, mode]);
+    }
+  });
+
+  it('never lets registry data set the tlsMode label', () => {
+    const r = ok(translateRecord(record({ endpoints: [ep('a', '10.0.0.1', { labels: { [TLS]: 'istio' } })] }), rules({ serviceAccount: 'legacy' })));
+    expect(r.serviceEntry.spec.endpoints?.[0].labels?.[TLS]).toBe('disabled');
+    expect(r.dropCounts['label-reserved']).toBe(1);
+  });
+
+  it.each([
+    'security.istio.io/tlsMode',
+    'topology.istio.io/network',
+    'topology.istio.io/subzone',
+    'networking.istio.io/gatewayPort',
+    'istio.io/rev',
+    'service.istio.io/canonical-name',
+    'sidecar.istio.io/inject',
+    'istio-locality',
+    'topology.kubernetes.io/zone',
+    'topology.kubernetes.io/region',
+    'kubernetes.io/hostname',
+    'node.kubernetes.io/instance-type',
+    'service.kubernetes.io/headless',
+    'k8s.io/x',
+    'app.kubernetes.io/managed-by',
+    'registry-bridge.io/source',
+    'registry-bridge.io/anything',
+  ])('drops the reserved label %s and counts it', (key) => {
+    const r = ok(translateRecord(record({ endpoints: [ep('a', '10.0.0.1', { labels: { [key]: 'x', version: 'v1' } })] }), rules()));
+    expect(r.serviceEntry.spec.endpoints?.[0].labels).toEqual({ version: 'v1' });
+    expect(r.dropCounts['label-reserved']).toBe(1);
+  });
+
+  it.each(['app.kubernetes.io/name', 'app.kubernetes.io/version', 'example.com/istio.io', 'version', 'app'])('keeps the ordinary label %s', (key) => {
+    const r = ok(translateRecord(record({ endpoints: [ep('a', '10.0.0.1', { labels: { [key]: 'x' } })] }), rules()));
+    expect(r.serviceEntry.spec.endpoints?.[0].labels).toEqual({ [key]: 'x' });
+  });
+
+  it.each<[string, string]>([
+    ['IPv4 loopback', '127.0.0.1'],
+    ['IPv4 loopback elsewhere in 127/8', '127.8.9.10'],
+    ['IPv4 unspecified', '0.0.0.0'],
+    ['IPv4 link-local', '169.254.169.254'],
+    ['IPv6 loopback', '::1'],
+    ['IPv6 unspecified', '::'],
+    ['IPv6 link-local', 'fe80::1'],
+    ['IPv6 link-local upper end of fe80::/10', 'febf::1'],
+    ['IPv4-mapped loopback', '::ffff:127.0.0.1'],
+    ['localhost', 'localhost'],
+    ['localhost with a dot', 'LOCALHOST.'],
+    ['a name under localhost', 'api.localhost'],
+    ['/etc/hosts name localhost.localdomain', 'localhost.localdomain'],
+    ['/etc/hosts name ip6-localhost', 'ip6-localhost'],
+    ['/etc/hosts name ip6-loopback', 'ip6-loopback'],
+  ])('drops the %s address %s and counts it', (_n, address) => {
+    const r = ok(translateRecord(record({ endpoints: [ep('a', address), ep('b', '10.0.0.2')] }), rules()));
+    expect(r.serviceEntry.spec.endpoints?.map((e) => e.address)).toEqual(['10.0.0.2']);
+    expect(r.dropCounts['endpoint-local-address']).toBe(1);
+    expect(r.drops.find((d) => d.reason === 'endpoint-local-address')?.detail).toContain('endpoint a');
+  });
+
+  it.each(['10.0.0.1', '169.253.0.1', 'fec0::1', '2001:db8::1', 'localhost.example.com', 'mylocalhost'])('keeps the ordinary address %s', (address) => {
+    const r = ok(translateRecord(record({ endpoints: [ep('a', address)] }), rules()));
+    expect(r.serviceEntry.spec.endpoints).toHaveLength(1);
+  });
+
+  it.each<[string, Partial<SourceRules>]>([
+    ['a Kubernetes service name', { hostTemplate: '{service}.default.svc.cluster.local', allowedHostSuffixes: ['.local'] }],
+    ['the cluster domain itself', { hostTemplate: 'cluster.local', allowedHostSuffixes: ['.local'] }],
+    ['a name under a configured cluster domain', { hostTemplate: '{service}.svc.corp.internal', allowedHostSuffixes: ['.internal'], deniedHostSuffixes: ['corp.internal'] }],
+  ])('refuses %s even when the allow-list admits it', (_n, rl) => {
+    const r = translateRecord(record(), rules(rl));
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.reason).toBe('host-not-allowed');
+    expect(!r.ok && r.detail).toMatch(/cluster domain/);
+  });
+
+  it('refuses workloadEntry mode in istio-system, where Kubernetes Services would select WorkloadEntries by registry labels', () => {
+    const r = translateRecord(record(), rules({ endpointMode: 'workloadEntry', namespace: 'istio-system' }));
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.reason).toBe('namespace-not-allowed');
+    expect(!r.ok && r.detail).toMatch(/istio-system.*namespace of its own/);
+    expect(ok(translateRecord(record(), rules({ endpointMode: 'workloadEntry', namespace: 'mesh-vms' }))).workloadEntries).toHaveLength(2);
+  });
+
+  it('writes "." once when exportTo also names the own namespace (Istio rejects the pair as a duplicate)', () => {
+    const r = ok(translateRecord(record(), rules({ namespace: 'mesh', exportTo: ['.', 'mesh', 'team-a'] })));
+    expect(r.serviceEntry.spec.exportTo).toEqual(['.', 'team-a']);
+  });
+
+  it.each<['inline' | 'workloadEntry']>([['inline'], ['workloadEntry']])('%s: no kept endpoints means STATIC resolution (no DNS fallback to the host)', (endpointMode) => {
+    const endpoints = [ep('a', 'vm-a.example.com', { health: 'unhealthy' }), ep('b', 'vm-b.example.com', { health: 'unhealthy' })];
+    const r = ok(translateRecord(record({ endpoints }), rules({ endpointMode })));
+    expect(r.serviceEntry.spec.resolution).toBe('STATIC');
+    expect(r.serviceEntry.spec.endpoints ?? []).toEqual([]);
+    expect(r.workloadEntries).toEqual([]);
+    // with a healthy host name it resolves by DNS again
+    const back = ok(translateRecord(record({ endpoints: [endpoints[0], { ...endpoints[1], health: 'healthy' }] }), rules({ endpointMode })));
+    expect(back.serviceEntry.spec.resolution).toBe('DNS');
+  });
+
+  describe('an endpoint is reachable only on ports it serves', () => {
+    const ports = [
+      { name: 'http', number: 8080, protocol: 'HTTP' },
+      { name: 'https', number: 8443, protocol: 'HTTPS' },
+    ];
+
+    it.each<['inline' | 'workloadEntry']>([['inline'], ['workloadEntry']])('%s: a port only some instances serve is not written', (endpointMode) => {
+      const endpoints = [ep('a', '10.0.0.1', { ports: { http: 8080, https: 8443 } }), ep('b', '10.0.0.2', { ports: { http: 8080 } })];
+      const r = ok(translateRecord(record({ ports, endpoints }), rules({ endpointMode })));
+      expect(r.serviceEntry.spec.ports).toEqual([{ name: 'http', number: 8080, protocol: 'HTTP' }]);
+      expect(r.dropCounts['port-not-served-by-all']).toBe(1);
+      expect(r.drops.find((d) => d.reason === 'port-not-served-by-all')?.detail).toMatch(/https\/8443.*1 of 2/);
+    });
+
+    it('keeps a port every instance serves, each on its own number', () => {
+      const endpoints = [ep('a', '10.0.0.1', { ports: { http: 8080, https: 8443 } }), ep('b', '10.0.0.2', { ports: { http: 9080, https: 9443 } })];
+      const r = ok(translateRecord(record({ ports, endpoints }), rules()));
+      expect(r.serviceEntry.spec.ports?.map((p) => p.name)).toEqual(['http', 'https']);
+      expect(r.serviceEntry.spec.endpoints).toEqual([{ address: '10.0.0.1' }, { address: '10.0.0.2', ports: { http: 9080, https: 9443 } }]);
+    });
+
+    it('an endpoint with no ports of its own serves every service port', () => {
+      const r = ok(translateRecord(record({ ports, endpoints: [ep('a', '10.0.0.1'), ep('b', '10.0.0.2', { ports: { http: 8080, https: 8443 } })] }), rules()));
+      expect(r.serviceEntry.spec.ports).toHaveLength(2);
+    });
+
+    it('instances on disjoint ports: the port most instances serve is kept, the others are dropped with their endpoints', () => {
+      const cmPorts = [
+        { name: 'grpc', number: 9090, protocol: 'GRPC' },
+        { name: 'http', number: 8080, protocol: 'HTTP' },
+      ];
+      const endpoints = [ep('a', '10.0.0.1', { ports: { http: 8080 } }), ep('b', '10.0.0.2', { ports: { http: 8080 } }), ep('c', '10.0.0.3', { ports: { grpc: 9090 } })];
+      const r = ok(translateRecord(record({ ports: cmPorts, endpoints }), rules()));
+      expect(r.serviceEntry.spec.ports).toEqual([{ name: 'http', number: 8080, protocol: 'HTTP' }]);
+      expect(r.serviceEntry.spec.endpoints?.map((e) => e.address)).toEqual(['10.0.0.1', '10.0.0.2']);
+      expect(r.dropCounts['endpoint-port-not-served']).toBe(1);
+    });
+
+    it('does not change the port set when health changes', () => {
+      const endpoints = [ep('a', '10.0.0.1', { ports: { http: 8080, https: 8443 } }), ep('b', '10.0.0.2', { ports: { http: 8080 }, health: 'unhealthy' })];
+      const r = ok(translateRecord(record({ ports, endpoints }), rules()));
+      expect(r.serviceEntry.spec.ports?.map((p) => p.name)).toEqual(['http']);
+    });
+  });
+
+  it('keeps an inline ServiceEntry with labelled endpoints under the byte budget, dropping the rest with a reason', () => {
+    const labels = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`label-key-${i}`, 'v'.repeat(63)]));
+    const endpoints = Array.from({ length: 4096 }, (_, i) => ep(`e${String(i).padStart(5, '0')}`, `10.0.${(i >> 8) & 255}.${i & 255}`, { labels, locality: 'us-east-1/us-east-1a', weight: 1 }));
+    const r = ok(translateRecord(record({ endpoints }), rules()));
+    const bytes = Buffer.byteLength(JSON.stringify(r.serviceEntry));
+    expect(bytes).toBeLessThanOrEqual(OBJECT_BYTE_BUDGET);
+    const kept = r.serviceEntry.spec.endpoints?.length ?? 0;
+    expect(kept).toBeGreaterThan(0);
+    expect(r.dropCounts['endpoint-over-size']).toBe(4096 - kept);
+    expect(r.drops.find((d) => d.reason === 'endpoint-over-size')?.detail).toMatch(/byte budget.*workloadEntry/);
+  });
+});
+
+describe('portsNeedingAddress', () => {
+  it.each<[string, Array<{ name: string; number: number; protocol: string }>, string[] | undefined, string[]]>([
+    ['TCP without an address', [{ name: 'db', number: 5432, protocol: 'TCP' }], undefined, ['db']],
+    ['MySQL, Mongo and Redis are matched on the address too', [{ name: 'm', number: 3306, protocol: 'MYSQL' }, { name: 'g', number: 27017, protocol: 'MONGO' }, { name: 'r', number: 6379, protocol: 'REDIS' }], undefined, ['m', 'g', 'r']],
+    ['HTTP and TLS are told apart by Host and SNI', [{ name: 'http', number: 80, protocol: 'HTTP' }, { name: 'tls', number: 443, protocol: 'TLS' }, { name: 'grpc', number: 9090, protocol: 'GRPC' }], undefined, []],
+    ['TCP with an address from istiod', [{ name: 'db', number: 5432, protocol: 'TCP' }], ['240.240.0.1'], []],
+  ])('%s', (_n, ports, allocated, expected) => {
+    const r = ok(translateRecord(record({ ports, endpoints: [] }), rules()));
+    const live = { ...r.serviceEntry, status: allocated ? { addresses: allocated.map((value) => ({ value, host: r.host })) } : undefined };
+    expect(portsNeedingAddress(live)).toEqual(expected);
   });
 });

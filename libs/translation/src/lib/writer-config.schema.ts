@@ -1,24 +1,55 @@
 import { httpConfigSchema, redisConfigSchema, secret } from '@registry-bridge/app-config';
 import { HEALTH_STATES, REGISTRY_KINDS, sourceNameSchema } from '@registry-bridge/contract';
-import { DEFAULT_HOST_TEMPLATES, ISTIO_PROTOCOLS, SourceRules } from './source-rules';
+import { isDns1123Label, isDns1123Subdomain, isValidLabelKey, isValidLabelValue } from './names';
+import { DEFAULT_ALLOWED_HOST_SUFFIXES, DEFAULT_CLUSTER_DOMAIN, DEFAULT_HOST_TEMPLATES, ISTIO_PROTOCOLS, SourceRules } from './source-rules';
+import { HOST_TEMPLATE_VARIABLES } from './translate';
 import { z } from 'zod';
 
 const dns1123Label = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label').max(63);
 
+/** Istio's own exportTo rules: ".", "*", "~" (ServiceEntry only) or namespace names; "*" and "~" alone; no duplicates. */
+const exportToSchema = z
+  .array(z.string().refine((v) => v === '.' || v === '*' || v === '~' || isDns1123Label(v), 'must be ".", "*", "~" or a namespace name (DNS-1123 label), as Istio requires'))
+  .min(1)
+  .superRefine((list, ctx) => {
+    for (const only of ['*', '~']) {
+      if (list.includes(only) && list.length > 1) ctx.addIssue({ code: 'custom', message: `"${only}" cannot be combined with other values (Istio rejects it)` });
+    }
+    list.forEach((v, i) => {
+      if (list.indexOf(v) !== i) ctx.addIssue({ code: 'custom', path: [i], message: 'duplicate entry (Istio rejects it)' });
+    });
+  });
+
+/** Labels put on every object: invalid ones would fail every apply, so they fail the config. */
+const labelsSchema = z.record(z.string(), z.string().refine(isValidLabelValue, 'not a valid Kubernetes label value')).superRefine((labels, ctx) => {
+  for (const key of Object.keys(labels)) if (!isValidLabelKey(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'not a valid Kubernetes label key' });
+});
+
+const hostTemplateSchema = z
+  .string()
+  .min(1)
+  .max(253)
+  .refine((t) => [...t.matchAll(/\{(\w+)\}/g)].every(([, name]) => Object.hasOwn(HOST_TEMPLATE_VARIABLES, name)), {
+    message: `unknown variable; known: ${Object.keys(HOST_TEMPLATE_VARIABLES)
+      .map((v) => `{${v}}`)
+      .join(', ')}`,
+  });
+
 /** Per-source overrides of the defaults; every field optional. */
 const ruleOverrides = {
   namespace: dns1123Label.optional(),
-  hostTemplate: z.string().min(1).max(253).optional(),
+  hostTemplate: hostTemplateSchema.optional(),
   allowedHostSuffixes: z.array(z.string().min(1)).optional(),
   allowWildcardHosts: z.boolean().optional(),
   endpointMode: z.enum(['inline', 'workloadEntry']).optional(),
   location: z.enum(['MESH_INTERNAL', 'MESH_EXTERNAL']).optional(),
-  exportTo: z.array(z.string().min(1)).min(1).optional(),
+  exportTo: exportToSchema.optional(),
   defaultProtocol: z.enum(ISTIO_PROTOCOLS).optional(),
   includeHealth: z.array(z.enum(HEALTH_STATES)).min(1).optional(),
   network: z.string().min(1).optional(),
   serviceAccount: z.string().min(1).optional(),
-  labels: z.record(z.string(), z.string()).optional(),
+  sidecars: z.boolean().optional(),
+  labels: labelsSchema.optional(),
 };
 
 const sourceSchema = z.strictObject({ kind: z.enum(REGISTRY_KINDS), ...ruleOverrides });
@@ -38,6 +69,8 @@ export const writerConfigSchema = z.strictObject({
       burst: z.number().int().min(1).default(100),
       maxAttempts: z.number().int().min(1).max(20).default(6),
       fieldManager: z.string().min(1).default('registry-bridge'),
+      /** The cluster's DNS domain: no host under it (nor under cluster.local) is ever written. */
+      clusterDomain: z.string().refine(isDns1123Subdomain, 'must be a DNS-1123 subdomain').default(DEFAULT_CLUSTER_DOMAIN),
     })
     .prefault({}),
   leaderElection: z
@@ -78,16 +111,19 @@ export const writerConfigSchema = z.strictObject({
   defaults: z
     .strictObject({
       namespace: dns1123Label.default('istio-system'),
-      allowedHostSuffixes: z.array(z.string().min(1)).default(['.consul', '.eureka', '.local']),
+      /** Unset: each registry its own (`.consul`, `.eureka`, `.local` for Cloud Map). */
+      allowedHostSuffixes: z.array(z.string().min(1)).optional(),
       allowWildcardHosts: z.boolean().default(false),
       endpointMode: z.enum(['inline', 'workloadEntry']).default('inline'),
       location: z.enum(['MESH_INTERNAL', 'MESH_EXTERNAL']).default('MESH_INTERNAL'),
-      exportTo: z.array(z.string().min(1)).min(1).default(['*']),
+      exportTo: exportToSchema.default(['*']),
       defaultProtocol: z.enum(ISTIO_PROTOCOLS).default('TCP'),
       includeHealth: z.array(z.enum(HEALTH_STATES)).min(1).default(['healthy']),
       network: z.string().min(1).optional(),
       serviceAccount: z.string().min(1).optional(),
-      labels: z.record(z.string(), z.string()).default({}),
+      /** The instances run Istio sidecars (mutual TLS to them); otherwise endpoints with a service account get tlsMode disabled. */
+      sidecars: z.boolean().default(false),
+      labels: labelsSchema.default({}),
     })
     .prefault({}),
   /** Every source the writer accepts records from, by name; records of other sources are dead-lettered. */
@@ -113,7 +149,7 @@ export const writerConfigSchema = z.strictObject({
 export type WriterConfig = z.infer<typeof writerConfigSchema>;
 
 /** Resolved translation rules of every configured source. */
-export function sourceRules(cfg: Pick<WriterConfig, 'installation' | 'defaults' | 'sources'>): Map<string, SourceRules> {
+export function sourceRules(cfg: Pick<WriterConfig, 'installation' | 'defaults' | 'sources'> & { kubernetes?: Pick<WriterConfig['kubernetes'], 'clusterDomain'> }): Map<string, SourceRules> {
   const out = new Map<string, SourceRules>();
   for (const [source, s] of Object.entries(cfg.sources)) {
     const d = cfg.defaults;
@@ -123,7 +159,8 @@ export function sourceRules(cfg: Pick<WriterConfig, 'installation' | 'defaults' 
       installation: cfg.installation,
       namespace: s.namespace ?? d.namespace,
       hostTemplate: s.hostTemplate ?? DEFAULT_HOST_TEMPLATES[s.kind],
-      allowedHostSuffixes: s.allowedHostSuffixes ?? d.allowedHostSuffixes,
+      allowedHostSuffixes: s.allowedHostSuffixes ?? d.allowedHostSuffixes ?? DEFAULT_ALLOWED_HOST_SUFFIXES[s.kind],
+      deniedHostSuffixes: [...new Set([DEFAULT_CLUSTER_DOMAIN, cfg.kubernetes?.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN])],
       allowWildcardHosts: s.allowWildcardHosts ?? d.allowWildcardHosts,
       endpointMode: s.endpointMode ?? d.endpointMode,
       location: s.location ?? d.location,
@@ -132,6 +169,7 @@ export function sourceRules(cfg: Pick<WriterConfig, 'installation' | 'defaults' 
       includeHealth: s.includeHealth ?? d.includeHealth,
       network: s.network ?? d.network,
       serviceAccount: s.serviceAccount ?? d.serviceAccount,
+      sidecars: s.sidecars ?? d.sidecars,
       labels: { ...d.labels, ...(s.labels ?? {}) },
     });
   }
