@@ -39,6 +39,11 @@ npx tsc -p tsconfig.typecheck.json
 npx nx run-many -t lint test build --parallel=2 --outputStyle=stream
 done_phase
 
+phase "Go tests of the e2e's xDS test tools (tools/xds-probe, tools/xds-grpc)"
+(cd tools/xds-probe && go test ./...)
+(cd tools/xds-grpc && go test ./...)
+done_phase
+
 phase "integration tests against the real peers"
 npx nx run-many -t int-test --parallel=1 --outputStyle=stream
 done_phase
