@@ -7,9 +7,10 @@
 #   docker build --target collector-consul -t registry-bridge/collector-consul:0.1.0 .
 #   (also collector-eureka, collector-cloudmap; or `npx nx run <app>:docker-build`)
 #
-# Runtime: Node LTS slim, non-root (uid 10001, as the Helm chart runs it), tini as PID 1 so SIGTERM
-# reaches node (NestJS shutdown hooks drain BullMQ workers and release the writer's Lease) and
-# zombies are reaped. Nothing is written to the image at run time: read-only root filesystem.
+# Runtime: Node 24 LTS slim (package.json engines: >=24; a NODE_IMAGE override stays on 24.x),
+# non-root (uid 10001, as the Helm chart runs it), tini as PID 1 so SIGTERM reaches node (NestJS
+# shutdown hooks drain BullMQ workers and release the writer's Lease) and zombies are reaped.
+# Nothing is written to the image at run time: read-only root filesystem.
 
 ARG NODE_IMAGE=node:24-slim
 

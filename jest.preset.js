@@ -1,8 +1,8 @@
 const nxPreset = require('@nx/jest/preset').default;
 
-// @kubernetes/client-node 1.x ships ES modules only: ts-jest turns it (and its ESM-only deps)
-// into CommonJS for Jest. Node itself loads it natively (require(esm), Node >= 20.19).
-const esmOnly = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose'];
+// @kubernetes/client-node 2.x ships ES modules only: ts-jest turns it (and its ESM-only deps)
+// into CommonJS for Jest. Node itself loads them natively (require(esm)).
+const esmOnly = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'socks-proxy-agent', 'agent-base'];
 
 module.exports = {
   ...nxPreset,

@@ -28,6 +28,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Node 24 LTS for npm and the apps (scripts/node.sh installs it when the machine's Node is older).
+PATH="$(bash scripts/node.sh bin):$PATH"
+export PATH
+log "node $(node --version) ($(command -v node))"
+
 log "npm dependencies"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm install --no-audit --no-fund; fi
 

@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 phase() { PHASE_NAME=$1; PHASE_START=$(date +%s); echo "==> $1"; }
 done_phase() { echo "<== ${PHASE_NAME} took $(( $(date +%s) - PHASE_START ))s"; }
 
+phase "Node runtime (scripts/node.sh: Node 24 LTS, installed from the npm registry if the machine's is older)"
+NODE_BIN_DIR="$(bash scripts/node.sh bin)"
+export PATH="$NODE_BIN_DIR:$PATH"
+echo "node $(node --version) ($(command -v node)), npm $(npm --version)"
+done_phase
+
 phase "npm dependencies"
 # `npm install`, not `npm ci`: the lockfile lacks per-platform optional packages that the registry
 # here does not serve (e.g. darwin builds of @swc/core), and `npm ci` rejects such a lockfile;
@@ -14,6 +20,11 @@ phase "npm dependencies"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm install --no-audit --no-fund
 fi
+done_phase
+
+phase "dependency report (outdated and deprecated runtime dependencies; informative, never fails the run)"
+# timeout bounds it: an unreachable registry costs at most this, and the report is skipped.
+timeout 120 bash scripts/deps-report.sh || echo "(dependency report incomplete: exit $?; not a test failure)"
 done_phase
 
 phase "real peers (scripts/peers.sh up)"
@@ -26,6 +37,11 @@ export NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=${NX_SKIP_NX_CACHE:-fal
 phase "type check (every project with its specs: ts-jest does not check types), lint, unit tests, build"
 npx tsc -p tsconfig.typecheck.json
 npx nx run-many -t lint test build --parallel=2 --outputStyle=stream
+done_phase
+
+phase "Go tests of the e2e's xDS test tools (tools/xds-probe, tools/xds-grpc)"
+(cd tools/xds-probe && go test ./...)
+(cd tools/xds-grpc && go test ./...)
 done_phase
 
 phase "integration tests against the real peers"

@@ -34,6 +34,8 @@ export class AppRunner {
     basePort: number,
     /** Extra node flags (e.g. --cpu-prof) for profiling runs. */
     private readonly nodeFlags: string[] = [],
+    /** The node binary that runs the apps (the bench's own by default). */
+    private readonly nodeBinary: string = process.execPath,
   ) {
     this.nextPort = basePort;
   }
@@ -45,7 +47,7 @@ export class AppRunner {
     writeFileSync(cfgFile, stringify({ ...config, http: { port, host: '127.0.0.1' }, ...(name === 'writer' ? { log: { level: 'warn' } } : {}) }));
     const logFile = join(this.runDir, `${label}.log`);
     const out = createWriteStream(logFile, { flags: 'a' });
-    const proc = spawn(process.execPath, [...this.nodeFlags, join(this.distDir, name, 'main.js')], {
+    const proc = spawn(this.nodeBinary, [...this.nodeFlags, join(this.distDir, name, 'main.js')], {
       env: { ...process.env, ...this.extraEnv, RB_CONFIG_FILE: cfgFile, NODE_ENV: 'production' },
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: this.runDir,

@@ -30,7 +30,7 @@ export async function coldSync(ctx: BenchContext, driver: RegistryDriver, servic
   const tag = `cold-${driver.kind}`;
   const ns = `rbb-${ctx.id}-${tag}`.slice(0, 63);
   await ctx.kube.ensureNamespace(ns);
-  const runner = new AppRunner(ctx.distDir, ctx.runDir, ctx.appEnv, ctx.basePort + 200, ctx.nodeFlags);
+  const runner = new AppRunner(ctx.distDir, ctx.runDir, ctx.appEnv, ctx.basePort + 200, ctx.nodeFlags, ctx.node.binary);
   const sampler = new ProcSampler(() => runner.procs());
   const tracker = new Tracker(ctx.kube, ns, services, instances);
   const peak: Record<string, number> = {};

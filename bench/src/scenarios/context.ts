@@ -13,6 +13,8 @@ export interface BenchContext {
   distDir: string;
   runDir: string;
   appEnv: Record<string, string>;
+  /** The node binary that runs the apps (--node), and its version for the report. */
+  node: { binary: string; version: string };
   nodeFlags: string[];
   basePort: number;
   /** Steps of a registry phase to leave out (idle, noop, restart, steady, rolling, churn). */

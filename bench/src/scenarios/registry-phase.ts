@@ -78,7 +78,7 @@ export async function registryPhase(ctx: BenchContext, driver: RegistryDriver, k
   const tag = `${key}`;
   const ns = `rbb-${ctx.id}-${key}`.slice(0, 63);
   await ctx.kube.ensureNamespace(ns);
-  const runner = new AppRunner(ctx.distDir, ctx.runDir, ctx.appEnv, ctx.basePort + 20 * Object.keys(p.steady).indexOf(key) + 100, ctx.nodeFlags);
+  const runner = new AppRunner(ctx.distDir, ctx.runDir, ctx.appEnv, ctx.basePort + 20 * Object.keys(p.steady).indexOf(key) + 100, ctx.nodeFlags, ctx.node.binary);
   const sampler = new ProcSampler(() => runner.procs());
   const cpuStart = machineCpuSeconds();
   const result: PhaseResult = { registry: driver.label, services: p.services, instances: p.instances, seedSeconds: 0, warmSyncSeconds: 0, peakRssMiB: {}, machine: { loadStart: loadAverage(), loadEnd: [], busyPercent: NaN } };

@@ -61,7 +61,7 @@ export async function throughput(ctx: BenchContext, records: number): Promise<Th
   const redis = redisConfig(ctx, tag);
   const connection = ctx.redis.duplicate();
   const queue = new Queue(QUEUES.ingest, { connection, prefix: redis.prefix });
-  const runner = new AppRunner(ctx.distDir, ctx.runDir, ctx.appEnv, ctx.basePort + 300, ctx.nodeFlags);
+  const runner = new AppRunner(ctx.distDir, ctx.runDir, ctx.appEnv, ctx.basePort + 300, ctx.nodeFlags, ctx.node.binary);
   const sampler = new ProcSampler(() => runner.procs());
   const result: ThroughputResult = { records, instancesPerRecord: instances, writer: ctx.profile.writer, passes: [], peakRssMiB: {} };
   try {

@@ -1,19 +1,24 @@
+import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { loadPeersEnv } from '@registry-bridge/test-peers';
 import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
-import { KubeClient, KubeObject } from './kube-client';
+import { KubeClient, KubeClientOptions, KubeObject } from './kube-client';
 
-// Against the real API server: lists of custom resources must return every object (a paged
-// list through @kubernetes/client-node 1.x loses its continue token after the first 500).
+// Against the real API server: paged lists of custom resources must return every object (the
+// library's own list loses the continue token after the first page), and requests must share
+// connections (the library opens one per request).
 jest.setTimeout(180_000);
 
 let kube: KubeClient;
+let kubeconfig: string;
+const options = (o: Partial<KubeClientOptions> = {}): KubeClientOptions => ({ kubeconfig, qps: 500, burst: 500, maxAttempts: 5, fieldManager: 'rb-kube-it', ...o });
 const ns = `rb-kube-it-${randomBytes(3).toString('hex')}`;
 const COUNT = 520;
 
 beforeAll(async () => {
   const peers = await loadPeersEnv({ peers: ['kube'] });
-  kube = KubeClient.fromOptions({ kubeconfig: peers.kube.adminKubeconfig, qps: 500, burst: 500, maxAttempts: 5, fieldManager: 'rb-kube-it' });
+  kubeconfig = peers.kube.adminKubeconfig;
+  kube = KubeClient.fromOptions(options());
   await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   for (let start = 0; start < COUNT; start += 40) {
     await Promise.all(
@@ -44,6 +49,23 @@ describe('KubeClient against the real API server', () => {
     expect(Number(resourceVersion)).toBeGreaterThan(0);
   });
 
+  it('reads every page of a small page size', async () => {
+    const paged = KubeClient.fromOptions(options({ listPageSize: 100 }));
+    const items = await paged.list<KubeObject>('networking.istio.io/v1', 'ServiceEntry', ns);
+    expect(items).toHaveLength(COUNT);
+    expect(new Set(items.map((o) => o.metadata.name)).size).toBe(COUNT);
+  });
+
+  it("needs its own list decoding: client-node's list drops the continue token of a custom-resource list", async () => {
+    // When this fails, the library keeps the token and PagedListApi can go.
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    const page = await KubernetesObjectApi.makeApiClient(kc).list('networking.istio.io/v1', 'ServiceEntry', ns, undefined, undefined, undefined, undefined, undefined, 100);
+    expect(page.items).toHaveLength(100);
+    const meta = (page.metadata ?? {}) as { continue?: string; _continue?: string };
+    expect(meta.continue ?? meta._continue).toBeUndefined();
+  });
+
   it('filters by label selector', async () => {
     expect(await kube.list<KubeObject>('networking.istio.io/v1', 'ServiceEntry', ns, 'batch=1')).toHaveLength(COUNT / 2);
   });
@@ -56,14 +78,25 @@ describe('KubeClient against the real API server', () => {
     expect(await kube.delete('networking.istio.io/v1', 'ServiceEntry', ns, 'se-0')).toBe(false);
   });
 
-  it('reuses its connections instead of opening one per request', async () => {
-    // https.Agent opens its TLS connections through tls.connect
+  // undici opens its TLS connections through tls.connect
+  async function connectionsFor20Gets(client: KubeClient): Promise<number> {
     const connect = jest.spyOn(tls, 'connect');
     try {
-      for (let i = 0; i < 20; i++) await kube.get('networking.istio.io/v1', 'ServiceEntry', ns, `se-${1 + i}`);
-      expect(connect.mock.calls.length).toBeLessThanOrEqual(2);
+      for (let i = 0; i < 20; i++) await client.get('networking.istio.io/v1', 'ServiceEntry', ns, `se-${1 + i}`);
+      return connect.mock.calls.length;
     } finally {
       connect.mockRestore();
     }
+  }
+
+  it('reuses its connections instead of opening one per request', async () => {
+    expect(await connectionsFor20Gets(kube)).toBeLessThanOrEqual(2);
+  });
+
+  it('needs reuseConnections: client-node alone opens a connection per request', async () => {
+    // When this fails, the library reuses its connections and reuse-connections.ts can go.
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    expect(await connectionsFor20Gets(new KubeClient(kc, options()))).toBeGreaterThanOrEqual(20);
   });
 });

@@ -1,4 +1,5 @@
-import { ApiException, KubeConfig, KubernetesObject, KubernetesObjectApi, PatchStrategy, VersionApi, Watch } from '@kubernetes/client-node';
+import { ApiException, KubeConfig, KubernetesObject, PatchStrategy, VersionApi, Watch } from '@kubernetes/client-node';
+import { collectPages, PagedListApi } from './paged-list';
 import { reuseConnections } from './reuse-connections';
 import { TokenBucket } from './token-bucket';
 
@@ -11,6 +12,8 @@ export interface KubeClientOptions {
   /** Attempts for retryable failures (429, 5xx, network errors). */
   maxAttempts: number;
   fieldManager: string;
+  /** Objects per list request (`limit`); every page is read. */
+  listPageSize?: number;
   /** Called for every request outcome, for metrics. */
   onRequest?: (verb: string, kind: string, outcome: string) => void;
 }
@@ -66,14 +69,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * manager, client-side rate limiting, and retries with backoff on 429/5xx/network errors.
  */
 export class KubeClient {
-  private readonly api: KubernetesObjectApi;
+  private readonly api: PagedListApi;
   private readonly bucket: TokenBucket;
 
   constructor(
     readonly kubeConfig: KubeConfig,
     private readonly options: KubeClientOptions,
   ) {
-    this.api = KubernetesObjectApi.makeApiClient(kubeConfig);
+    this.api = PagedListApi.forConfig(kubeConfig);
     this.bucket = new TokenBucket(options.qps, options.burst);
   }
 
@@ -125,16 +128,12 @@ export class KubeClient {
     return (await this.listWithVersion<T>(apiVersion, kind, namespace, labelSelector)).items;
   }
 
-  /**
-   * Lists everything (one request) and returns the list's resourceVersion, to start a watch from.
-   * No `limit`: @kubernetes/client-node 1.x drops the `continue` token of custom-resource lists,
-   * so a paged list would silently stop at the first page.
-   */
+  /** Lists all pages (`limit`/`continue`) and returns the list's resourceVersion, to start a watch from. */
   async listWithVersion<T extends KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, labelSelector?: string): Promise<{ items: T[]; resourceVersion: string }> {
-    const page = await this.call('list', kind, `${kind} in ${namespace ?? 'all namespaces'}`, () =>
-      this.api.list<T>(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector),
+    const limit = this.options.listPageSize ?? 500;
+    return collectPages<T>((continueToken) =>
+      this.call('list', kind, `${kind} in ${namespace ?? 'all namespaces'}`, () => this.api.listPage<T>(apiVersion, kind, namespace, { labelSelector, limit, continueToken })),
     );
-    return { items: page.items as T[], resourceVersion: page.metadata?.resourceVersion ?? '' };
   }
 
   /**

@@ -1,12 +1,13 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { reuseConnections } from './reuse-connections';
 
-type Factory = { createAgent(cluster: unknown, options: Record<string, unknown>): { options: { keepAlive?: boolean }; destroy(): void } };
+type Dispatcher = { close(): Promise<void>; closed: boolean };
+type Factory = { createDispatcher(cluster: unknown, options: Record<string, unknown>): Dispatcher | undefined };
 
-function config(server = 'https://127.0.0.1:6443'): KubeConfig {
+function config(server = 'https://127.0.0.1:6443', skipTLSVerify = false): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: 'c', server, skipTLSVerify: false }],
+    clusters: [{ name: 'c', server, skipTLSVerify }],
     users: [{ name: 'u', token: 'not-a-real-token' }],
     contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
     currentContext: 'x',
@@ -15,33 +16,39 @@ function config(server = 'https://127.0.0.1:6443'): KubeConfig {
 }
 
 describe('reuseConnections', () => {
-  it('hands out one keep-alive agent while the TLS material stays the same', () => {
+  it('hands out one dispatcher while the TLS material stays the same', () => {
     const kc = config();
     const f = reuseConnections(kc) as unknown as Factory;
     const cluster = kc.getCurrentCluster();
-    const a = f.createAgent(cluster, { ca: Buffer.from('ca-1'), rejectUnauthorized: undefined });
-    const b = f.createAgent(cluster, { ca: Buffer.from('ca-1') });
-    expect(b).toBe(a);
-    expect(a.options.keepAlive).toBe(true);
+    const a = f.createDispatcher(cluster, { ca: Buffer.from('ca-1'), rejectUnauthorized: undefined });
+    expect(a).toBeDefined();
+    expect(f.createDispatcher(cluster, { ca: Buffer.from('ca-1') })).toBe(a);
   });
 
-  it('makes a new agent when the certificate or server name changes', () => {
+  it('makes a new dispatcher when the certificate or server name changes', () => {
     const kc = config();
     const f = reuseConnections(kc) as unknown as Factory;
     const cluster = kc.getCurrentCluster();
-    const a = f.createAgent(cluster, { ca: Buffer.from('ca-1'), cert: Buffer.from('cert-1') });
-    expect(f.createAgent(cluster, { ca: Buffer.from('ca-1'), cert: Buffer.from('cert-2') })).not.toBe(a);
-    expect(f.createAgent(cluster, { ca: Buffer.from('ca-1'), cert: Buffer.from('cert-1'), servername: 'kube' })).not.toBe(a);
+    const a = f.createDispatcher(cluster, { ca: Buffer.from('ca-1'), cert: Buffer.from('cert-1') });
+    expect(f.createDispatcher(cluster, { ca: Buffer.from('ca-1'), cert: Buffer.from('cert-2') })).not.toBe(a);
+    expect(f.createDispatcher(cluster, { ca: Buffer.from('ca-1'), cert: Buffer.from('cert-1'), servername: 'kube' })).not.toBe(a);
   });
 
-  it('keeps a bounded number of agents and destroys the ones it drops', () => {
+  it('keeps a bounded number of dispatchers and closes the ones it drops', () => {
     const kc = config();
     const f = reuseConnections(kc) as unknown as Factory;
     const cluster = kc.getCurrentCluster();
-    const first = f.createAgent(cluster, { cert: 'rotation-0' });
-    const destroy = jest.spyOn(first, 'destroy');
-    for (let i = 1; i <= 4; i++) f.createAgent(cluster, { cert: `rotation-${i}` });
-    expect(destroy).toHaveBeenCalledTimes(1);
-    expect(f.createAgent(cluster, { cert: 'rotation-0' })).not.toBe(first);
+    const first = f.createDispatcher(cluster, { cert: 'rotation-0' }) as Dispatcher;
+    const kept = [1, 2, 3, 4].map((i) => f.createDispatcher(cluster, { cert: `rotation-${i}` }) as Dispatcher);
+    expect(first.closed).toBe(true);
+    expect(kept.map((d) => d.closed)).toEqual([false, false, false, false]);
+    expect(f.createDispatcher(cluster, { cert: 'rotation-4' })).toBe(kept[3]);
+    expect(f.createDispatcher(cluster, { cert: 'rotation-0' })).not.toBe(first);
+  });
+
+  it('leaves a cluster without TLS options on the library default (no dispatcher)', () => {
+    const kc = config('http://127.0.0.1:8080', true);
+    const f = reuseConnections(kc) as unknown as Factory;
+    expect(f.createDispatcher(kc.getCurrentCluster(), {})).toBeUndefined();
   });
 });
