@@ -58,10 +58,13 @@ export function deletionHold(f: DeletionFacts): DeletionHold | undefined {
   }
   if (f.now - f.since < f.graceMs) return { guard: 'grace-period', detail: 'waiting for the grace period', retryInMs: f.since + f.graceMs - f.now };
   const budget = deletionBudget(f.total, f.maxDeletes, f.maxDeletePercent);
-  if (f.deletionsInWindow >= budget) {
-    return { guard: 'deletion-budget', detail: `deletion budget of ${budget} per ${f.windowSeconds}s for ${f.source} is used up`, retryInMs: Math.min(f.windowSeconds * 1000, 30_000) };
-  }
+  if (f.deletionsInWindow >= budget) return budgetHold(f.source, budget, f.windowSeconds);
   return undefined;
+}
+
+/** The hold of a used-up deletion budget (also when the atomic take right before a delete finds it used up). */
+export function budgetHold(source: string, budget: number, windowSeconds: number): DeletionHold {
+  return { guard: 'deletion-budget', detail: `deletion budget of ${budget} per ${windowSeconds}s for ${source} is used up`, retryInMs: Math.min(windowSeconds * 1000, 30_000) };
 }
 
 /** Annotation on an object emptied because its key is refused: the reason, for `kubectl get -o yaml`. */

@@ -2,7 +2,7 @@ import { parseServiceKey } from '@registry-bridge/contract';
 import { EventRecorder, EventTarget, KubeClient, KubeError, KubeObject } from '@registry-bridge/kube';
 import { ANNOTATIONS, isOwnedBy, matches, objectName, shortHash, SourceRules, translateRecord, WorkloadEntryObject } from '@registry-bridge/translation';
 import type { Logger } from 'pino';
-import { deletionHold, emptiedServiceEntry, isPermanentRejection, ROUTINE_HOLDS } from './deletion-rules';
+import { budgetHold, deletionBudget, DeletionHold, deletionHold, emptiedServiceEntry, isPermanentRejection, ROUTINE_HOLDS } from './deletion-rules';
 import { CachedObject, ObjectCache } from './object-cache';
 import { KeyState, StateStore } from './state-store';
 import { WriterConfig } from '@registry-bridge/translation';
@@ -196,10 +196,10 @@ export class Reconciler {
   }
 
   /** Gathers what the deletion rules need and judges it; a trip that is not routine is logged, counted and evented. */
-  private async deletionHold(key: string, source: string, state: KeyState, cause: 'removed' | 'refused', since: number, now: number) {
+  private async deletionHold(key: string, source: string, state: KeyState, cause: 'removed' | 'refused', since: number, now: number): Promise<{ hold?: DeletionHold; budget: number }> {
     const snapshot = await this.store.completeSnapshot(source);
     const windowMs = this.cfg.deletion.windowSeconds * 1000;
-    const hold = deletionHold({
+    const facts = {
       key,
       source,
       now,
@@ -215,37 +215,52 @@ export class Reconciler {
       maxDeletePercent: this.cfg.deletion.maxDeletePercent,
       windowSeconds: this.cfg.deletion.windowSeconds,
       deletionsInWindow: await this.store.deletionsInWindow(source, windowMs, now),
-    });
-    if (hold && !ROUTINE_HOLDS.has(hold.guard)) {
-      this.metrics.guardTrips.inc({ source, guard: hold.guard });
-      this.guardTrips.set(source, { guard: hold.guard, detail: hold.detail, at: new Date(now).toISOString() });
-      this.log.warn({ key, source, guard: hold.guard }, `deletion held: ${hold.detail}`);
-      this.event(this.seTarget(state.namespace, state.name), 'Warning', 'DeletionHeld', `${hold.guard}: ${hold.detail}`);
-    }
-    return hold;
+    };
+    const hold = deletionHold(facts);
+    if (hold) this.reportHold(key, source, state, hold, now);
+    return { hold, budget: deletionBudget(facts.total, facts.maxDeletes, facts.maxDeletePercent) };
   }
 
-  /** Deletes a key's ServiceEntry and its WorkloadEntries, read fresh: only exactly what is there now, and only if it is ours. */
-  private async deleteOwned(key: string, source: string, rules: SourceRules, namespace: string, name: string, now: number): Promise<boolean> {
+  private reportHold(key: string, source: string, state: Pick<KeyState, 'namespace' | 'name'>, hold: DeletionHold, now: number): void {
+    if (ROUTINE_HOLDS.has(hold.guard)) return;
+    this.metrics.guardTrips.inc({ source, guard: hold.guard });
+    this.guardTrips.set(source, { guard: hold.guard, detail: hold.detail, at: new Date(now).toISOString() });
+    this.log.warn({ key, source, guard: hold.guard }, `deletion held: ${hold.detail}`);
+    this.event(this.seTarget(state.namespace, state.name), 'Warning', 'DeletionHeld', `${hold.guard}: ${hold.detail}`);
+  }
+
+  /**
+   * Deletes a key's ServiceEntry and its WorkloadEntries, read fresh: only exactly what is there
+   * now, and only if it is ours. The deletion is taken from the source's budget atomically right
+   * before it happens; a hold when the budget ran out in the meantime (another key took it).
+   */
+  private async deleteOwned(key: string, source: string, rules: SourceRules, namespace: string, name: string, budget: number, now: number): Promise<'deleted' | 'absent' | DeletionHold> {
     this.guard();
     const live = await this.kube.get<KubeObject>(SE.apiVersion, SE.kind, namespace, name);
-    let deleted = false;
+    let result: 'deleted' | 'absent' | DeletionHold = 'absent';
     if (live && isOwnedBy(live.metadata, rules.installation) && live.metadata.annotations?.[ANNOTATIONS.serviceKey] === key) {
+      if (!(await this.store.takeDeletion(source, key, budget, this.cfg.deletion.windowSeconds * 1000, now))) {
+        const hold = budgetHold(source, budget, this.cfg.deletion.windowSeconds);
+        this.reportHold(key, source, { namespace, name }, hold, now);
+        return hold;
+      }
       await this.syncWorkloadEntries(namespace, name, []);
       this.guard();
       await this.kube.delete(SE.apiVersion, SE.kind, namespace, name, { uid: live.metadata.uid });
       this.metrics.writes.inc({ kind: 'ServiceEntry', action: 'delete' });
-      await this.store.recordDeletion(source, key, now);
-      deleted = true;
+      result = 'deleted';
     }
     this.cache.forget('ServiceEntry', namespace, name);
-    return deleted;
+    return result;
   }
 
   private async reconcileDeletion(key: string, source: string, rules: SourceRules, state: KeyState, now: number): Promise<ReconcileOutcome> {
-    const hold = await this.deletionHold(key, source, state, 'removed', state.removedAt ?? now, now);
+    const { hold, budget } = await this.deletionHold(key, source, state, 'removed', state.removedAt ?? now, now);
     if (hold) return { action: 'held', reason: `${hold.guard}: ${hold.detail}`, retryInMs: hold.retryInMs };
-    if (state.name) await this.deleteOwned(key, source, rules, state.namespace ?? rules.namespace, state.name, now);
+    if (state.name) {
+      const done = await this.deleteOwned(key, source, rules, state.namespace ?? rules.namespace, state.name, budget, now);
+      if (typeof done === 'object') return { action: 'held', reason: `${done.guard}: ${done.detail}`, retryInMs: done.retryInMs };
+    }
     if (state.host) await this.store.releaseHost(state.host, key);
     await this.store.forget(key, source, state.observedAt);
     this.refused.delete(key);
@@ -288,9 +303,11 @@ export class Reconciler {
       this.log.warn({ key, object: id }, `refused key's ServiceEntry emptied: ${why}`);
       this.event(this.seTarget(namespace, name), 'Warning', 'Emptied', `${key} is refused (${why}); its endpoints were removed`);
     }
-    const hold = await this.deletionHold(key, rules.source, { ...state, name, namespace }, 'refused', state.refusedAt ?? now, now);
+    const { hold, budget } = await this.deletionHold(key, rules.source, { ...state, name, namespace }, 'refused', state.refusedAt ?? now, now);
     if (hold) return { object: { object: id, state: 'emptied', held: `${hold.guard}: ${hold.detail}` }, retryInMs: hold.retryInMs };
-    if (await this.deleteOwned(key, rules.source, rules, namespace, name, now)) {
+    const done = await this.deleteOwned(key, rules.source, rules, namespace, name, budget, now);
+    if (typeof done === 'object') return { object: { object: id, state: 'emptied', held: `${done.guard}: ${done.detail}` }, retryInMs: done.retryInMs };
+    if (done === 'deleted') {
       this.metrics.refusedObjects.inc({ source: rules.source, action: 'deleted' });
       this.log.warn({ key, object: id }, `refused key's ServiceEntry deleted: ${why}`);
     }

@@ -67,6 +67,14 @@ return 1
 `;
 
 // Tombstone a key only if nothing newer than the snapshot arrived for it (ARGV[1] = snapshot time).
+// KEYS[1] the source's deletions (score: when); ARGV: window start, budget, now, member.
+const TAKE_DELETION_SCRIPT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+return 1
+`;
+
 const TOMBSTONE_SCRIPT = `
 local cur = redis.call('HMGET', KEYS[1], 'observedAt', 'deleted')
 if cur[1] and tonumber(cur[1]) >= tonumber(ARGV[1]) then return 0 end
@@ -243,8 +251,14 @@ export class StateStore {
     return this.redis.zcard(key);
   }
 
-  async recordDeletion(source: string, key: string, now = Date.now()): Promise<void> {
-    await this.redis.zadd(this.k('deletes', source), now, `${now}:${key}`);
+  /**
+   * Takes one deletion from a source's budget, atomically: false when `budget` deletions already
+   * happened in the window. Checking the count and recording the deletion as two steps let every
+   * concurrent reconcile of a wiped source pass the same check (the fault suite saw 5 of a budget of 2).
+   */
+  async takeDeletion(source: string, key: string, budget: number, windowMs: number, now = Date.now()): Promise<boolean> {
+    const res = await this.redis.eval(TAKE_DELETION_SCRIPT, 1, this.k('deletes', source), String(now - windowMs), String(budget), String(now), `${now}:${key}`);
+    return res === 1;
   }
 
   /** Claims a host for a key; returns the key already holding it when it is someone else's. */

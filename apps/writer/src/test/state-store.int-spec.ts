@@ -33,6 +33,16 @@ afterAll(async () => {
 });
 
 describe('StateStore on the real Redis', () => {
+  it('gives out a deletion budget atomically: 10 concurrent takes of a budget of 2 get exactly 2', async () => {
+    const now = 1_700_000_100_000;
+    const taken = await Promise.all(Array.from({ length: 10 }, (_, i) => store.takeDeletion('wiped', `wiped//svc-${i}`, 2, 60_000, now)));
+    expect(taken.filter(Boolean)).toHaveLength(2);
+    expect(await store.deletionsInWindow('wiped', 60_000, now)).toBe(2);
+    // the window moves on: the old ones no longer count
+    expect(await store.takeDeletion('wiped', 'wiped//svc-late', 2, 60_000, now + 60_001)).toBe(true);
+    expect(await store.deletionsInWindow('wiped', 60_000, now + 60_001)).toBe(1);
+  });
+
   it('keeps the highest revision whatever the delivery order and concurrency', async () => {
     for (let round = 0; round < 5; round++) {
       const key = `s//web-${round}`;
