@@ -303,6 +303,9 @@ export class Reconciler {
       this.log.warn({ key, object: id }, `refused key's ServiceEntry emptied: ${why}`);
       this.event(this.seTarget(namespace, name), 'Warning', 'Emptied', `${key} is refused (${why}); its endpoints were removed`);
     }
+    // A service that has no instance left keeps its ServiceEntry, empty (DESIGN: VirtualServices and
+    // DestinationRules may point at it); only its removal from the registry deletes it.
+    if (!state.record?.endpoints.length && why.startsWith('no-ports:')) return { object: { object: id, state: 'emptied', held: 'no instances: kept empty until the service is removed' } };
     const { hold, budget } = await this.deletionHold(key, rules.source, { ...state, name, namespace }, 'refused', state.refusedAt ?? now, now);
     if (hold) return { object: { object: id, state: 'emptied', held: `${hold.guard}: ${hold.detail}` }, retryInMs: hold.retryInMs };
     const done = await this.deleteOwned(key, rules.source, rules, namespace, name, budget, now);

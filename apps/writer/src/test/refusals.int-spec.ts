@@ -86,6 +86,29 @@ it('empties the ServiceEntry of a key refused after it was written at once, and 
   expect(back.metadata.annotations?.['registry-bridge.io/refused']).toBeUndefined();
 });
 
+it('keeps the ServiceEntry of a service left with no instance (and so no port), empty, past the grace period', async () => {
+  await h.producer.upsert(consulRecord('drained', 1, [{ id: 'd', address: '10.7.3.1', health: 'healthy' }]));
+  const before = (await waitFor('drained written', () => h.seByService('drained'))) as SE;
+  // Every instance is gone: no endpoint and so no port. No traffic, but VirtualServices may name the host.
+  await h.producer.upsert(consulRecord('drained', 2, [], { ports: [] }));
+  await h.producer.snapshot({ source: consul, epoch: 2, complete: true, services: [{ service: 'drained' }, { service: 'shrinks' }], observedAt: new Date().toISOString() });
+  await h.status('consul-dc1');
+  await waitFor('drained emptied', async () => {
+    const se = (await h.seByService('drained')) as SE | undefined;
+    return se && !se.spec.endpoints?.length;
+  });
+  const seen = (await status()).lastResync?.at;
+  await waitFor('two resyncs past the grace period', async () => {
+    const at = (await status()).lastResync?.at;
+    return at !== seen && at;
+  }, 20_000);
+  await new Promise((r) => setTimeout(r, 6000));
+  const kept = (await h.seByService('drained')) as SE | undefined;
+  expect(kept?.metadata.uid).toBe(before.metadata.uid);
+  expect(kept?.spec.endpoints ?? []).toEqual([]);
+  expect((await status()).refused['consul-dc1//drained']?.object).toMatchObject({ state: 'emptied', held: expect.stringMatching(/^no instances/) });
+});
+
 it('refuses an object the API server rejects for good (an admission policy), with the reason, and does not send it again', async () => {
   // A cluster policy (here a ValidatingAdmissionPolicy, as Gatekeeper or Kyverno would be) that
   // denies one host in this test's namespace: the API server answers 422 on every apply, so a retry

@@ -182,6 +182,26 @@ describe('ConsulSourceWatcher', () => {
     expect(sink.snapshots[1]).toMatchObject({ complete: true, services: [] });
   });
 
+  it('a health answer with no instance at all (a wiped agent) sends no empty record: the catalog decides the removal', async () => {
+    const { consul, sink, w } = setup();
+    stop = () => w.stop();
+    consul.catalog = { web: [] };
+    consul.health['web'] = { entries: [inst('web-1')], index: 12 };
+    await w.start();
+    await until(() => sink.upserts.length === 1);
+    // the health read answers first, with nothing: Consul keeps no service without an instance
+    consul.health['web'] = { entries: [], index: 13 };
+    consul.changed();
+    await until(() => consul.requests.includes('/v1/health/service/web?index=13'));
+    expect(sink.upserts).toHaveLength(1);
+    // …and the catalog then says it is gone: a removal, which the writer's deletion rules judge
+    consul.catalog = {};
+    consul.catalogIndex = 20;
+    consul.changed();
+    await until(() => sink.removes.length === 1);
+    expect(sink.upserts).toHaveLength(1);
+  });
+
   it('says unreachable and emits nothing that reads as empty while Consul is down', async () => {
     const { consul, sink, w } = setup();
     stop = () => w.stop();

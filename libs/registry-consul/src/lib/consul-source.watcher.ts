@@ -562,6 +562,11 @@ export class ConsulSourceWatcher {
     st.lastError = undefined;
     if (step.verdict === 'unchanged' && st.hash) return;
     this.metrics.changeSeen('service');
+    // Consul has a service only while it has an instance: no entry at all means the service is
+    // gone (or the agent was wiped), which is the catalog's to say, through a removal and the
+    // writer's deletion rules. Sent as an upsert with no instance it would empty the ServiceEntry
+    // around the budget, and a wiped agent would empty every one of them.
+    if (Array.isArray(r.body) && r.body.length === 0 && st.hash) return;
     await this.process(st, Array.isArray(r.body) ? r.body : [], Math.max(r.index ?? 0, maxModifyIndex(r.body ?? [])), this.now());
   }
 
