@@ -54,8 +54,7 @@ http:
 YAML
   setsid docker-registry serve "$RUN_DIR/registry.yml" >"$LOG_FILE" 2>&1 < /dev/null &
   echo $! > "$PID_FILE"
-  local i
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     answers && { log "up at http://$ADDR"; return; }
     pid_alive >/dev/null || break
     sleep 0.1
