@@ -214,8 +214,14 @@ nat_rules() { # -A | -D
   iptables -t nat "$op" INPUT -s "$POD_CIDR" -d "$HOST" -j SNAT --to-source "$HOST" 2>/dev/null || true
 }
 
+node_ready() { kubectl --kubeconfig "$PKI/admin.kubeconfig" get node rb-node -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -q True; }
+
 up() {
   local bins apiserver
+  if [ -f "$PID_DIR/kubelet.pid" ] && [ -d "/proc/$(cat "$PID_DIR/kubelet.pid")" ] && node_ready; then
+    log "already up: KUBECONFIG=$PKI/admin.kubeconfig"
+    return
+  fi
   mapfile -t bins < <(build)
   apiserver="$(ls "$BIN_DIR"/kube-apiserver-"$(kube_version)"-* 2>/dev/null | head -1)"
   [ -x "$apiserver" ] || die "kube-apiserver is not built: bash scripts/peers.sh up (it builds it)"
@@ -228,6 +234,11 @@ up() {
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
     --token-auth-file="$PKI/tokens.csv" --authorization-mode=Node,RBAC --allow-privileged=true --v=1
   wait_until "the node's API server" 60 kubectl --kubeconfig "$PKI/admin.kubeconfig" get --raw /readyz
+  # Istio's CRDs, the same published definitions the peers' API server gets.
+  local istio_api crds
+  istio_api="$(sed -n 's/^ISTIO_API_VERSION=\([^ ]*\).*/\1/p' "$REPO_ROOT/scripts/peers.sh")"
+  crds="$(cd "$REPO_ROOT/tools/kube-apiserver" && go mod download -json "istio.io/api@$istio_api" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')/kubernetes/customresourcedefinitions.gen.yaml"
+  kubectl --kubeconfig "$PKI/admin.kubeconfig" apply --server-side -f "$crds" >/dev/null || die "could not apply Istio's CRDs ($crds)"
   start_bg controller-manager "${bins[1]}" --kubeconfig="$PKI/admin.kubeconfig" --bind-address="$HOST" --secure-port=20257 \
     --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" --use-service-account-credentials=false \
     --leader-elect=false --controllers='*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller' --v=1
@@ -239,7 +250,7 @@ up() {
   kubelet_config
   start_bg kubelet "${bins[0]}" --config="$RUN_DIR/kubelet.yaml" --kubeconfig="$PKI/admin.kubeconfig" \
     --hostname-override=rb-node --node-ip="$HOST" --root-dir="$RUN_DIR/kubelet" --v=1
-  wait_until "the node" 120 sh -c "kubectl --kubeconfig '$PKI/admin.kubeconfig' get node rb-node -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -q True"
+  wait_until "the node" 120 node_ready
   sysctl -qw "net.ipv4.conf.$BRIDGE.route_localnet=1" 2>/dev/null || true
   nat_rules -A
   log "node Ready: KUBECONFIG=$PKI/admin.kubeconfig"

@@ -1,0 +1,162 @@
+// Issue 18, item 4 (first part): the chart installed from the local OCI registry into the
+// single-node cluster of scripts/peers/node.sh, with the real registries reachable from the pods.
+// Ready is the kubelet's verdict from the chart's probes; ServiceEntries are written by the
+// in-cluster writer under the chart's ServiceAccount and RBAC.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { WORKSPACE } from './support/images';
+
+const sh = (args: string[]) => execFileSync('bash', args, { cwd: WORKSPACE, encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
+const id = Date.now().toString(36).slice(-6);
+const NS = `rb-deploy-${id}`;
+const MESH_NS = `mesh-${id}`;
+const RELEASE = 'rb';
+// Pods reach the loopback peers at the bridge address (scripts/peers/node.sh DNATs these ports).
+const BRIDGE = '10.244.0.1';
+const CONSUL_SERVICE = `deploy${id}-orders`;
+const EUREKA_APP = `DEPLOY${id.toUpperCase()}-BILLING`;
+
+interface Pod {
+  metadata: { name: string; labels: Record<string, string> };
+  spec: { serviceAccountName: string; containers: Array<{ image: string; readinessProbe?: { httpGet: { path: string } }; livenessProbe?: { httpGet: { path: string } } }> };
+  status: { conditions?: Array<{ type: string; status: string }> };
+}
+
+let kubeconfig: string;
+let helm: string;
+const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+const json = <T>(...args: string[]) => JSON.parse(kubectl(...args, '-o', 'json')) as T;
+const pods = () => json<{ items: Pod[] }>('-n', NS, 'get', 'pods').items;
+const ready = (p: Pod) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+const component = (p: Pod) => p.metadata.labels['app.kubernetes.io/component'];
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 150_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Makes the Consul agent unreachable from the pods (and back): a reset for every packet of theirs
+ *  to it, open connections included (a removed DNAT would leave those running). */
+function consulFromPods(reachable: boolean) {
+  execFileSync('iptables', [reachable ? '-D' : '-I', 'INPUT', '-s', '10.244.0.0/24', '-d', '127.0.0.1', '-p', 'tcp', '--dport', '18500', '-j', 'REJECT', '--reject-with', 'tcp-reset']);
+}
+
+beforeAll(async () => {
+  sh(['scripts/peers/registry.sh', 'up']);
+  sh(['scripts/peers/registry.sh', 'push']);
+  sh(['scripts/peers/node.sh', 'up']);
+  kubeconfig = sh(['scripts/peers/node.sh', 'env']).replace(/^RB_NODE_KUBECONFIG=/, '');
+  helm = sh(['scripts/tools.sh', 'helm']);
+  const registry = sh(['scripts/peers/registry.sh', 'env']).replace(/^RB_OCI_REGISTRY=/, '');
+  // One service in each registry, for this run only (the peers are shared).
+  await fetch(`http://127.0.0.1:18500/v1/agent/service/register`, {
+    method: 'PUT',
+    body: JSON.stringify({ ID: `${CONSUL_SERVICE}-1`, Name: CONSUL_SERVICE, Address: '192.0.2.10', Port: 8080 }),
+  }).then((r) => expect(r.status).toBe(200));
+  await fetch(`http://127.0.0.1:18761/eureka/apps/${EUREKA_APP}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      instance: {
+        instanceId: `${EUREKA_APP}-1`,
+        hostName: '192.0.2.20',
+        app: EUREKA_APP,
+        ipAddr: '192.0.2.20',
+        status: 'UP',
+        port: { $: 8080, '@enabled': 'true' },
+        dataCenterInfo: { '@class': 'com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo', name: 'MyOwn' },
+      },
+    }),
+  }).then((r) => expect(r.status).toBe(204));
+  kubectl('create', 'namespace', NS);
+  kubectl('create', 'namespace', MESH_NS);
+  const image = { image: { registry } };
+  const values = join(mkdtempSync(join(tmpdir(), 'rb-install-')), 'values.yaml');
+  writeFileSync(
+    values,
+    stringify({
+      installation: `deploy-${id}`,
+      externalRedis: { url: `redis://${BRIDGE}:16379`, prefix: `{rb-deploy-${id}}` },
+      // The pods reach the peers through DNAT to the host's loopback, which NetworkPolicy egress
+      // peers cannot describe; the policies are proven by the chart's own specs.
+      networkPolicy: { enabled: false },
+      writer: { ...image, defaults: { namespace: MESH_NS, allowedHostSuffixes: ['.consul', '.eureka'] } },
+      collectors: {
+        consul: { ...image, replicas: 1, sources: [{ name: 'consul-dc1', address: `http://${BRIDGE}:18500`, filters: { allow: [CONSUL_SERVICE] } }] },
+        eureka: { ...image, enabled: true, replicas: 1, sources: [{ name: 'eureka-a', serviceUrls: [`http://${BRIDGE}:18761/eureka`], apps: { include: [EUREKA_APP] } }] },
+      },
+    }),
+  );
+  execFileSync(helm, ['install', RELEASE, `oci://${registry}/charts/registry-bridge`, '--plain-http', '--kubeconfig', kubeconfig, '-n', NS, '-f', values], { encoding: 'utf8' });
+}, 600_000);
+
+afterAll(() => {
+  if (!kubeconfig) return;
+  execFileSync(helm, ['uninstall', RELEASE, '--kubeconfig', kubeconfig, '-n', NS, '--wait'], { encoding: 'utf8' });
+  kubectl('delete', 'namespace', NS, MESH_NS, '--wait=false');
+  void fetch(`http://127.0.0.1:18500/v1/agent/service/deregister/${CONSUL_SERVICE}-1`, { method: 'PUT' });
+  void fetch(`http://127.0.0.1:18761/eureka/apps/${EUREKA_APP}/${EUREKA_APP}-1`, { method: 'DELETE' });
+});
+
+describe('the chart on a real node', () => {
+  it('has every pod Ready because the kubelet called the chart probes and they passed', async () => {
+    const all = await until('every pod Ready', () => {
+      const p = pods();
+      return p.length === 4 && p.every(ready) && p;
+    });
+    expect(all.map(component).sort()).toEqual(['collector-consul', 'collector-eureka', 'writer', 'writer']);
+    for (const p of all) {
+      expect(p.spec.containers[0].readinessProbe?.httpGet.path).toBe('/health/ready');
+      expect(p.spec.containers[0].livenessProbe?.httpGet.path).toBe('/health/live');
+    }
+    // Readiness starts False and only the kubelet's prober turns it True; the containers were
+    // started by that kubelet (not a stand-in that patches pod status).
+    const started = json<{ items: Array<{ reason: string; source?: { component?: string } }> }>('-n', NS, 'get', 'events');
+    expect(started.items.some((e) => e.reason === 'Started' && e.source?.component === 'kubelet')).toBe(true);
+  });
+
+  it('takes a collector out of Ready while its registry is unreachable from the pod, and back when it returns', async () => {
+    const consulPod = () => pods().find((p) => component(p) === 'collector-consul');
+    consulFromPods(false);
+    try {
+      await until('the Consul collector not Ready', () => {
+        const p = consulPod();
+        return p && !ready(p);
+      });
+      // Not Ready means no traffic: the Service lists no ready endpoint for it.
+      const slices = json<{ items: Array<{ endpoints?: Array<{ conditions: { ready: boolean } }> }> }>('-n', NS, 'get', 'endpointslices', '-l', 'kubernetes.io/service-name=rb-registry-bridge-collector-consul');
+      expect(slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions.ready)).toEqual([]);
+    } finally {
+      consulFromPods(true);
+    }
+    await until('the Consul collector Ready again', () => {
+      const p = consulPod();
+      return p && ready(p);
+    });
+  });
+
+  it('writes ServiceEntries for every registry from the in-cluster writer, under its ServiceAccount', async () => {
+    const hosts = [`${CONSUL_SERVICE}.service.consul`, `${EUREKA_APP.toLowerCase()}.eureka`];
+    const ses = await until('a ServiceEntry per registry', () => {
+      const items = json<{ items: Array<{ spec: { hosts: string[] }; metadata: { labels: Record<string, string>; managedFields: Array<{ manager: string }> } }> }>('-n', MESH_NS, 'get', 'serviceentries').items;
+      return hosts.every((h) => items.some((i) => i.spec.hosts.includes(h))) && items;
+    });
+    expect(ses.map((s) => s.metadata.labels['registry-bridge.io/registry']).sort()).toEqual(['consul', 'eureka']);
+    // The writer pods run as the chart's ServiceAccount, the only identity with write RBAC there.
+    const writers = pods().filter((p) => component(p) === 'writer');
+    expect(new Set(writers.map((p) => p.spec.serviceAccountName))).toEqual(new Set([`${RELEASE}-registry-bridge-writer`]));
+    // `kubectl auth can-i` answers yes/no on stdout and exits 1 on no.
+    const canWrite = (user: string) =>
+      spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'auth', 'can-i', 'create', 'serviceentries.networking.istio.io', '-n', MESH_NS, '--as', user], { encoding: 'utf8' }).stdout.trim();
+    expect(canWrite(`system:serviceaccount:${NS}:${RELEASE}-registry-bridge-writer`)).toBe('yes');
+    expect(canWrite(`system:serviceaccount:${NS}:${RELEASE}-registry-bridge-collector-consul`)).toBe('no');
+  });
+});
