@@ -222,6 +222,9 @@ up() {
     log "already up: KUBECONFIG=$PKI/admin.kubeconfig"
     return
   fi
+  # Whatever is left of an earlier run (e.g. after scripts/peers.sh restarted etcd, which holds
+  # the node's state) is stopped first.
+  down
   mapfile -t bins < <(build)
   apiserver="$(ls "$BIN_DIR"/kube-apiserver-"$(kube_version)"-* 2>/dev/null | head -1)"
   [ -x "$apiserver" ] || die "kube-apiserver is not built: bash scripts/peers.sh up (it builds it)"

@@ -27,6 +27,9 @@ interface Pod {
 
 let kubeconfig: string;
 let helm: string;
+let registry: string;
+let values: Record<string, unknown> & { collectors: Record<string, Record<string, unknown> & { sources: Array<Record<string, unknown>> }> };
+const valuesFile = join(mkdtempSync(join(tmpdir(), 'rb-install-')), 'values.yaml');
 const kubectl = (...args: string[]) => execFileSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
 const json = <T>(...args: string[]) => JSON.parse(kubectl(...args, '-o', 'json')) as T;
 const pods = () => json<{ items: Pod[] }>('-n', NS, 'get', 'pods').items;
@@ -49,13 +52,22 @@ function consulFromPods(reachable: boolean) {
   execFileSync('iptables', [reachable ? '-D' : '-I', 'INPUT', '-s', '10.244.0.0/24', '-d', '127.0.0.1', '-p', 'tcp', '--dport', '18500', '-j', 'REJECT', '--reject-with', 'tcp-reset']);
 }
 
+/** helm install/upgrade of the chart as a user pulls it, from the local OCI registry. */
+function helmFromRegistry(verb: 'install' | 'upgrade') {
+  writeFileSync(valuesFile, stringify(values));
+  execFileSync(helm, [verb, RELEASE, `oci://${registry}/charts/registry-bridge`, '--plain-http', '--kubeconfig', kubeconfig, '-n', NS, '-f', valuesFile], { encoding: 'utf8' });
+}
+
+type SE = { spec: { hosts: string[] }; metadata: { name: string; resourceVersion: string; labels: Record<string, string>; managedFields: Array<{ manager: string }> } };
+const serviceEntries = () => json<{ items: SE[] }>('-n', MESH_NS, 'get', 'serviceentries').items;
+
 beforeAll(async () => {
   sh(['scripts/peers/registry.sh', 'up']);
   sh(['scripts/peers/registry.sh', 'push']);
   sh(['scripts/peers/node.sh', 'up']);
   kubeconfig = sh(['scripts/peers/node.sh', 'env']).replace(/^RB_NODE_KUBECONFIG=/, '');
   helm = sh(['scripts/tools.sh', 'helm']);
-  const registry = sh(['scripts/peers/registry.sh', 'env']).replace(/^RB_OCI_REGISTRY=/, '');
+  registry = sh(['scripts/peers/registry.sh', 'env']).replace(/^RB_OCI_REGISTRY=/, '');
   // One service in each registry, for this run only (the peers are shared).
   await fetch(`http://127.0.0.1:18500/v1/agent/service/register`, {
     method: 'PUT',
@@ -79,10 +91,7 @@ beforeAll(async () => {
   kubectl('create', 'namespace', NS);
   kubectl('create', 'namespace', MESH_NS);
   const image = { image: { registry } };
-  const values = join(mkdtempSync(join(tmpdir(), 'rb-install-')), 'values.yaml');
-  writeFileSync(
-    values,
-    stringify({
+  values = {
       installation: `deploy-${id}`,
       externalRedis: { url: `redis://${BRIDGE}:16379`, prefix: `{rb-deploy-${id}}` },
       // The pods reach the peers through DNAT to the host's loopback, which NetworkPolicy egress
@@ -93,9 +102,8 @@ beforeAll(async () => {
         consul: { ...image, replicas: 1, sources: [{ name: 'consul-dc1', address: `http://${BRIDGE}:18500`, filters: { allow: [CONSUL_SERVICE] } }] },
         eureka: { ...image, enabled: true, replicas: 1, sources: [{ name: 'eureka-a', serviceUrls: [`http://${BRIDGE}:18761/eureka`], apps: { include: [EUREKA_APP] } }] },
       },
-    }),
-  );
-  execFileSync(helm, ['install', RELEASE, `oci://${registry}/charts/registry-bridge`, '--plain-http', '--kubeconfig', kubeconfig, '-n', NS, '-f', values], { encoding: 'utf8' });
+  };
+  helmFromRegistry('install');
 }, 600_000);
 
 afterAll(() => {
@@ -146,7 +154,7 @@ describe('the chart on a real node', () => {
   it('writes ServiceEntries for every registry from the in-cluster writer, under its ServiceAccount', async () => {
     const hosts = [`${CONSUL_SERVICE}.service.consul`, `${EUREKA_APP.toLowerCase()}.eureka`];
     const ses = await until('a ServiceEntry per registry', () => {
-      const items = json<{ items: Array<{ spec: { hosts: string[] }; metadata: { labels: Record<string, string>; managedFields: Array<{ manager: string }> } }> }>('-n', MESH_NS, 'get', 'serviceentries').items;
+      const items = serviceEntries();
       return hosts.every((h) => items.some((i) => i.spec.hosts.includes(h))) && items;
     });
     expect(ses.map((s) => s.metadata.labels['registry-bridge.io/registry']).sort()).toEqual(['consul', 'eureka']);
@@ -158,5 +166,26 @@ describe('the chart on a real node', () => {
       spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'auth', 'can-i', 'create', 'serviceentries.networking.istio.io', '-n', MESH_NS, '--as', user], { encoding: 'utf8' }).stdout.trim();
     expect(canWrite(`system:serviceaccount:${NS}:${RELEASE}-registry-bridge-writer`)).toBe('yes');
     expect(canWrite(`system:serviceaccount:${NS}:${RELEASE}-registry-bridge-collector-consul`)).toBe('no');
+  });
+
+  it('upgrades the Eureka collector on its own: the other pods and every ServiceEntry stay as they were', async () => {
+    const before = await until('every pod Ready', () => {
+      const p = pods();
+      return p.length === 4 && p.every(ready) && p;
+    });
+    const uid = (p: Pod) => (p as unknown as { metadata: { uid: string } }).metadata.uid;
+    const others = before.filter((p) => component(p) !== 'collector-eureka').map(uid).sort();
+    const oldEureka = before.filter((p) => component(p) === 'collector-eureka').map(uid);
+    const seVersions = Object.fromEntries(serviceEntries().map((e) => [e.metadata.name, e.metadata.resourceVersion]));
+    values.collectors['eureka'].sources[0]['pollIntervalSeconds'] = 7;
+    helmFromRegistry('upgrade');
+    const after = await until('the new Eureka collector Ready and the old one gone', () => {
+      const p = pods();
+      const eureka = p.filter((x) => component(x) === 'collector-eureka');
+      return eureka.length === 1 && !oldEureka.includes(uid(eureka[0])) && ready(eureka[0]) && p;
+    });
+    expect(after.filter((p) => component(p) !== 'collector-eureka').map(uid).sort()).toEqual(others);
+    // The new collector re-sent the same records: the writer wrote nothing.
+    expect(Object.fromEntries(serviceEntries().map((e) => [e.metadata.name, e.metadata.resourceVersion]))).toEqual(seVersions);
   });
 });
