@@ -18,6 +18,10 @@ const RELEASE = 'rb';
 const BRIDGE = '10.244.0.1';
 const CONSUL_SERVICE = `deploy${id}-orders`;
 const EUREKA_APP = `DEPLOY${id.toUpperCase()}-BILLING`;
+// More Consul services, for the replicas of a scaled-out collector to share.
+const SPREAD = Array.from({ length: 8 }, (_, i) => `deploy${id}-s${i}`);
+const consulRegister = (name: string, i: number) =>
+  fetch(`http://127.0.0.1:18500/v1/agent/service/register`, { method: 'PUT', body: JSON.stringify({ ID: `${name}-1`, Name: name, Address: `192.0.2.${30 + i}`, Port: 8080 }) });
 
 interface Pod {
   metadata: { name: string; labels: Record<string, string> };
@@ -69,10 +73,7 @@ beforeAll(async () => {
   helm = sh(['scripts/tools.sh', 'helm']);
   registry = sh(['scripts/peers/registry.sh', 'env']).replace(/^RB_OCI_REGISTRY=/, '');
   // One service in each registry, for this run only (the peers are shared).
-  await fetch(`http://127.0.0.1:18500/v1/agent/service/register`, {
-    method: 'PUT',
-    body: JSON.stringify({ ID: `${CONSUL_SERVICE}-1`, Name: CONSUL_SERVICE, Address: '192.0.2.10', Port: 8080 }),
-  }).then((r) => expect(r.status).toBe(200));
+  for (const [i, name] of [CONSUL_SERVICE, ...SPREAD].entries()) expect((await consulRegister(name, i)).status).toBe(200);
   await fetch(`http://127.0.0.1:18761/eureka/apps/${EUREKA_APP}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -99,7 +100,7 @@ beforeAll(async () => {
       networkPolicy: { enabled: false },
       writer: { ...image, defaults: { namespace: MESH_NS, allowedHostSuffixes: ['.consul', '.eureka'] } },
       collectors: {
-        consul: { ...image, replicas: 1, sources: [{ name: 'consul-dc1', address: `http://${BRIDGE}:18500`, filters: { allow: [CONSUL_SERVICE] } }] },
+        consul: { ...image, replicas: 1, sources: [{ name: 'consul-dc1', address: `http://${BRIDGE}:18500`, filters: { allow: [`deploy${id}-*`] } }] },
         eureka: { ...image, enabled: true, replicas: 1, sources: [{ name: 'eureka-a', serviceUrls: [`http://${BRIDGE}:18761/eureka`], apps: { include: [EUREKA_APP] } }] },
       },
   };
@@ -110,7 +111,7 @@ afterAll(() => {
   if (!kubeconfig) return;
   execFileSync(helm, ['uninstall', RELEASE, '--kubeconfig', kubeconfig, '-n', NS, '--wait'], { encoding: 'utf8' });
   kubectl('delete', 'namespace', NS, MESH_NS, '--wait=false');
-  void fetch(`http://127.0.0.1:18500/v1/agent/service/deregister/${CONSUL_SERVICE}-1`, { method: 'PUT' });
+  for (const name of [CONSUL_SERVICE, ...SPREAD]) void fetch(`http://127.0.0.1:18500/v1/agent/service/deregister/${name}-1`, { method: 'PUT' });
   void fetch(`http://127.0.0.1:18761/eureka/apps/${EUREKA_APP}/${EUREKA_APP}-1`, { method: 'DELETE' });
 });
 
@@ -157,7 +158,7 @@ describe('the chart on a real node', () => {
       const items = serviceEntries();
       return hosts.every((h) => items.some((i) => i.spec.hosts.includes(h))) && items;
     });
-    expect(ses.map((s) => s.metadata.labels['registry-bridge.io/registry']).sort()).toEqual(['consul', 'eureka']);
+    expect(new Set(ses.map((s) => s.metadata.labels['registry-bridge.io/registry']))).toEqual(new Set(['consul', 'eureka']));
     // The writer pods run as the chart's ServiceAccount, the only identity with write RBAC there.
     const writers = pods().filter((p) => component(p) === 'writer');
     expect(new Set(writers.map((p) => p.spec.serviceAccountName))).toEqual(new Set([`${RELEASE}-registry-bridge-writer`]));
@@ -187,5 +188,35 @@ describe('the chart on a real node', () => {
     expect(after.filter((p) => component(p) !== 'collector-eureka').map(uid).sort()).toEqual(others);
     // The new collector re-sent the same records: the writer wrote nothing.
     expect(Object.fromEntries(serviceEntries().map((e) => [e.metadata.name, e.metadata.resourceVersion]))).toEqual(seVersions);
+  });
+
+  it('scales the Consul collector 1 → 3: the services spread over the replicas, no ServiceEntry deleted or rewritten', async () => {
+    const hosts = [CONSUL_SERVICE, ...SPREAD].map((n) => `${n}.service.consul`);
+    const before = await until('a ServiceEntry per Consul service', () => {
+      const items = serviceEntries();
+      return hosts.every((h) => items.some((i) => i.spec.hosts.includes(h))) && items;
+    });
+    const versions = Object.fromEntries(before.map((e) => [e.metadata.name, e.metadata.resourceVersion]));
+    kubectl('-n', NS, 'scale', 'deployment', `${RELEASE}-registry-bridge-collector-consul`, '--replicas=3');
+    const owned = async (p: Pod) => {
+      const ip = (p as unknown as { status: { podIP: string } }).status.podIP;
+      const text = await fetch(`http://${ip}:8080/metrics`).then((r) => r.text());
+      return Number(/^registry_bridge_collector_owned_services\{source="consul-dc1"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    // Each replica watches a share, and together they watch every service (the shared Consul may hold
+    // other runs' services, filtered out by the source's allow list).
+    let shares: number[] = [];
+    await until(
+      'three Ready replicas sharing the services',
+      () => {
+        const replicas = pods().filter((p) => component(p) === 'collector-consul' && ready(p));
+        if (replicas.length !== 3) return false;
+        void Promise.all(replicas.map(owned)).then((o) => (shares = o), () => undefined);
+        return shares.length === 3 && shares.every((n) => n > 0) && shares.reduce((a, b) => a + b, 0) === hosts.length;
+      },
+      180_000,
+    );
+    expect(shares.reduce((a, b) => a + b, 0)).toBe(hosts.length);
+    expect(Object.fromEntries(serviceEntries().map((e) => [e.metadata.name, e.metadata.resourceVersion]))).toEqual(versions);
   });
 });
