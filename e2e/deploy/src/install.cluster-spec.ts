@@ -20,6 +20,8 @@ const CONSUL_SERVICE = `deploy${id}-orders`;
 const EUREKA_APP = `DEPLOY${id.toUpperCase()}-BILLING`;
 // More Consul services, for the replicas of a scaled-out collector to share.
 const SPREAD = Array.from({ length: 8 }, (_, i) => `deploy${id}-s${i}`);
+// Registered while the writer's leader is gone.
+const LATE = `deploy${id}-late`;
 const consulRegister = (name: string, i: number) =>
   fetch(`http://127.0.0.1:18500/v1/agent/service/register`, { method: 'PUT', body: JSON.stringify({ ID: `${name}-1`, Name: name, Address: `192.0.2.${30 + i}`, Port: 8080 }) });
 
@@ -85,6 +87,8 @@ beforeAll(async () => {
         ipAddr: '192.0.2.20',
         status: 'UP',
         port: { $: 8080, '@enabled': 'true' },
+        // No heartbeats from the test: a lease longer than the suite keeps Eureka from evicting it.
+        leaseInfo: { durationInSecs: 3600, renewalIntervalInSecs: 30 },
         dataCenterInfo: { '@class': 'com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo', name: 'MyOwn' },
       },
     }),
@@ -111,7 +115,7 @@ afterAll(() => {
   if (!kubeconfig) return;
   execFileSync(helm, ['uninstall', RELEASE, '--kubeconfig', kubeconfig, '-n', NS, '--wait'], { encoding: 'utf8' });
   kubectl('delete', 'namespace', NS, MESH_NS, '--wait=false');
-  for (const name of [CONSUL_SERVICE, ...SPREAD]) void fetch(`http://127.0.0.1:18500/v1/agent/service/deregister/${name}-1`, { method: 'PUT' });
+  for (const name of [CONSUL_SERVICE, ...SPREAD, LATE]) void fetch(`http://127.0.0.1:18500/v1/agent/service/deregister/${name}-1`, { method: 'PUT' });
   void fetch(`http://127.0.0.1:18761/eureka/apps/${EUREKA_APP}/${EUREKA_APP}-1`, { method: 'DELETE' });
 });
 
@@ -218,5 +222,22 @@ describe('the chart on a real node', () => {
     );
     expect(shares.reduce((a, b) => a + b, 0)).toBe(hosts.length);
     expect(Object.fromEntries(serviceEntries().map((e) => [e.metadata.name, e.metadata.resourceVersion]))).toEqual(versions);
+  });
+
+  it('fails the writer over: the leader pod deleted, the standby leads and writes a change made meanwhile, nothing deleted', async () => {
+    const lease = () => json<{ spec: { holderIdentity?: string } }>('-n', NS, 'get', 'lease', `${RELEASE}-registry-bridge-writer`).spec.holderIdentity ?? '';
+    const writers = pods().filter((p) => component(p) === 'writer').map((p) => p.metadata.name);
+    const leader = lease();
+    expect(writers).toContain(leader);
+    const standby = writers.find((w) => w !== leader) as string;
+    const before = serviceEntries().map((e) => e.metadata.name).sort();
+    kubectl('-n', NS, 'delete', 'pod', leader, '--wait=false');
+    expect((await consulRegister(LATE, 40)).status).toBe(200);
+    await until('the standby holding the Lease', () => lease() === standby);
+    const after = await until('the ServiceEntry of the service registered during the failover', () => {
+      const items = serviceEntries();
+      return items.some((i) => i.spec.hosts.includes(`${LATE}.service.consul`)) && items;
+    });
+    expect(after.map((e) => e.metadata.name).filter((n) => before.includes(n))).toEqual(before);
   });
 });
