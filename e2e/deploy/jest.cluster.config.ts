@@ -4,5 +4,4 @@ export default {
   displayName: 'e2e-deploy:cluster',
   preset: '../../jest.preset.js',
   testMatch: ['<rootDir>/src/**/*.cluster-spec.ts'],
-  testTimeout: 180_000,
 };

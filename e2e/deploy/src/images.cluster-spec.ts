@@ -9,6 +9,10 @@ import { stringify } from 'yaml';
 import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
 import { APPS, AppName, imageConfig, imageRef, imageSizes, RuncContainer, sbomOf } from './support/images';
 
+// Builds, pulls and rollouts take minutes on a loaded 2-core machine (set here: the Nx executor
+// ignores testTimeout in the project config).
+jest.setTimeout(300_000);
+
 const MB = 1024 * 1024;
 const freePort = () =>
   new Promise<number>((done) => {

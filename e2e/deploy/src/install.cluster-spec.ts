@@ -9,6 +9,10 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { WORKSPACE } from './support/images';
 
+// Builds, pulls and rollouts take minutes on a loaded 2-core machine (set here: the Nx executor
+// ignores testTimeout in the project config).
+jest.setTimeout(300_000);
+
 const sh = (args: string[]) => execFileSync('bash', args, { cwd: WORKSPACE, encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
 const id = Date.now().toString(36).slice(-6);
 const NS = `rb-deploy-${id}`;

@@ -8,6 +8,10 @@ import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { APPS, imageConfig, imageRef, WORKSPACE } from './support/images';
 
+// Builds, pulls and rollouts take minutes on a loaded 2-core machine (set here: the Nx executor
+// ignores testTimeout in the project config).
+jest.setTimeout(300_000);
+
 const sh = (args: string[]) => execFileSync('bash', args, { cwd: WORKSPACE, encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
 const version = imageRef('writer').split(':').pop() as string;
 
