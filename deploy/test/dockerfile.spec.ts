@@ -66,7 +66,11 @@ describe('Dockerfile', () => {
   it('builds on the current Node LTS slim image, in stages', () => {
     const build = stage('build');
     expect(build.from).toMatch(/^node:24-slim$/);
-    expect(stage('runtime').from).toBe(build.from);
+    // By default the runtime base is made from the same Node image; RUNTIME_IMAGE replaces it
+    // (scripts/images.sh passes a base made from Debian packages).
+    expect(dockerfile.args['RUNTIME_IMAGE']).toBe('node-runtime');
+    expect(stage('runtime').from).toBe('node-runtime');
+    expect(stage('node-runtime').from).toBe(build.from);
     // Dev dependencies exist only in the build stage.
     expect(instr(build, 'RUN').join('\n')).toMatch(/npm install --no-audit/);
     expect(instr(stage('runtime'), 'RUN').join('\n')).not.toMatch(/npm (ci|install)/);
@@ -94,8 +98,20 @@ describe('Dockerfile', () => {
     const runtime = stage('runtime');
     const chartUid = (parse(readText('deploy/helm/registry-bridge/values.yaml')) as { podSecurityContext: { runAsUser: number } }).podSecurityContext.runAsUser;
     expect(instr(runtime, 'USER')).toEqual([`${chartUid}:${chartUid}`]);
-    expect(instr(runtime, 'RUN').join('\n')).toMatch(/apt-get install .*\btini\b/);
+    expect(instr(stage('node-runtime'), 'RUN').join('\n')).toMatch(/apt-get install .*\btini\b/);
+    expect(instr(stage('node-runtime'), 'RUN').join('\n')).toMatch(new RegExp(`useradd --uid ${chartUid} `));
+    // The runtime stage runs nothing: a base without a shell (scripts/images.sh) must do.
+    expect(instr(runtime, 'RUN')).toEqual([]);
     expect(execForm(instr(runtime, 'ENTRYPOINT')[0])).toEqual(['/usr/bin/tini', '-g', '--']);
+  });
+
+  it('labels the image with its source, version and revision, and builds an SBOM per app', () => {
+    const labels = instr(stage('runtime'), 'LABEL').join(' ');
+    for (const [key, arg] of [['source', 'SOURCE'], ['version', 'VERSION'], ['revision', 'REVISION']]) {
+      expect(labels).toContain(`org.opencontainers.image.${key}="\${${arg}}"`);
+      expect(instr(stage('runtime'), 'ARG').some((a) => a.startsWith(`${arg}=`))).toBe(true);
+    }
+    expect(instr(stage('build'), 'RUN').join('\n')).toMatch(/npm sbom --omit=dev --sbom-format=cyclonedx > sbom\.cdx\.json/);
   });
 
   describe.each(APPS)('target %s', (app) => {
