@@ -36,7 +36,9 @@ TAG="${RB_IMAGE_TAG:-$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$ROOT/package.j
 log() { printf '[images] %s\n' "$*" >&2; }
 die() { printf '[images] ERROR: %s\n' "$*" >&2; exit 1; }
 
-need() { for c in "$@"; do command -v "$c" >/dev/null || die "$c is required (apt-get install buildah skopeo mmdebstrap)"; done; }
+# shellcheck source=peers/apt-need.sh
+. "$(dirname "${BASH_SOURCE[0]}")/peers/apt-need.sh"
+need() { local c; for c in "$@"; do [ "$c" = npm ] && { command -v npm >/dev/null || die "npm is required"; continue; }; apt_need "$c:$c" || die "$c is required (apt-get install $c)"; done; }
 
 # An npm package's tarball, fetched once with `npm pack` (which checks the registry's integrity hash).
 npm_tarball() { # <name@version> -> path

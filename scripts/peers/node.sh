@@ -24,6 +24,8 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=apt-need.sh
+. "$SCRIPT_DIR/apt-need.sh"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 MODULE_DIR="$REPO_ROOT/tools/kube-node"
 CACHE_DIR="${RB_CACHE_DIR:-$HOME/.cache/registry-bridge}"
@@ -218,6 +220,8 @@ node_ready() { kubectl --kubeconfig "$PKI/admin.kubeconfig" get node rb-node -o 
 
 up() {
   local bins apiserver
+  apt_need containerd:containerd runc:runc iptables:iptables /usr/lib/cni/bridge:containernetworking-plugins \
+    || die "containerd, runc, iptables and the CNI plugins are required (apt-get install containerd runc iptables containernetworking-plugins)"
   if [ -f "$PID_DIR/kubelet.pid" ] && [ -d "/proc/$(cat "$PID_DIR/kubelet.pid")" ] && node_ready; then
     log "already up: KUBECONFIG=$PKI/admin.kubeconfig"
     return

@@ -14,6 +14,8 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=apt-need.sh
+. "$SCRIPT_DIR/apt-need.sh"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 CACHE_DIR="${RB_CACHE_DIR:-$HOME/.cache/registry-bridge}"
 RUN_DIR="$CACHE_DIR/run"
@@ -37,7 +39,7 @@ answers() { curl -sf "http://$ADDR/v2/" >/dev/null; }
 
 up() {
   if pid_alive >/dev/null; then answers && { log "already up at $ADDR"; return; }; fi
-  command -v docker-registry >/dev/null || die "docker-registry is required (apt-get install docker-registry)"
+  apt_need docker-registry:docker-registry skopeo:skopeo || die "docker-registry and skopeo are required (apt-get install docker-registry skopeo)"
   (exec 3<>"/dev/tcp/$HOST/$RB_OCI_REGISTRY_PORT") 2>/dev/null && die "$ADDR is taken by another process"
   mkdir -p "$DATA_DIR" "$(dirname "$PID_FILE")" "$(dirname "$LOG_FILE")"
   cat > "$RUN_DIR/registry.yml" <<YAML
