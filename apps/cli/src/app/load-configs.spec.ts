@@ -28,6 +28,11 @@ describe('loadWriterConfig', () => {
     const ok = file('ok.yaml', 'sources: { consul-dc1: { kind: consul } }\n');
     expect(loadWriterConfig(ok, { RB__installation: 'other' }).installation).toBe('default');
   });
+
+  it('refuses what the writer refuses at load: a workloadEntry source in istio-system', () => {
+    const p = file('we.yaml', 'sources: { eureka-a: { kind: eureka, endpointMode: workloadEntry } }\n');
+    expect(() => loadWriterConfig(p, {})).toThrow(/sources\.eureka-a\.namespace: .*istio-system/);
+  });
 });
 
 describe('loadCollectorSources', () => {

@@ -2,7 +2,7 @@ import { CONFIG_FILE_ENV, ENV_OVERRIDE_PREFIX, loadConfig } from '@registry-brid
 import { collectorCloudMapConfigSchema, CloudMapSourceConfig } from '@registry-bridge/registry-cloudmap';
 import { collectorConsulConfigSchema, ConsulSourceConfig } from '@registry-bridge/registry-consul';
 import { collectorEurekaConfigSchema, EurekaSourceConfig } from '@registry-bridge/registry-eureka';
-import { writerConfigSchema } from '@registry-bridge/translation';
+import { checkWriterConfig, writerConfigObject } from '@registry-bridge/translation';
 import { z } from 'zod';
 
 // Parts the dry run never uses are accepted unchecked: they may hold secrets ({ file } of a
@@ -10,7 +10,7 @@ import { z } from 'zod';
 const unused = z.unknown().optional();
 
 /** The writer's schema, minus Redis and the dashboard; every other key is validated as the writer does. */
-export const dryRunWriterConfigSchema = writerConfigSchema.extend({ redis: unused, dashboard: unused });
+export const dryRunWriterConfigSchema = writerConfigObject.extend({ redis: unused, dashboard: unused }).superRefine(checkWriterConfig);
 export type DryRunWriterConfig = z.infer<typeof dryRunWriterConfigSchema>;
 
 const consulSchema = collectorConsulConfigSchema.extend({ redis: unused, http: unused, collector: unused });

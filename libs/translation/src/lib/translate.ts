@@ -40,7 +40,7 @@ export interface Drop {
 export type RefusalReason = 'host-invalid' | 'host-not-allowed' | 'host-wildcard' | 'no-ports' | 'source-mismatch' | 'namespace-not-allowed';
 
 /** The mesh's root namespace: Kubernetes Services there (istiod, gateways) select by labels such as `app`. */
-const ISTIO_ROOT_NAMESPACE = 'istio-system';
+export const ISTIO_ROOT_NAMESPACE = 'istio-system';
 
 export type TranslationResult =
   | {

@@ -71,6 +71,8 @@ describe('writer config', () => {
     ['a label value Kubernetes rejects', 'redis: { url: "redis://x:1" }\nsources: { c: { kind: consul, labels: { team: "a b" } } }\n', {}, /sources\.c\.labels\.team: .*label value/],
     ['an inherited property as a template variable', 'redis: { url: "redis://x:1" }\nsources: { c: { kind: consul, hostTemplate: "{constructor}.consul" } }\n', {}, /sources\.c\.hostTemplate: unknown variable/],
     ['a bad cluster domain', `${minimal}kubernetes: { clusterDomain: "-bad-" }\n`, {}, /kubernetes\.clusterDomain/],
+    ['a workloadEntry source in istio-system, by default', 'redis: { url: "redis://x:1" }\nsources: { e: { kind: eureka, endpointMode: workloadEntry } }\n', {}, /sources\.e\.namespace: .*istio-system.*namespace of its own/],
+    ['workloadEntry mode by default with namespace istio-system', 'redis: { url: "redis://x:1" }\ndefaults: { endpointMode: workloadEntry }\nsources: { c: { kind: consul, namespace: istio-system } }\n', {}, /sources\.c\.namespace: .*istio-system/],
   ])('rejects %s naming the key', (_n, yaml, env, message) => {
     let error: unknown;
     try {

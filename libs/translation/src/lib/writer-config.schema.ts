@@ -2,7 +2,7 @@ import { httpConfigSchema, redisConfigSchema, secret } from '@registry-bridge/ap
 import { HEALTH_STATES, REGISTRY_KINDS, sourceNameSchema } from '@registry-bridge/contract';
 import { isDns1123Label, isDns1123Subdomain, isValidLabelKey, isValidLabelValue } from './names';
 import { DEFAULT_ALLOWED_HOST_SUFFIXES, DEFAULT_CLUSTER_DOMAIN, DEFAULT_HOST_TEMPLATES, ISTIO_PROTOCOLS, SourceRules } from './source-rules';
-import { HOST_TEMPLATE_VARIABLES } from './translate';
+import { HOST_TEMPLATE_VARIABLES, ISTIO_ROOT_NAMESPACE } from './translate';
 import { z } from 'zod';
 
 const dns1123Label = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label').max(63);
@@ -54,7 +54,8 @@ const ruleOverrides = {
 
 const sourceSchema = z.strictObject({ kind: z.enum(REGISTRY_KINDS), ...ruleOverrides });
 
-export const writerConfigSchema = z.strictObject({
+/** The writer's config as an object schema, without the checks across sections: the CLI extends it. */
+export const writerConfigObject = z.strictObject({
   /** Installation name: a label on everything written, so two installations never touch each other's objects. */
   installation: dns1123Label.default('default'),
   http: httpConfigSchema,
@@ -145,6 +146,30 @@ export const writerConfigSchema = z.strictObject({
     .prefault({})
     .refine((d) => !d.enabled || d.password, { message: 'dashboard.password is required when the dashboard is enabled', path: ['password'] }),
 });
+
+type WriterConfigShape = z.infer<typeof writerConfigObject>;
+
+/**
+ * Checks across sections, run after each section is valid. A source in workloadEntry mode in
+ * istio-system would put its WorkloadEntries where Kubernetes Services select them by their
+ * registry labels (an instance tagged app=istiod behind istiod's own Service): a config error, so
+ * nothing starts with it (the translator refuses it too, for rules built any other way).
+ */
+export function checkWriterConfig(cfg: Pick<WriterConfigShape, 'defaults' | 'sources'>, ctx: z.RefinementCtx): void {
+  for (const [name, s] of Object.entries(cfg.sources)) {
+    const mode = s.endpointMode ?? cfg.defaults.endpointMode;
+    const namespace = s.namespace ?? cfg.defaults.namespace;
+    if (mode === 'workloadEntry' && namespace === ISTIO_ROOT_NAMESPACE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sources', name, 'namespace'],
+        message: `source ${name} writes WorkloadEntries (endpointMode workloadEntry) to ${ISTIO_ROOT_NAMESPACE}${s.namespace ? '' : ' (defaults.namespace)'}, where Kubernetes Services would select them by their registry labels; give it a namespace of its own`,
+      });
+    }
+  }
+}
+
+export const writerConfigSchema = writerConfigObject.superRefine(checkWriterConfig);
 
 export type WriterConfig = z.infer<typeof writerConfigSchema>;
 
