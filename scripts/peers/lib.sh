@@ -191,11 +191,16 @@ peer_main() {
     setup) if declare -F peer_setup >/dev/null; then peer_setup; fi ;;
     down) stop_peers "${PEER_INSTANCES[@]}" ;;
     kill) signal_peers "${2:-KILL}" "${PEER_INSTANCES[@]}" ;;
-    freeze|thaw)
-      local name pid sig=STOP; [ "$1" = thaw ] && sig=CONT
+    freeze)
+      local name pid
       for name in "${PEER_INSTANCES[@]}"; do
         pid="$(pid_alive "$name")" || die "$name is not running"
-        kill -s "$sig" "$pid"
+        kill -s STOP "$pid"
+      done ;;
+    thaw) # a no-op for what is not running (a test's cleanup after a failed start)
+      local name pid
+      for name in "${PEER_INSTANCES[@]}"; do
+        if pid="$(pid_alive "$name")"; then kill -s CONT "$pid"; fi
       done ;;
     wipe) stop_peers "${PEER_INSTANCES[@]}"; rm -rf "${PEER_DATA[@]}" ;;
     status)
