@@ -1,4 +1,4 @@
-# Opt-in peers (sourced by scripts/peers.sh; not run alone). Started by `bash scripts/peers.sh up <kind...>`
+# Opt-in peers (sourced by scripts/peers.sh after scripts/peers/lib.sh; not run alone). Started by `bash scripts/peers.sh up <kind...>`
 # (only these, the base peers are left alone) or with the base peers by `RB_PEERS_EXTRA=<kind,...> bash scripts/peers.sh up`.
 # Each writes its keys into the env file (docs/local-peers.md).
 #
@@ -8,31 +8,6 @@
 #   start_<kind>, wait_<kind>
 #   env_<kind>            its KEY=value lines for the env file
 EXTRA_KINDS=()
-
-# The openssl steps of every local PKI here (the API server's and the opt-in peers'), run inside
-# the PKI's directory: a 30-day CA (ca.crt/key), and certificates it signs (<name>.crt/key).
-pki_ca() { # <CA common name>
-  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 30 -subj "/CN=$1" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
-}
-pki_cert() { # <name> <common name> <extensions, lines separated by \n>
-  openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$2"
-  printf '%b\n' "$3" > "$1.ext"
-  openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 30 -extfile "$1.ext"
-}
-
-# A per-run local CA in <dir>: ca.crt, server.crt/key for 127.0.0.1 and localhost, client.crt/key.
-make_local_pki() { # <dir> <CA common name> <kind, for the log and errors>
-  local dir="$1" cn="$2" kind="$3"
-  rm -rf "$dir"; mkdir -p "$dir"; chmod 700 "$dir"
-  (
-    cd "$dir"
-    pki_ca "$cn"
-    pki_cert server localhost 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment'
-    pki_cert client registry-bridge-client 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment'
-    chmod 600 ./*.key
-  ) >"$LOG_DIR/$kind-pki.log" 2>&1 || { tail -20 "$LOG_DIR/$kind-pki.log" >&2; die "openssl failed for $kind"; }
-}
 
 # shellcheck source=redis-extras.sh
 . "$PEERS_DIR/redis-extras.sh"

@@ -15,22 +15,14 @@
 # Caches live outside the repo under ${RB_CACHE_DIR:-$HOME/.cache/registry-bridge}. See docs/istio-proof.md.
 set -euo pipefail
 
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
-TOOLS_DIR="$REPO_ROOT/tools"
-
-CACHE_DIR="${RB_CACHE_DIR:-$HOME/.cache/registry-bridge}"
-BIN_DIR="$CACHE_DIR/bin"
-RUN_DIR="$CACHE_DIR/run"
-PID_DIR="$RUN_DIR/pids"
-LOG_DIR="$RUN_DIR/logs"
-INSTALL_LOG_DIR="$CACHE_DIR/install-logs"
-PEERS_ENV="$CACHE_DIR/peers.env"
+LOG_TAG=istiod
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+PEERS_ENV="$ENV_FILE"
 ISTIOD_ENV="$CACHE_DIR/istiod.env"
 ISTIOD_DIR="$RUN_DIR/istiod"
 
 # ---- fixed loopback ports, each overridable (istiod's defaults + 20000, clear of other peers) --
-HOST=127.0.0.1
 : "${RB_ISTIOD_XDS_PORT:=25010}"        # plaintext gRPC xDS (istiod's 15010): what the e2e's ADS client uses
 : "${RB_ISTIOD_XDS_TLS_PORT:=25012}"    # TLS gRPC xDS (istiod's 15012)
 : "${RB_ISTIOD_HTTP_PORT:=28080}"       # HTTP: /ready, /debug/* (istiod's 8080)
@@ -42,12 +34,6 @@ HOST=127.0.0.1
 ISTIO_VERSION=1.31-eed52ebb66ad       # istio.io/istio v0.0.0-20260827124520-eed52ebb66ad
 ISTIOD_TAGS=vtprotobuf,disable_pgv     # Istio's own STANDARD_TAGS for pilot-discovery
 ISTIOD_LDFLAGS="-s -w -X istio.io/istio/pkg/version.buildVersion=$ISTIO_VERSION -X istio.io/istio/pkg/version.buildGitRevision=eed52ebb66ad -X istio.io/istio/pkg/version.buildStatus=Clean -X istio.io/istio/pkg/version.buildTag=$ISTIO_VERSION"
-
-log() { printf '[istiod] %s\n' "$*" >&2; }
-die() { printf '[istiod] ERROR: %s\n' "$*" >&2; exit 1; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
-short_hash() { cat "$@" | sha256sum | cut -c1-12; }
 
 # The cached binary's name carries the version and a hash of go.mod, go.sum, tags and link flags.
 ISTIOD_BIN="$BIN_DIR/pilot-discovery-$ISTIO_VERSION-$(short_hash "$TOOLS_DIR/istiod/go.mod" "$TOOLS_DIR/istiod/go.sum" <(echo "$ISTIOD_TAGS $ISTIOD_LDFLAGS"))"
@@ -83,34 +69,18 @@ do_install() {
 }
 
 # ============================================================================================
-# process management, as in scripts/peers.sh: a pid file with pid, executable and port
+# process management: scripts/peers/lib.sh's pid file (pid, executable, port)
 # ============================================================================================
-
-port_in_use() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
-
-pid_alive() { # prints the pid if the recorded process is still the one we started
-  local f="$PID_DIR/istiod.pid" pid exe
-  [ -f "$f" ] || return 1
-  pid="$(sed -n 1p "$f")"; exe="$(sed -n 2p "$f")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  [ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" = "$exe" ] || return 1
-  echo "$pid"
-}
 
 rss_mib() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }
 
 do_down() {
-  local pid n=0
-  if pid="$(pid_alive)"; then
-    kill "$pid" 2>/dev/null || true
-    # istiod drains for --shutdownDuration (1s below) before it exits
-    while kill -0 "$pid" 2>/dev/null && [ "$n" -lt 150 ]; do sleep 0.1; n=$((n + 1)); done
-    if kill -0 "$pid" 2>/dev/null; then log "istiod (pid $pid) did not stop on TERM within 15s, sending KILL"; kill -9 "$pid" 2>/dev/null || true; fi
-    log "stopped istiod (pid $pid)"
-  else
-    log "istiod: not running"
-  fi
-  rm -f "$PID_DIR/istiod.pid" "$ISTIOD_ENV"
+  # The network namespace is the machine's, not this cache dir's: only the `up` that recorded a pid
+  # here made it, so a `down` of another cache dir (RB_CACHE_DIR) never removes a running one's.
+  [ -f "$PID_DIR/istiod.pid" ] || { log "istiod: not running"; rm -f "$ISTIOD_ENV"; return 0; }
+  # istiod drains for --shutdownDuration (1s below) before it exits
+  stop_peers istiod
+  rm -f "$ISTIOD_ENV"
   echo_netns_down
 }
 
@@ -191,7 +161,7 @@ do_up() {
   log "started istiod (pid $pid, log $logf)"
   local deadline=$(( $(date +%s) + RB_ISTIOD_UP_TIMEOUT ))
   until probe_ready; do
-    pid_alive >/dev/null || { log "istiod exited; last lines of $logf:"; tail -40 "$logf" >&2; die "istiod did not come up"; }
+    pid_alive istiod >/dev/null || { log "istiod exited; last lines of $logf:"; tail -40 "$logf" >&2; die "istiod did not come up"; }
     [ "$(date +%s)" -lt "$deadline" ] || { log "no answer within ${RB_ISTIOD_UP_TIMEOUT}s; last lines of $logf:"; tail -40 "$logf" >&2; die "istiod did not come up"; }
     sleep 0.2
   done
@@ -215,7 +185,7 @@ EOF
 
 do_status() {
   local pid
-  if pid="$(pid_alive)"; then
+  if pid="$(pid_alive istiod)"; then
     if probe_ready; then echo "istiod: up (pid $pid, RSS $(rss_mib "$pid") MiB, xDS $HOST:$RB_ISTIOD_XDS_PORT)"
     else echo "istiod: running, not ready (pid $pid)"; fi
   else

@@ -86,7 +86,7 @@ probe_sentinel() {
 REDIS_TLS_DIR="$RUN_DIR/redis-tls"
 REDIS_TLS_PASSWORD=""
 start_redis_tls() {
-  make_local_pki "$REDIS_TLS_DIR" registry-bridge-redis-ca redis-tls
+  make_local_pki "$REDIS_TLS_DIR" registry-bridge-redis-ca "$LOG_DIR/redis-tls-pki.log" || die "openssl failed for redis-tls"
   REDIS_TLS_PASSWORD="$(openssl rand -hex 16)"
   # the password goes in a config file, not on the command line (visible in ps)
   printf 'requirepass %s\n' "$REDIS_TLS_PASSWORD" > "$REDIS_TLS_DIR/auth.conf"; chmod 600 "$REDIS_TLS_DIR/auth.conf"

@@ -1,37 +1,29 @@
-// A Redis of the bench's own (the peers' redis-server binary, in memory, on loopback): the peers'
-// Redis is shared with every other test run on the machine, and INFO commandstats cannot tell
-// whose commands it counted (Redis 7.0 keeps no per-client command count).
-import { ChildProcess, spawn } from 'node:child_process';
-import { Redis } from 'ioredis';
-import { sleep } from './util';
+// A Redis of the bench's own (scripts/peers/redis.sh in its private-instance mode: the peers'
+// redis-server binary, in memory, on loopback): the peers' Redis is shared with every other test run
+// on the machine, and INFO commandstats cannot tell whose commands it counted (Redis 7.0 keeps no
+// per-client command count).
+import { PrivateRedis as ScriptRedis } from '@registry-bridge/test-peers';
 
 export class PrivateRedis {
-  private proc?: ChildProcess;
+  private readonly redis: ScriptRedis;
+  /** The redis-server's pid once started (its CPU is sampled from /proc). */
+  pid?: number;
 
-  constructor(readonly port: number) {}
-
-  get pid(): number | undefined {
-    return this.proc?.pid;
+  constructor(readonly port: number) {
+    this.redis = new ScriptRedis({ port });
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return this.redis.url;
   }
 
   async start(): Promise<void> {
-    this.proc = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(this.port), '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      const r = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      const ok = await r.connect().then(() => r.ping()).then(() => true, () => false);
-      r.disconnect();
-      if (ok) return;
-      if (this.proc.exitCode !== null) throw new Error(`redis-server exited with ${this.proc.exitCode} (port ${this.port} taken?)`);
-      await sleep(100);
-    }
-    throw new Error('redis-server did not answer');
+    await this.redis.start();
+    this.pid = this.redis.pid();
   }
 
+  /** Synchronous: also called from the process's exit handler. */
   stop(): void {
-    this.proc?.kill('SIGTERM');
+    this.redis.stop();
   }
 }

@@ -6,14 +6,14 @@
 import { App, sleep, until } from './support/apps';
 import { awsEnv, CloudMap, cloudMapCollectorConfig } from './support/cloudmap';
 import { consulCollectorConfig } from './support/consul-pipeline';
-import { OwnConsul } from './support/own-peers';
+import { PrivateConsul } from '@registry-bridge/test-peers';
 import { dumpOnFailure, Scenario } from './support/scenario';
 
 const sum = async (app: App, metric: string, labels: Record<string, string>) => app.metric(metric, labels);
 
 describe('bad input through the real registries', () => {
   let sc: Scenario;
-  let consul: OwnConsul | undefined;
+  let consul: PrivateConsul | undefined;
   let cm: CloudMap | undefined;
   dumpOnFailure(() => sc);
   afterEach(async () => {
@@ -24,7 +24,7 @@ describe('bad input through the real registries', () => {
 
   it('Consul: bad addresses, ports 0 and 70000, odd names, duplicate instance ids, colliding tags', async () => {
     sc = await new Scenario('badc').setUp([], ['writer', 'collector-consul']);
-    consul = await new OwnConsul().start();
+    consul = await new PrivateConsul().start();
     const source = `consul-bad-${sc.id}`;
     const writer = await sc.app('writer', sc.writerConfig({ [source]: { kind: 'consul' } }));
     const collector = await sc.app('collector-consul', consulCollectorConfig(sc, { source, address: consul.addr }));

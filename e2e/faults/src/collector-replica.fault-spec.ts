@@ -3,7 +3,7 @@
 // arrives within the takeover time (TTL + one heartbeat + a read), and nothing is deleted.
 import { App, sleep, until } from './support/apps';
 import { consulCollectorConfig, converged, seedConsul } from './support/consul-pipeline';
-import { OwnConsul } from './support/own-peers';
+import { PrivateConsul } from '@registry-bridge/test-peers';
 import { dumpOnFailure, Scenario } from './support/scenario';
 
 const TTL_S = 6;
@@ -12,7 +12,7 @@ const TAKEOVER_BOUND_S = TTL_S + HEARTBEAT_S + 6; // + one read and the writer's
 
 describe('a collector replica killed while others run', () => {
   let sc: Scenario;
-  let consul: OwnConsul;
+  let consul: PrivateConsul;
   dumpOnFailure(() => sc);
   afterAll(async () => {
     await sc?.tearDown();
@@ -21,7 +21,7 @@ describe('a collector replica killed while others run', () => {
 
   it('three replicas share 12 services; one is SIGKILLed: its services move, changes arrive within the takeover time, nothing is deleted', async () => {
     sc = await new Scenario('replica').setUp([], ['writer', 'collector-consul']);
-    consul = await new OwnConsul().start();
+    consul = await new PrivateConsul().start();
     const source = `consul-rep-${sc.id}`;
     const names = await seedConsul(consul, `rep${sc.id}`, 12, 1, 68);
     await sc.app('writer', sc.writerConfig({ [source]: { kind: 'consul' } }));

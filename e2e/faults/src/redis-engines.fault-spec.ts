@@ -2,22 +2,21 @@
 // changes flow), a 3-master Redis Cluster (BullMQ prefix with a hash tag), and TLS Redis with a
 // password and client certificates (local CA). Needs the opt-in peers:
 //   bash scripts/peers.sh up redis-cluster redis-sentinel redis-tls
-import { loadPeersEnv, loadRedisExtras, RedisExtrasEnv } from '@registry-bridge/test-peers';
+import { loadPeersEnv, loadRedisExtras, PrivateConsul, RedisExtrasEnv } from '@registry-bridge/test-peers';
 import { execFileSync } from 'node:child_process';
 import { sleep, until } from './support/apps';
 import { consulCollectorConfig, converged, ready, seedConsul } from './support/consul-pipeline';
-import { OwnConsul } from './support/own-peers';
 import { dumpOnFailure, Scenario } from './support/scenario';
 
 describe('the apps on Redis Sentinel, Redis Cluster and TLS Redis', () => {
   let sc: Scenario;
-  let consul: OwnConsul;
+  let consul: PrivateConsul;
   let extras: RedisExtrasEnv;
   dumpOnFailure(() => sc);
   beforeAll(async () => {
     // fails, naming the command, when the opt-in peers are not running
     extras = await loadRedisExtras(await loadPeersEnv({ peers: ['redis', 'kube'] }), ['redis-cluster', 'redis-sentinel', 'redis-tls']);
-    consul = await new OwnConsul().start();
+    consul = await new PrivateConsul().start();
   });
   afterEach(async () => sc?.tearDown());
   afterAll(async () => consul?.kill());

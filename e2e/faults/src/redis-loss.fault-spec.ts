@@ -4,14 +4,13 @@
 // no older state is written after a newer one.
 import { sleep, until } from './support/apps';
 import { consulCollectorConfig, converged, seedConsul } from './support/consul-pipeline';
-import { kubePath } from '@registry-bridge/test-peers';
-import { OwnConsul, OwnRedis } from './support/own-peers';
+import { kubePath, PrivateConsul, PrivateRedis } from '@registry-bridge/test-peers';
 import { dumpOnFailure, Scenario } from './support/scenario';
 
 describe('Redis killed and restarted while changes flow', () => {
   let sc: Scenario;
-  let consul: OwnConsul | undefined;
-  let redis: OwnRedis | undefined;
+  let consul: PrivateConsul | undefined;
+  let redis: PrivateRedis | undefined;
   dumpOnFailure(() => sc);
   afterEach(async () => {
     await sc?.tearDown();
@@ -22,8 +21,8 @@ describe('Redis killed and restarted while changes flow', () => {
   for (const persistent of [false, true]) {
     it(`${persistent ? 'with its data (AOF)' : 'empty (data loss)'}: the final state is exact, nothing deleted, no stale write`, async () => {
       sc = await new Scenario(persistent ? 'redis-aof' : 'redis-loss').setUp([], ['writer', 'collector-consul']);
-      consul = await new OwnConsul().start();
-      redis = await new OwnRedis(persistent).start();
+      consul = await new PrivateConsul().start();
+      redis = await new PrivateRedis({ persistent }).start();
       const source = `consul-redis-${sc.id}`;
       const names = await seedConsul(consul, `rl${sc.id}`, 6, 2, 63);
       const redisCfg = { url: redis.url, prefix: sc.prefix };

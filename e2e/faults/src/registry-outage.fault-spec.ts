@@ -7,7 +7,7 @@
 import { App, sleep, until } from './support/apps';
 import { consulCollectorConfig, converged, ready, seedConsul } from './support/consul-pipeline';
 import { awsEnv, CloudMap, cloudMapCollectorConfig } from './support/cloudmap';
-import { OwnConsul, OwnEureka, OwnMoto } from './support/own-peers';
+import { PrivateConsul, PrivateEureka, PrivateMoto } from '@registry-bridge/test-peers';
 import { dumpOnFailure, Scenario } from './support/scenario';
 
 /**
@@ -24,9 +24,9 @@ async function recovery(collector: App, writer: App, source: string, tBack: numb
 
 describe('registry unreachable for longer than every timeout', () => {
   let sc: Scenario;
-  let consul: OwnConsul | undefined;
-  let moto: OwnMoto | undefined;
-  let eureka: OwnEureka | undefined;
+  let consul: PrivateConsul | undefined;
+  let moto: PrivateMoto | undefined;
+  let eureka: PrivateEureka | undefined;
   dumpOnFailure(() => sc);
   afterEach(async () => {
     consul?.thaw();
@@ -41,7 +41,7 @@ describe('registry unreachable for longer than every timeout', () => {
 
   it('Consul frozen for 30 s: no deletion, no emptied ServiceEntry, unhealthy in readiness and metrics, converges with no spurious write', async () => {
     sc = await new Scenario('outage').setUp([], ['writer', 'collector-consul']);
-    consul = await new OwnConsul().start();
+    consul = await new PrivateConsul().start();
     const source = `consul-out-${sc.id}`;
     const names = await seedConsul(consul, `out${sc.id}`, 6, 2);
     const writer = await sc.app('writer', sc.writerConfig({ [source]: { kind: 'consul' } }));
@@ -81,7 +81,7 @@ describe('registry unreachable for longer than every timeout', () => {
   // the production cadences (blocking wait 60 s, backoff up to 30 s, request timeout 10 s).
   it('Consul server restarted with its data, production cadences: no write, and reachable again within seconds of it answering', async () => {
     sc = await new Scenario('orst').setUp([], ['writer', 'collector-consul']);
-    consul = await new OwnConsul(undefined, { persistent: true }).start();
+    consul = await new PrivateConsul(undefined, { persistent: true }).start();
     const source = `consul-rst-${sc.id}`;
     const names: string[] = [];
     for (let i = 0; i < 4; i++) {
@@ -116,7 +116,7 @@ describe('registry unreachable for longer than every timeout', () => {
 
   it('Cloud Map API frozen for 30 s: no deletion, no emptied ServiceEntry, unhealthy in readiness and metrics, converges with no spurious write', async () => {
     sc = await new Scenario('cmout').setUp([], ['writer', 'collector-cloudmap']);
-    const m = await new OwnMoto().start();
+    const m = await new PrivateMoto().start();
     moto = m;
     const cm = new CloudMap(sc.peers, m.endpoint);
     sc.onCleanup(() => cm.close());
@@ -161,7 +161,7 @@ describe('registry unreachable for longer than every timeout', () => {
 
   it('Eureka server frozen for 30 s: no deletion, no emptied ServiceEntry, unhealthy in readiness and metrics, converges with no spurious write', async () => {
     sc = await new Scenario('euout').setUp([], ['writer', 'collector-eureka']);
-    const e = await new OwnEureka().start();
+    const e = await new PrivateEureka().start();
     eureka = e;
     const source = `eureka-out-${sc.id}`;
     const apps = Array.from({ length: 4 }, (_, i) => `OUT${i}`);

@@ -5,16 +5,16 @@
 import { sleep, until } from './support/apps';
 import { awsEnv, CloudMap, cloudMapCollectorConfig } from './support/cloudmap';
 import { consulCollectorConfig, converged, seedConsul } from './support/consul-pipeline';
-import { OwnConsul, OwnEureka } from './support/own-peers';
+import { PrivateConsul, PrivateEureka } from '@registry-bridge/test-peers';
 import { dumpOnFailure, Scenario } from './support/scenario';
 
 const BUDGET = 2;
 
 describe('registry returns empty after having many services', () => {
   let sc: Scenario;
-  let consul: OwnConsul | undefined;
+  let consul: PrivateConsul | undefined;
   let cm: CloudMap | undefined;
-  let eureka: OwnEureka | undefined;
+  let eureka: PrivateEureka | undefined;
   dumpOnFailure(() => sc);
   afterEach(async () => {
     await eureka?.kill();
@@ -27,7 +27,7 @@ describe('registry returns empty after having many services', () => {
 
   it('wiped Consul agent: at most the budget is deleted, the guard trips, re-registering restores everything', async () => {
     sc = await new Scenario('wipe').setUp([], ['writer', 'collector-consul']);
-    consul = await new OwnConsul().start();
+    consul = await new PrivateConsul().start();
     const source = `consul-wipe-${sc.id}`;
     const names = await seedConsul(consul, `wipe${sc.id}`, 10, 1, 61);
     const writer = await sc.app('writer', sc.writerConfig({ [source]: { kind: 'consul' } }));
@@ -87,7 +87,7 @@ describe('registry returns empty after having many services', () => {
   });
   it('Eureka server restarted (empty registry answered with 200): at most the budget is deleted, re-registering restores everything', async () => {
     sc = await new Scenario('euwipe').setUp([], ['writer', 'collector-eureka']);
-    const e = await new OwnEureka().start();
+    const e = await new PrivateEureka().start();
     eureka = e;
     const source = `eureka-wipe-${sc.id}`;
     const apps = Array.from({ length: 8 }, (_, i) => `WIPE${i}`);

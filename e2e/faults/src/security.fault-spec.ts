@@ -6,7 +6,7 @@
 // for them; a registry entry claiming a host outside the writer's allow-list is refused; the images
 // run as non-root; dependencies are pinned (npm audit: see RELIABILITY.md).
 // Needs: bash scripts/peers.sh up && bash scripts/peers.sh up redis-tls eureka-tls
-import { EurekaTlsEnv, loadEurekaTls, loadPeersEnv, loadRedisExtras } from '@registry-bridge/test-peers';
+import { eurekaInstance, EurekaTlsEnv, loadEurekaTls, loadPeersEnv, loadRedisExtras, makeCerts, PrivateConsul, PrivateMoto } from '@registry-bridge/test-peers';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { sleep, until, WORKSPACE } from './support/apps';
 import { awsEnv, CloudMap, cloudMapCollectorConfig } from './support/cloudmap';
 import { converged } from './support/consul-pipeline';
-import { eurekaInstance, makeCerts, OwnConsul, OwnMoto } from './support/own-peers';
 import { dumpOnFailure, Scenario } from './support/scenario';
 
 /** One request to the eureka-tls peer; Node's fetch takes no client certificate. Resolves to the status. */
@@ -32,8 +31,8 @@ function eurekaTlsCall(tls: EurekaTlsEnv, method: string, path: string, body?: u
 
 describe('security', () => {
   let sc: Scenario;
-  let consulTls: OwnConsul;
-  let motoTls: OwnMoto;
+  let consulTls: PrivateConsul;
+  let motoTls: PrivateMoto;
   dumpOnFailure(() => sc);
   afterAll(async () => {
     await sc?.tearDown();
@@ -47,8 +46,8 @@ describe('security', () => {
     const eurekaTls = await loadEurekaTls(peers);
     sc = await new Scenario('sec').setUp(['consulAcl'], ['writer', 'collector-consul', 'collector-cloudmap', 'collector-eureka']);
     const certs = makeCerts();
-    consulTls = await new OwnConsul(certs).start();
-    motoTls = await new OwnMoto(certs).start();
+    consulTls = await new PrivateConsul(certs).start();
+    motoTls = await new PrivateMoto(certs).start();
     const secrets = {
       consulAclToken: sc.peers.consul.aclToken,
       wrongToken: `${randomBytes(4).toString('hex')}-dead-beef-cafe-${randomBytes(6).toString('hex')}`,

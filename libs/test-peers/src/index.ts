@@ -3,3 +3,8 @@ export * from './lib/wait-for';
 export * from './lib/kube-admin';
 export * from './lib/app-process';
 export * from './lib/test-writer';
+export * from './lib/free-port';
+export * from './lib/script-peer';
+export * from './lib/private-peers';
+export * from './lib/eureka-instance';
+export * from './lib/cloud-map';

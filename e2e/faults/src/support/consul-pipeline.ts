@@ -1,7 +1,7 @@
 // Consul -> collector-consul -> Redis -> writer -> API server, with the short cadences the fault
 // specs need (every wait below is a setting of these configs, not a guess).
 import { App, until } from './apps';
-import { OwnConsul } from './own-peers';
+import { PrivateConsul } from '@registry-bridge/test-peers';
 import { Scenario } from './scenario';
 
 export interface ConsulCollectorOptions {
@@ -34,7 +34,7 @@ export function consulCollectorConfig(sc: Scenario, o: ConsulCollectorOptions): 
 }
 
 /** Registers `n` services `<prefix>-<i>` with `per` passing instances each at 10.<a>.<i>.<j>. */
-export async function seedConsul(consul: OwnConsul, prefix: string, n: number, per = 2, a = 60): Promise<string[]> {
+export async function seedConsul(consul: PrivateConsul, prefix: string, n: number, per = 2, a = 60): Promise<string[]> {
   const names: string[] = [];
   for (let i = 0; i < n; i++) {
     const name = `${prefix}-${i}`;

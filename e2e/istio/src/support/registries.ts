@@ -2,16 +2,8 @@
 // register an instance, flip its health, deregister it, and the collector config of a source.
 // Each source of a test has a tag; its services' names (and so its hosts) carry the test id and
 // the tag, so sources never claim each other's services and hosts never collide across runs.
-import {
-  CreateHttpNamespaceCommand,
-  CreateServiceCommand,
-  DeregisterInstanceCommand,
-  GetOperationCommand,
-  RegisterInstanceCommand,
-  ServiceDiscoveryClient,
-  UpdateInstanceCustomHealthStatusCommand,
-} from '@aws-sdk/client-servicediscovery';
-import type { PeersEnv } from '@registry-bridge/test-peers';
+import { DeregisterInstanceCommand, RegisterInstanceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import { cloudMapClient, cloudMapHealth, cloudMapNamespace, cloudMapService, eurekaInstance, type PeersEnv } from '@registry-bridge/test-peers';
 import { isIP } from 'node:net';
 import type { AppName } from './pipeline';
 
@@ -133,23 +125,20 @@ export function eurekaDriver(id: string): RegistryDriver {
     }),
     async register(tag, svc, i) {
       const a = app(tag, svc);
-      await call('POST', a, {
-        instance: {
-          instanceId: i.id,
+      await call(
+        'POST',
+        a,
+        eurekaInstance(a, i.id, i.address, {
           // a host name instance: Eureka wants some ipAddr; one that is no IP makes the collector take hostName
           hostName: isIP(i.address) ? `${i.id}.example.internal` : i.address,
-          app: a,
-          ipAddr: i.address,
           status: i.healthy ? 'UP' : 'DOWN',
-          vipAddress: a.toLowerCase(),
           port: { $: i.port, '@enabled': 'true' },
           securePort: { $: 8443, '@enabled': 'false' },
-          dataCenterInfo: { '@class': 'com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo', name: 'MyOwn' },
           leaseInfo: { durationInSecs: 3600, renewalIntervalInSecs: 30 },
           // Eureka's port is HTTP unless the instance says otherwise
           metadata: { protocol: i.protocol },
-        },
-      });
+        }),
+      );
       registered.push([a, i.id]);
     },
     setHealthy: (tag, svc, iid, healthy) => call('PUT', `${app(tag, svc)}/${iid}/status?value=${healthy ? 'UP' : 'DOWN'}`),
@@ -160,29 +149,8 @@ export function eurekaDriver(id: string): RegistryDriver {
   };
 }
 
-/** A Cloud Map client of the peers' moto. */
-export function cloudMapClient(peers: PeersEnv): ServiceDiscoveryClient {
-  return new ServiceDiscoveryClient({
-    region: peers.cloudMap.region,
-    endpoint: peers.cloudMap.endpoint,
-    disableHostPrefix: true,
-    credentials: { accessKeyId: peers.cloudMap.accessKeyId, secretAccessKey: peers.cloudMap.secretAccessKey },
-  });
-}
-
-/** Creates an HTTP namespace in Cloud Map and returns its id. */
-export async function cloudMapNamespace(sd: ServiceDiscoveryClient, name: string): Promise<string> {
-  const op = await sd.send(new CreateHttpNamespaceCommand({ Name: name }));
-  return (await sd.send(new GetOperationCommand({ OperationId: op.OperationId }))).Operation?.Targets?.['NAMESPACE'] as string;
-}
-
-/** Creates a service with custom health checks (so a test can flip an instance's health). */
-export async function cloudMapService(sd: ServiceDiscoveryClient, namespaceId: string, name: string): Promise<string> {
-  return (await sd.send(new CreateServiceCommand({ NamespaceId: namespaceId, Name: name, HealthCheckCustomConfig: {} }))).Service?.Id as string;
-}
-
-export const cloudMapHealth = (sd: ServiceDiscoveryClient, serviceId: string, instanceId: string, status: 'HEALTHY' | 'UNHEALTHY') =>
-  sd.send(new UpdateInstanceCustomHealthStatusCommand({ ServiceId: serviceId, InstanceId: instanceId, Status: status }));
+// the one Cloud Map test client (libs/test-peers), as the specs here call it
+export { cloudMapClient, cloudMapHealth, cloudMapNamespace, cloudMapService };
 
 export function cloudMapDriver(id: string, tags: string[]): RegistryDriver {
   let sd: ServiceDiscoveryClient | undefined;

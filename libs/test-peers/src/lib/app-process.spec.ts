@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { AppProcess, writeTempFile } from './app-process';
+import { freePort } from './free-port';
 
 // A stand-in main.js: listens on the port its config file names, like the built apps do.
 const MAIN = writeTempFile(
@@ -17,14 +17,6 @@ http.createServer((req, res) => {
 `,
   'main.js',
 );
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('AppProcess', () => {
   it('starts once /health/live answers, keeps the output, reads endpoints and metrics, and stops', async () => {

@@ -9,6 +9,7 @@ import {
   RegisterInstanceCommand,
   ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
+import { cloudMapClient } from './cloud-map';
 import { loadPeersEnv, PeersEnv } from './peers-env';
 
 // Smoke test of the Cloud Map peer (moto server mode): namespace, service, instance, discover.
@@ -19,13 +20,7 @@ describe('peer: AWS Cloud Map (moto)', () => {
   let client: ServiceDiscoveryClient;
   beforeAll(async () => {
     env = await loadPeersEnv({ peers: ['cloudMap'] });
-    client = new ServiceDiscoveryClient({
-      endpoint: env.cloudMap.endpoint,
-      region: env.cloudMap.region,
-      credentials: { accessKeyId: env.cloudMap.accessKeyId, secretAccessKey: env.cloudMap.secretAccessKey },
-      // DiscoverInstances is a "data-" host-prefixed operation; against a loopback endpoint the prefix must be off
-      disableHostPrefix: true,
-    });
+    client = cloudMapClient(env);
   });
   afterAll(() => client?.destroy());
 

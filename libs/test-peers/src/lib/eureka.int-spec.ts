@@ -1,23 +1,15 @@
+import { eurekaInstance } from './eureka-instance';
 import { loadPeersEnv, PeersEnv } from './peers-env';
 
 // Smoke test of the two Eureka servers: register an instance over REST and read it back.
-function instance(app: string, host: string, ip: string, port: number): object {
-  return {
-    instance: {
-      instanceId: `${host}:${app.toLowerCase()}:${port}`,
-      hostName: host,
-      app,
-      ipAddr: ip,
-      vipAddress: app.toLowerCase(),
-      status: 'UP',
-      port: { $: port, '@enabled': 'true' },
-      securePort: { $: 443, '@enabled': 'false' },
-      dataCenterInfo: { '@class': 'com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo', name: 'MyOwn' },
-      leaseInfo: { renewalIntervalInSecs: 30, durationInSecs: 90 },
-      metadata: { zone: 'smoke' },
-    },
-  };
-}
+const instance = (app: string, host: string, ip: string, port: number) =>
+  eurekaInstance(app, `${host}:${app.toLowerCase()}:${port}`, ip, {
+    hostName: host,
+    port: { $: port, '@enabled': 'true' },
+    securePort: { $: 443, '@enabled': 'false' },
+    leaseInfo: { renewalIntervalInSecs: 30, durationInSecs: 90 },
+    metadata: { zone: 'smoke' },
+  });
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json' };
 
