@@ -21,7 +21,7 @@ export class DeadLetterService {
     if (job.queueName === QUEUES.ingest) this.metrics.ingested.inc({ type: raw === undefined ? String((job.data as { type?: unknown })?.type ?? 'unknown').slice(0, 20) : 'unknown', outcome: 'dead-letter' });
     this.log.warn({ queue: job.queueName, jobId: job.id, reason }, 'message dead-lettered');
     const data = raw === undefined ? { data: job.data } : { raw };
-    await this.connections.queues.deadLetter.add('dead-letter', { reason, queue: job.queueName, jobId: job.id, jobName: job.name, at: new Date().toISOString(), ...data }, { removeOnComplete: false, removeOnFail: false });
+    await this.connections.queue('deadLetter').add('dead-letter', { reason, queue: job.queueName, jobId: job.id, jobName: job.name, at: new Date().toISOString(), ...data }, { removeOnComplete: false, removeOnFail: false });
     return 'dead-letter';
   }
 }

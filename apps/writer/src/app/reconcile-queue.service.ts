@@ -12,7 +12,7 @@ export class ReconcileQueue {
   constructor(private readonly connections: WriterConnections) {}
 
   async enqueueKey(key: string, delayMs = 0): Promise<void> {
-    const queue = this.connections.queues.reconcile;
+    const queue = this.connections.queue('reconcile');
     if (delayMs > 0) {
       // A held key comes back later; a plain jobId keeps one such timer per key.
       await queue.add('requeue', { key }, { jobId: `requeue:${Buffer.from(key).toString('base64url')}`, delay: delayMs, removeOnComplete: true, removeOnFail: true });
@@ -23,6 +23,6 @@ export class ReconcileQueue {
 
   /** A complete snapshot arrived: one pending garbage collection per source. */
   async enqueueSourceGc(source: string): Promise<void> {
-    await this.connections.queues.reconcile.add('source-gc', { source }, { ...RECONCILE_OPTS, deduplication: { id: `gc:${source}`, keepLastIfActive: true } });
+    await this.connections.queue('reconcile').add('source-gc', { source }, { ...RECONCILE_OPTS, deduplication: { id: `gc:${source}`, keepLastIfActive: true } });
   }
 }

@@ -11,7 +11,7 @@ export type QueueName = 'ingest' | 'reconcile' | 'deadLetter';
 /** The writer's three BullMQ queues on its Redis connection; closed last, after the workers drained. */
 @Injectable()
 export class WriterConnections implements OnApplicationShutdown {
-  readonly queues: Readonly<Record<QueueName, Queue>>;
+  private readonly queues: Readonly<Record<QueueName, Queue>>;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis | Cluster,
@@ -24,6 +24,10 @@ export class WriterConnections implements OnApplicationShutdown {
       reconcile: new Queue(QUEUES.reconcile, { connection, prefix }),
       deadLetter: new Queue(QUEUES.deadLetter, { connection, prefix }),
     };
+  }
+
+  queue(name: QueueName): Queue {
+    return this.queues[name];
   }
 
   queueList(): Queue[] {
