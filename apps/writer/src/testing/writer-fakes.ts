@@ -130,6 +130,13 @@ export class FakeState implements ReconcileState, HostClaimStore {
       this.keys.get(source)?.delete(key);
     }
   }
+  /** Like TOMBSTONE_SCRIPT: only if nothing newer than the snapshot arrived for the key. */
+  async tombstone(key: string, source: string, snapshotObservedAt: number, now = Date.now()): Promise<boolean> {
+    const cur = this.states.get(key);
+    if (cur && (cur.observedAt >= snapshotObservedAt || cur.deleted)) return false;
+    this.seed({ ...(cur ?? { key, revision: 0, lineage: '', observedAt: 0 }), deleted: true, removedAt: now }, source);
+    return true;
+  }
   async hostHolder(host: string): Promise<string | undefined> {
     return this.hosts.get(host);
   }
