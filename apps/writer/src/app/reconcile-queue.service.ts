@@ -14,8 +14,9 @@ export class ReconcileQueue {
   async enqueueKey(key: string, delayMs = 0): Promise<void> {
     const queue = this.connections.queue('reconcile');
     if (delayMs > 0) {
-      // A held key comes back later; a plain jobId keeps one such timer per key.
-      await queue.add('requeue', { key }, { jobId: `requeue:${Buffer.from(key).toString('base64url')}`, delay: delayMs, removeOnComplete: true, removeOnFail: true });
+      // A held key comes back later; a plain jobId keeps one such timer per key. BullMQ refuses a
+      // custom id with one ':' (it reads them as repeatable-job ids), hence base64url and a '-'.
+      await queue.add('requeue', { key }, { jobId: `requeue-${Buffer.from(key).toString('base64url')}`, delay: delayMs, removeOnComplete: true, removeOnFail: true });
       return;
     }
     await queue.add('service', { key }, { ...RECONCILE_OPTS, deduplication: { id: key, keepLastIfActive: true } });
