@@ -226,6 +226,25 @@ describe('Reconciler: refused after it was written', () => {
     expect(t.state.hosts.has('web.service.consul')).toBe(false);
   });
 
+  it('shows the object as deleted as soon as it is, before the bookkeeping in Redis that follows', async () => {
+    const t = setup();
+    const key = await writtenThenRefused(t);
+    await t.reconciler.reconcile(key);
+    (t.state.states.get(key) as KeyState).refusedAt = t.now - 61_000;
+    // /status read between the API server's delete and the state updates after it (the fault suite saw 'emptied' there).
+    const seen: Array<string | undefined> = [];
+    for (const step of ['releaseHost', 'markRetired'] as const) {
+      const original = t.state[step].bind(t.state) as (...args: unknown[]) => Promise<void>;
+      (t.state as unknown as Record<string, unknown>)[step] = async (...args: unknown[]) => {
+        if (t.ses().length === 0) seen.push(t.board.refusal(key)?.object?.state);
+        return original(...args);
+      };
+    }
+    await t.reconciler.reconcile(key);
+    expect(t.ses()).toEqual([]);
+    expect(seen).toEqual(['deleted', 'deleted']);
+  });
+
   it('keeps a ServiceEntry empty, never deleted, when no instance is left at all', async () => {
     const t = setup({ gracePeriodSeconds: 0 });
     const key = t.upsert(record('web'));

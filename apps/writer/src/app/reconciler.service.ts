@@ -214,13 +214,16 @@ export class Reconciler {
     if (hold) return { object: { object: id, state: 'emptied', held: holdText(hold) }, retryInMs: hold.retryInMs };
     const done = await this.deleteOwned(key, rules.source, rules, namespace, name, budget, now);
     if (typeof done === 'object') return { object: { object: id, state: 'emptied', held: holdText(done) }, retryInMs: done.retryInMs };
+    const object: RefusedObject = { object: id, state: 'deleted' };
+    // Shown at once: /status must not call an object that is gone 'emptied' while Redis catches up.
+    this.board.setRefusedObject(key, object);
     if (done === 'deleted') {
       this.metrics.refusedObjects.inc({ source: rules.source, action: 'deleted' });
       this.log.warn({ key, object: id }, `refused key's ServiceEntry deleted: ${why}`);
     }
     if (state.host) await this.hosts.release(state.host, key);
     await this.store.markRetired(key);
-    return { object: { object: id, state: 'deleted' } };
+    return { object };
   }
 
   private async refuse(key: string, source: string, reason: string, detail: string, target?: EventTarget, rejectedHash?: string): Promise<{ action: 'refused'; reason: string }> {
