@@ -4,7 +4,7 @@ import { APP_CONFIG, ConfigError } from '@registry-bridge/app-config';
 import { useJsonLogger } from '@registry-bridge/observability';
 import { AppModule } from './app/app.module';
 import { mountQueueDashboard } from './app/queue-dashboard';
-import { WriterService } from './app/writer.service';
+import { WriterConnections } from './app/writer-connections.service';
 import { WriterConfig } from '@registry-bridge/translation';
 
 async function bootstrap(): Promise<void> {
@@ -13,7 +13,7 @@ async function bootstrap(): Promise<void> {
   app.enableShutdownHooks();
   const cfg = app.get<WriterConfig>(APP_CONFIG);
   if (cfg.dashboard.enabled && cfg.dashboard.password) {
-    mountQueueDashboard(app, app.get(WriterService).queueList, cfg.dashboard.username, cfg.dashboard.password);
+    mountQueueDashboard(app, app.get(WriterConnections).queueList(), cfg.dashboard.username, cfg.dashboard.password);
   }
   await app.listen(cfg.http.port, cfg.http.host);
 }

@@ -1,15 +1,20 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { RedisHealthIndicator } from '@registry-bridge/observability';
-import { WriterService } from './writer.service';
+import type { Cluster, Redis } from 'ioredis';
+import { LeadershipService } from './leadership.service';
+import { StatusService } from './status.service';
+import { REDIS } from './writer.tokens';
 
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly redis: RedisHealthIndicator,
-    private readonly writer: WriterService,
+    private readonly redisHealth: RedisHealthIndicator,
+    @Inject(REDIS) private readonly redis: Redis | Cluster,
+    private readonly status: StatusService,
+    private readonly leadership: LeadershipService,
   ) {}
 
   /** The process only: a restart would not fix Redis or the API server. */
@@ -22,24 +27,24 @@ export class HealthController {
   @HealthCheck()
   ready() {
     return this.health.check([
-      () => this.redis.isHealthy('redis', this.writer.redis),
+      () => this.redisHealth.isHealthy('redis', this.redis),
       async () => {
         const i = this.indicators.check('kubernetes');
-        const k = await this.writer.kubeHealth();
-        return k.ok ? i.up({ server: this.writer.kube.server }) : i.down({ server: this.writer.kube.server, message: k.error });
+        const k = await this.status.kubeHealth();
+        return k.ok ? i.up({ server: k.server }) : i.down({ server: k.server, message: k.error });
       },
       async () => {
         // Every configured source must have delivered a complete snapshot before we claim ready.
         const i = this.indicators.check('sources');
-        const status = await this.writer.sourcesStatus();
-        const missing = Object.entries(status)
-          .filter(([, s]) => !(s as { lastCompleteSnapshot: unknown }).lastCompleteSnapshot)
+        const sources = await this.status.sources();
+        const missing = Object.entries(sources)
+          .filter(([, s]) => !s.lastCompleteSnapshot)
           .map(([name]) => name);
-        return missing.length ? i.down({ missingCompleteSnapshot: missing }) : i.up({ sources: Object.keys(status).length });
+        return missing.length ? i.down({ missingCompleteSnapshot: missing }) : i.up({ sources: Object.keys(sources).length });
       },
       () => {
         const i = this.indicators.check('leadership');
-        return i.up({ leader: this.writer.isLeader(), holder: this.writer.elector?.holder() ?? null });
+        return i.up({ leader: this.leadership.isLeader(), holder: this.leadership.holder() });
       },
     ]);
   }

@@ -1,29 +1,36 @@
-import { Controller, Get } from '@nestjs/common';
-import { WriterService } from './writer.service';
+import { Controller, Get, Inject } from '@nestjs/common';
+import { APP_CONFIG } from '@registry-bridge/app-config';
+import { WriterConfig } from '@registry-bridge/translation';
+import { HostIndex } from './host-index.service';
+import { LeadershipService } from './leadership.service';
+import { ResyncService } from './resync.service';
+import { StatusBoard } from './status-board.service';
+import { StatusService } from './status.service';
 
 /** What operators ask first: is each source healthy, what was refused and why. */
 @Controller()
 export class StatusController {
-  constructor(private readonly writer: WriterService) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly cfg: WriterConfig,
+    private readonly leadership: LeadershipService,
+    private readonly status: StatusService,
+    private readonly board: StatusBoard,
+    private readonly hosts: HostIndex,
+    private readonly resync: ResyncService,
+  ) {}
 
   @Get('status')
-  async status() {
+  async view() {
     return {
-      installation: this.writer.cfg.installation,
-      leader: this.writer.isLeader(),
-      leaseHolder: this.writer.elector?.holder() ?? null,
-      sources: await this.writer.sourcesStatus(),
-      refused: Object.fromEntries(this.writer.reconciler.refused),
-      hostCollisions: this.writer.cache.collisionScope,
-      tcpWithoutAddress: this.tcpWithoutAddress(),
-      lastResync: this.writer.lastResync ?? null,
-      queues: await this.writer.queueCounts(),
+      installation: this.cfg.installation,
+      leader: this.leadership.isLeader(),
+      leaseHolder: this.leadership.holder(),
+      sources: await this.status.sources(),
+      refused: this.board.allRefusals(),
+      hostCollisions: this.hosts.collisionScope(),
+      tcpWithoutAddress: this.status.tcpWithoutAddress(),
+      lastResync: this.resync.lastResync() ?? null,
+      queues: await this.status.queues(),
     };
-  }
-
-  /** Opaque TCP ServiceEntries with no address yet (the first 100 named; the metric has the count). */
-  private tcpWithoutAddress() {
-    const all = this.writer.cache.ownedWithoutAddress();
-    return { count: all.length, entries: all.slice(0, 100) };
   }
 }

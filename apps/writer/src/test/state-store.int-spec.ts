@@ -3,7 +3,8 @@ import { ServiceRecord } from '@registry-bridge/contract';
 import { loadPeersEnv } from '@registry-bridge/test-peers';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { StateStore } from '../app/state-store';
+import { HostIndex } from '../app/host-index.service';
+import { StateStore } from '../app/state-store.service';
 
 // The compare-and-set that makes "latest wins" hold whatever the order, run on the real Redis.
 let redis: Redis;
@@ -85,11 +86,21 @@ describe('StateStore on the real Redis', () => {
     expect((await store.get('s//new'))?.deleted).toBe(false);
   });
 
-  it('gives a host to one key at a time', async () => {
-    expect(await store.claimHost('a.service.consul', 's//a')).toBeUndefined();
+  it('gives a host to one key at a time (HostIndex claims kept in the store)', async () => {
+    const hosts = new HostIndex(store);
+    expect(await hosts.claim('a.service.consul', 's//a')).toBeUndefined();
     await store.put('s//a', 's', 1, '', 1, rec(1, '10.4.0.1'));
-    expect(await store.claimHost('a.service.consul', 's//b')).toBe('s//a');
-    await store.releaseHost('a.service.consul', 's//a');
-    expect(await store.claimHost('a.service.consul', 's//b')).toBeUndefined();
+    expect(await hosts.claim('a.service.consul', 's//b')).toBe('s//a');
+    await hosts.release('a.service.consul', 's//a');
+    expect(await hosts.claim('a.service.consul', 's//b')).toBeUndefined();
+    expect(await store.hostHolder('a.service.consul')).toBe('s//b');
+  });
+
+  it('hands a host over from a holder whose key is gone', async () => {
+    const hosts = new HostIndex(store);
+    expect(await hosts.claim('gone.service.consul', 's//ghost')).toBeUndefined();
+    // s//ghost has no state at all: its claim is stale
+    expect(await hosts.claim('gone.service.consul', 's//heir')).toBeUndefined();
+    expect(await store.hostHolder('gone.service.consul')).toBe('s//heir');
   });
 });

@@ -1,6 +1,8 @@
+import { Injectable } from '@nestjs/common';
 import { MetricsService } from '@registry-bridge/observability';
 
 /** Every metric the writer exports; names follow DESIGN section 6. */
+@Injectable()
 export class WriterMetrics {
   readonly propagation;
   readonly writes;

@@ -261,22 +261,19 @@ export class StateStore {
     return res === 1;
   }
 
-  /** Claims a host for a key; returns the key already holding it when it is someone else's. */
-  async claimHost(host: string, key: string): Promise<string | undefined> {
-    const hostsKey = this.k('hosts');
-    const set = await this.redis.hsetnx(hostsKey, host, key);
-    if (set === 1) return undefined;
-    const holder = await this.redis.hget(hostsKey, host);
-    if (holder === key) return undefined;
-    // A holder whose state is gone or deleted no longer needs the host.
-    const holderState = holder ? await this.get(holder) : undefined;
-    if (!holder || !holderState || (holderState.deleted && !holderState.appliedHash)) {
-      await this.redis.hset(hostsKey, host, key);
-      return undefined;
-    }
-    return holder;
+  /** The key holding a host claim, if any (the rule of who may take it is the HostIndex's). */
+  async hostHolder(host: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.k('hosts'), host)) ?? undefined;
   }
 
+  /** Records `key` as the holder of `host`: only if nobody holds it (`ifFree`), or over whoever does. True when set. */
+  async setHostHolder(host: string, key: string, ifFree: boolean): Promise<boolean> {
+    if (ifFree) return (await this.redis.hsetnx(this.k('hosts'), host, key)) === 1;
+    await this.redis.hset(this.k('hosts'), host, key);
+    return true;
+  }
+
+  /** Drops the claim on `host` if `key` holds it. */
   async releaseHost(host: string, key: string): Promise<void> {
     const hostsKey = this.k('hosts');
     if ((await this.redis.hget(hostsKey, host)) === key) await this.redis.hdel(hostsKey, host);

@@ -1,7 +1,9 @@
 import { KubeClient, KubeError, KubeObject } from '@registry-bridge/kube';
 import { LABELS } from '@registry-bridge/translation';
 import pino from 'pino';
-import { needsAddress, ObjectCache } from './object-cache';
+import { HostIndex } from './host-index.service';
+import { needsAddress, ObjectCache } from './object-cache.service';
+import type { StateStore } from './state-store.service';
 
 const OURS = { [LABELS.managedBy]: 'registry-bridge', [LABELS.installation]: 'it' };
 
@@ -23,7 +25,7 @@ describe('needsAddress', () => {
 });
 
 describe('ObjectCache', () => {
-  const cache = () => new ObjectCache({} as KubeClient, ['mesh'], 'it', pino({ level: 'silent' }), () => undefined);
+  const cache = () => new ObjectCache({} as KubeClient, ['mesh'], 'it', pino({ level: 'silent' }), new HostIndex({} as StateStore), () => undefined);
   const se = (name: string, labels: Record<string, string>, spec: Record<string, unknown>, status?: unknown): KubeObject =>
     ({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: 'mesh', labels }, spec, status }) as KubeObject;
   const we = (name: string, seName: string, labels = OURS): KubeObject =>
@@ -66,15 +68,16 @@ describe('ObjectCache host collisions across the cluster', () => {
   const started = () => {
     streams.clear();
     stopped.length = 0;
-    const c = new ObjectCache(fakeKube, ['mesh'], 'it', pino({ level: 'silent' }), () => undefined);
+    const hosts = new HostIndex({} as StateStore);
+    const c = new ObjectCache(fakeKube, ['mesh'], 'it', pino({ level: 'silent' }), hosts, () => undefined);
     c.start();
     streams.get('ServiceEntry/mesh')?.sync([]);
     streams.get('WorkloadEntry/mesh')?.sync([]);
-    return c;
+    return { c, hosts };
   };
 
   it('knows hosts of ServiceEntries in every namespace, not only ours, and is synced only once it listed them', () => {
-    const c = started();
+    const { c, hosts } = started();
     expect(c.synced()).toBe(false);
     streams.get('ServiceEntry/*')?.sync([
       se('payments', 'db', 'db.service.consul'),
@@ -82,23 +85,23 @@ describe('ObjectCache host collisions across the cluster', () => {
       se('other-install', 'x', 'api.service.consul', { [LABELS.managedBy]: 'registry-bridge', [LABELS.installation]: 'staging' }),
     ]);
     expect(c.synced()).toBe(true);
-    expect(c.collisionScope).toEqual({ scope: 'cluster' });
-    expect(c.foreignHolder('db.service.consul')).toBe('payments/db');
+    expect(hosts.collisionScope()).toEqual({ scope: 'cluster' });
+    expect(hosts.foreignHolder('db.service.consul')).toBe('payments/db');
     // registry-bridge's own objects elsewhere (this installation's or another's) are not foreign holders
-    expect(c.foreignHolder('web.service.consul')).toBeUndefined();
-    expect(c.foreignHolder('api.service.consul')).toBeUndefined();
+    expect(hosts.foreignHolder('web.service.consul')).toBeUndefined();
+    expect(hosts.foreignHolder('api.service.consul')).toBeUndefined();
     streams.get('ServiceEntry/*')?.event('ADDED', se('team-b', 'cache', 'cache.service.consul'));
-    expect(c.foreignHolder('cache.service.consul')).toBe('team-b/cache');
+    expect(hosts.foreignHolder('cache.service.consul')).toBe('team-b/cache');
     streams.get('ServiceEntry/*')?.event('DELETED', se('team-b', 'cache', 'cache.service.consul'));
-    expect(c.foreignHolder('cache.service.consul')).toBeUndefined();
+    expect(hosts.foreignHolder('cache.service.consul')).toBeUndefined();
   });
 
   it('falls back to our namespaces, says why and stops retrying, when listing all namespaces is forbidden', () => {
-    const c = started();
+    const { c, hosts } = started();
     streams.get('ServiceEntry/*')?.error(new KubeError(403, 'list', 'ServiceEntry in all namespaces', 'forbidden'));
     expect(c.synced()).toBe(true);
-    expect(c.collisionScope.scope).toBe('namespaces');
-    expect(c.collisionScope.error).toMatch(/HTTP 403/);
+    expect(hosts.collisionScope().scope).toBe('namespaces');
+    expect(hosts.collisionScope().error).toMatch(/HTTP 403/);
     expect(stopped).toEqual(['ServiceEntry/*']);
   });
 });

@@ -1,6 +1,7 @@
 import { KubeClient, KubeError, KubeObject } from '@registry-bridge/kube';
 import { ANNOTATIONS, canonicalJson, isOwnedBy, LABELS, MANAGED_BY_VALUE, portsNeedingAddress, specHash } from '@registry-bridge/translation';
 import type { Logger } from 'pino';
+import { HostIndex } from './host-index.service';
 
 export type CachedKind = 'ServiceEntry' | 'WorkloadEntry';
 
@@ -31,24 +32,13 @@ const API_VERSION = 'networking.istio.io/v1';
 /** The read-only, cluster-wide stream of ServiceEntries (hosts used in namespaces we do not write to). */
 const CLUSTER_STREAM = 'ServiceEntry/*';
 
-/** Where host collisions are checked: every namespace, or (cluster-wide read forbidden) only ours, and why. */
-export interface CollisionScope {
-  scope: 'cluster' | 'namespaces' | 'starting';
-  error?: string;
-}
-
 /**
  * A live view of the ServiceEntries and WorkloadEntries in the namespaces we write to, kept by
- * list-then-watch. It makes creates cost one request (no GET first), answers "is this host used
- * by someone else" from memory, and notices hand edits and deletions as they happen.
+ * list-then-watch. It makes creates cost one request (no GET first), feeds the HostIndex with the
+ * hosts of ServiceEntries that are not ours, and notices hand edits and deletions as they happen.
  */
 export class ObjectCache {
   private readonly objects = new Map<string, CachedObject>();
-  /** Hosts of ServiceEntries we do not own -> namespace/name. */
-  private readonly foreign = new Map<string, Set<string>>();
-  /** namespace/name -> hosts of ServiceEntries in namespaces we do not write to, not ours (cluster-wide stream). */
-  private readonly elsewhere = new Map<string, string[]>();
-  collisionScope: CollisionScope = { scope: 'starting' };
   private readonly syncedSet = new Set<string>();
   private stops: Array<() => void> = [];
 
@@ -57,6 +47,7 @@ export class ObjectCache {
     private readonly namespaces: string[],
     private readonly installation: string,
     private readonly log: Logger,
+    private readonly hosts: HostIndex,
     /** Called when someone else changed or deleted an object we own. */
     private readonly onDrift: (key: string, obj: CachedObject, type: 'MODIFIED' | 'DELETED') => void,
   ) {}
@@ -96,17 +87,17 @@ export class ObjectCache {
   private watchClusterHosts(): void {
     const stop = this.kube.listWatch<KubeObject>(API_VERSION, 'ServiceEntry', PLURALS.ServiceEntry, '', {
       sync: (items) => {
-        for (const id of [...this.elsewhere.keys()]) this.removeElsewhere(id);
+        this.dropElsewhere();
         for (const item of items) this.putElsewhere(item);
-        this.collisionScope = { scope: 'cluster' };
+        this.hosts.setCollisionScope({ scope: 'cluster' });
         this.syncedSet.add(CLUSTER_STREAM);
       },
-      event: (type, obj) => (type === 'DELETED' ? this.removeElsewhere(`${obj.metadata.namespace}/${obj.metadata.name}`) : this.putElsewhere(obj)),
+      event: (type, obj) => this.putElsewhere(obj, type === 'DELETED'),
       error: (err) => {
         if (err instanceof KubeError && err.status === 403) {
           stop();
-          for (const id of [...this.elsewhere.keys()]) this.removeElsewhere(id);
-          this.collisionScope = { scope: 'namespaces', error: `cannot list ServiceEntries in all namespaces (${err.message}); host collisions are checked only in the namespaces written to` };
+          this.dropElsewhere();
+          this.hosts.setCollisionScope({ scope: 'namespaces', error: `cannot list ServiceEntries in all namespaces (${err.message}); host collisions are checked only in the namespaces written to` });
           this.syncedSet.add(CLUSTER_STREAM);
           this.log.error({ err: err.message }, 'host collisions are checked only in our namespaces: grant list/watch on serviceentries cluster-wide (see deploy/)');
           return;
@@ -119,44 +110,22 @@ export class ObjectCache {
   }
 
   /**
-   * A ServiceEntry outside our namespaces: its hosts join the foreign-host index, unless
-   * registry-bridge manages it. Ours are claims in Redis; another installation's hosts are that
-   * installation's (installations sharing a cluster use distinct host suffixes, see
-   * docs/operations.md), and counting them would let its objects left in a namespace being deleted
-   * block ours.
+   * A ServiceEntry outside our namespaces: its hosts join the foreign hosts, unless registry-bridge
+   * manages it. Ours are claims in Redis; another installation's hosts are that installation's
+   * (installations sharing a cluster use distinct host suffixes, see docs/operations.md), and
+   * counting them would let its objects left in a namespace being deleted block ours.
    */
-  private putElsewhere(obj: KubeObject): void {
+  private putElsewhere(obj: KubeObject, deleted = false): void {
     const ns = obj.metadata.namespace ?? '';
     if (this.namespaces.includes(ns)) return;
     const id = `${ns}/${obj.metadata.name}`;
-    this.removeElsewhere(id);
-    if (obj.metadata.labels?.[LABELS.managedBy] === MANAGED_BY_VALUE) return;
-    const hosts = (obj.spec as { hosts?: string[] } | undefined)?.hosts ?? [];
-    this.elsewhere.set(id, hosts);
-    this.indexForeign(id, hosts);
+    if (deleted || obj.metadata.labels?.[LABELS.managedBy] === MANAGED_BY_VALUE) return this.hosts.dropForeign(id);
+    this.hosts.setForeign(id, (obj.spec as { hosts?: string[] } | undefined)?.hosts ?? []);
   }
 
-  private removeElsewhere(id: string): void {
-    const hosts = this.elsewhere.get(id);
-    if (!hosts) return;
-    this.elsewhere.delete(id);
-    this.unindexForeign(id, hosts);
-  }
-
-  private indexForeign(id: string, hosts: string[]): void {
-    for (const h of hosts) {
-      let set = this.foreign.get(h);
-      if (!set) this.foreign.set(h, (set = new Set()));
-      set.add(id);
-    }
-  }
-
-  private unindexForeign(id: string, hosts: string[]): void {
-    for (const h of hosts) {
-      const set = this.foreign.get(h);
-      set?.delete(id);
-      if (set && set.size === 0) this.foreign.delete(h);
-    }
+  /** Forgets the foreign hosts of every namespace we do not write to (ours come with their own streams). */
+  private dropElsewhere(): void {
+    for (const id of this.hosts.foreignIds()) if (!this.namespaces.includes(id.slice(0, id.indexOf('/')))) this.hosts.dropForeign(id);
   }
 
   stop(): void {
@@ -189,12 +158,6 @@ export class ObjectCache {
     const out: CachedObject[] = [];
     for (const o of this.objects.values()) if (o.kind === 'WorkloadEntry' && o.namespace === namespace && o.serviceEntry === serviceEntry && o.owned) out.push(o);
     return out;
-  }
-
-  /** namespace/name of a ServiceEntry we do not own that uses `host`, if any. */
-  foreignHolder(host: string, exceptId?: string): string | undefined {
-    for (const id of this.foreign.get(host) ?? []) if (id !== exceptId) return id;
-    return undefined;
   }
 
   /** namespace/name of every ServiceEntry we own that needs an address and has none yet. */
@@ -243,14 +206,14 @@ export class ObjectCache {
     const id = ObjectCache.id(c.kind, c.namespace, c.name);
     this.remove(id);
     this.objects.set(id, c);
-    if (c.kind === 'ServiceEntry' && !c.owned) this.indexForeign(`${c.namespace}/${c.name}`, c.hosts);
+    if (c.kind === 'ServiceEntry' && !c.owned) this.hosts.setForeign(`${c.namespace}/${c.name}`, c.hosts);
   }
 
   private remove(id: string): void {
     const prev = this.objects.get(id);
     if (!prev) return;
     this.objects.delete(id);
-    if (prev.kind === 'ServiceEntry' && !prev.owned) this.unindexForeign(`${prev.namespace}/${prev.name}`, prev.hosts);
+    if (prev.kind === 'ServiceEntry' && !prev.owned) this.hosts.dropForeign(`${prev.namespace}/${prev.name}`);
   }
 
   toCached(kind: CachedKind, obj: KubeObject): CachedObject {
