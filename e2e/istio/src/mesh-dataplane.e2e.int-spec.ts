@@ -107,7 +107,10 @@ describe.each(registries)('%s -> registry-bridge -> istiod: listeners, transport
     it('two TCP services on one port get a listener each, on the address istiod allocated to each', async () => {
       const a = `outbound|${TCP_PORT}||${TCP_A}`;
       const b = `outbound|${TCP_PORT}||${TCP_B}`;
-      const v = await snapshot('a TCP listener for each of two services on one port', (x) => tcpListenersTo(x, a).length > 0 && tcpListenersTo(x, b).length > 0);
+      // istiod first pushes both on the shared 0.0.0.0 listener and moves them to their own
+      // addresses once its allocation is in the ServiceEntries' status: wait for that push.
+      const own = (x: Parameters<typeof tcpListenersTo>[0], c: string) => tcpListenersTo(x, c).filter((l) => l.address !== '0.0.0.0');
+      const v = await snapshot('a TCP listener of its own for each of two services on one port', (x) => own(x, a).length > 0 && own(x, b).length > 0);
       // istiod's allocation (PILOT_ENABLE_IP_AUTOALLOCATE, on by default in the 1.31 run here) is
       // in the ServiceEntry's status, which the writer neither sets nor reverts; istiod puts it on a
       // proxy's listeners only when the proxy announces DNS capture, as xds-probe does
