@@ -6,6 +6,7 @@ export * from './lib/collector-metrics';
 export * from './lib/ingest-producer';
 export * from './lib/source-status.reporter';
 export * from './lib/collector-readiness';
+export * from './lib/start-each-source';
 export * from './lib/collector-health.controller';
 export * from './lib/collector-core.tokens';
 export * from './lib/collector-config.schema';

@@ -9,9 +9,10 @@ import {
   MembershipService,
   RedisResetDetector,
   SourceStatusReporter,
+  startEachSource,
 } from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
-import { BudgetRedis, CloudMapReader, CloudMapWatcher, createCloudMapClient, RedisRequestBudget } from '@registry-bridge/registry-cloudmap';
+import { BudgetRedis, CloudMapReader, CloudMapSourceConfig, CloudMapWatcher, createCloudMapClient, RedisRequestBudget } from '@registry-bridge/registry-cloudmap';
 import { CloudMapMetrics } from './cloudmap-metrics';
 import { CollectorCloudMapConfig } from '@registry-bridge/registry-cloudmap';
 
@@ -41,33 +42,36 @@ export class CloudMapSourcesService implements OnApplicationBootstrap, OnModuleD
     private readonly resets: RedisResetDetector,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     const metrics = new CloudMapMetrics(this.metricsService, this.collectorMetrics);
-    for (const src of this.config.sources) {
-      const observers = metrics.forSource(src);
-      const budget = new RedisRequestBudget(this.redis, src.name, src, `${this.config.redis.prefix}:cloudmap:budget`);
-      const client = createCloudMapClient(src, { budget, observer: observers.api });
-      const watcher = new CloudMapWatcher(src, {
-        reader: new CloudMapReader(client, src),
-        sink: this.producer,
-        status: this.reporter,
-        changes: this.changes,
-        coordination: this.membership,
-        observer: observers.watcher,
-        log: (level, message, fields) => (level === 'warn' ? this.log.warn({ ...fields, msg: message }) : this.log.log({ ...fields, msg: message })),
-      });
-      this.readiness.register(`cloudmap:${src.name}`, () => {
-        const health = watcher.sourceHealth();
-        const ready = health.reachable && this.reporter.isReady(src.name, this.config.readinessGraceSeconds);
-        return { ready, detail: ready ? undefined : (health.error ?? 'no complete inventory yet') };
-      });
-      this.closers.push(observers.stop, () => client.destroy());
-      this.watchers.push(watcher);
-      this.log.log({ msg: 'watching Cloud Map source', source: src.name, region: src.region, endpoint: src.endpoint, assumeRole: src.assumeRole?.roleArn });
-    }
     this.membership.on('change', this.onMembership);
     this.resets.on('reset', this.onRedisReset);
-    this.watchers.forEach((w) => w.start());
+    // A source that cannot start is reported for itself and keeps no other from starting.
+    await startEachSource('cloudmap', this.config.sources, (src) => this.startSource(src, metrics), { readiness: this.readiness, reporter: this.reporter, log: this.log });
+  }
+
+  private startSource(src: CloudMapSourceConfig, metrics: CloudMapMetrics): void {
+    const observers = metrics.forSource(src);
+    const budget = new RedisRequestBudget(this.redis, src.name, src, `${this.config.redis.prefix}:cloudmap:budget`);
+    const client = createCloudMapClient(src, { budget, observer: observers.api });
+    const watcher = new CloudMapWatcher(src, {
+      reader: new CloudMapReader(client, src),
+      sink: this.producer,
+      status: this.reporter,
+      changes: this.changes,
+      coordination: this.membership,
+      observer: observers.watcher,
+      log: (level, message, fields) => (level === 'warn' ? this.log.warn({ ...fields, msg: message }) : this.log.log({ ...fields, msg: message })),
+    });
+    this.readiness.register(`cloudmap:${src.name}`, () => {
+      const health = watcher.sourceHealth();
+      const ready = health.reachable && this.reporter.isReady(src.name, this.config.readinessGraceSeconds);
+      return { ready, detail: ready ? undefined : (health.error ?? 'no complete inventory yet') };
+    });
+    this.closers.push(observers.stop, () => client.destroy());
+    this.watchers.push(watcher);
+    this.log.log({ msg: 'watching Cloud Map source', source: src.name, region: src.region, endpoint: src.endpoint, assumeRole: src.assumeRole?.roleArn });
+    watcher.start();
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -1,8 +1,16 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG } from '@registry-bridge/app-config';
-import { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService, RedisResetDetector, SourceStatusReporter } from '@registry-bridge/collector-core';
+import {
+  CollectorMetrics,
+  CollectorReadiness,
+  IngestProducer,
+  MembershipService,
+  RedisResetDetector,
+  SourceStatusReporter,
+  startEachSource,
+} from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
-import { ConsulSourceWatcher, createConsulClient, sourceReadiness } from '@registry-bridge/registry-consul';
+import { ConsulSourceConfig, ConsulSourceWatcher, createConsulClient, sourceReadiness } from '@registry-bridge/registry-consul';
 import { CollectorConsulConfig } from '@registry-bridge/registry-consul';
 import { ConsulMetrics } from './consul-metrics';
 
@@ -33,57 +41,59 @@ export class ConsulSourcesService implements OnApplicationBootstrap, OnModuleDes
 
   async onApplicationBootstrap(): Promise<void> {
     const metrics = new ConsulMetrics(this.metricsService, this.collectorMetrics);
-    for (const src of this.config.sources) {
-      if (src.tls?.insecureSkipVerify) this.log.warn(`source ${src.name}: TLS certificate verification is OFF (tls.insecureSkipVerify)`);
-      const client = createConsulClient(src);
-      const source = { name: src.name, kind: 'consul' as const };
-      const observedAt = () => new Date().toISOString();
-      // Every catalog answer reports success; under churn that is several per second, so the
-      // same state is passed on at most every few seconds (changes at once).
-      let lastReport = { sig: '', at: 0 };
-      const watcher = new ConsulSourceWatcher(
-        src,
-        client,
-        {
-          upsert: async (record) => void (await this.producer.upsert(record)),
-          remove: async (m) => void (await this.producer.remove({ source, ...m, observedAt: observedAt() })),
-          snapshot: async (m) => void (await this.producer.snapshot({ source, ...m, observedAt: observedAt() })),
-          status: (s) => {
-            this.collectorMetrics.owned(src.name, s.owned);
-            const sig = `${s.reachable}|${s.error ?? ''}|${s.aclFiltered}|${s.aclHiddenServices}|${s.services}|${s.blockingWatches}`;
-            if (sig === lastReport.sig && Date.now() - lastReport.at < STATUS_MIN_INTERVAL_MS) return;
-            lastReport = { sig, at: Date.now() };
-            this.reporter
-              .report(src.name, {
-                reachable: s.reachable,
-                error: s.error,
-                conditions: { aclFiltered: s.aclFiltered, aclHiddenServices: s.aclHiddenServices, services: s.services, blockingWatches: s.blockingWatches },
-              })
-              .catch((err) => this.log.warn(`status of ${src.name} not sent: ${(err as Error).message}`));
-          },
-        },
-        {
-          owns: (key) => this.membership.owns(key),
-          snapshotLease: () => this.membership.leaseFor(`snapshot:${src.name}`),
-        },
-        {
-          info: (o, m) => this.log.log({ ...o, msg: m }),
-          warn: (o, m) => this.log.warn({ ...o, msg: m }),
-          error: (o, m) => this.log.error({ ...o, msg: m }),
-        },
-        metrics.forSource(src.name, () => client.openSockets()),
-      );
-      // A quiet catalog answers once per blocking wait (+ Consul's wait/16 jitter): the grace
-      // must outlast that, or readiness would flap at the end of every wait.
-      const grace = Math.max(this.config.readinessGraceSeconds, Math.ceil((src.watch.waitMs * 17) / 16 / 1000) + 10);
-      this.readiness.register(`consul:${src.name}`, () => sourceReadiness(watcher.status, this.reporter.isReady(src.name, grace)));
-      this.watchers.push(watcher);
-    }
     this.membership.on('change', this.onMembership);
     this.resets.on('reset', this.onRedisReset);
-    // A source that cannot start (bad TLS file) must not keep the others from starting.
-    await Promise.all(this.watchers.map((w) => w.start()));
+    // A source that cannot start (bad TLS file) is reported for itself and keeps no other from starting.
+    await startEachSource('consul', this.config.sources, (src) => this.startSource(src, metrics), { readiness: this.readiness, reporter: this.reporter, log: this.log });
     this.log.log(`watching ${this.watchers.length} Consul source(s) as member ${this.membership.memberId}`);
+  }
+
+  private async startSource(src: ConsulSourceConfig, metrics: ConsulMetrics): Promise<void> {
+    if (src.tls?.insecureSkipVerify) this.log.warn(`source ${src.name}: TLS certificate verification is OFF (tls.insecureSkipVerify)`);
+    const client = createConsulClient(src);
+    const source = { name: src.name, kind: 'consul' as const };
+    const observedAt = () => new Date().toISOString();
+    // Every catalog answer reports success; under churn that is several per second, so the
+    // same state is passed on at most every few seconds (changes at once).
+    let lastReport = { sig: '', at: 0 };
+    const watcher = new ConsulSourceWatcher(
+      src,
+      client,
+      {
+        upsert: async (record) => void (await this.producer.upsert(record)),
+        remove: async (m) => void (await this.producer.remove({ source, ...m, observedAt: observedAt() })),
+        snapshot: async (m) => void (await this.producer.snapshot({ source, ...m, observedAt: observedAt() })),
+        status: (s) => {
+          this.collectorMetrics.owned(src.name, s.owned);
+          const sig = `${s.reachable}|${s.error ?? ''}|${s.aclFiltered}|${s.aclHiddenServices}|${s.services}|${s.blockingWatches}`;
+          if (sig === lastReport.sig && Date.now() - lastReport.at < STATUS_MIN_INTERVAL_MS) return;
+          lastReport = { sig, at: Date.now() };
+          this.reporter
+            .report(src.name, {
+              reachable: s.reachable,
+              error: s.error,
+              conditions: { aclFiltered: s.aclFiltered, aclHiddenServices: s.aclHiddenServices, services: s.services, blockingWatches: s.blockingWatches },
+            })
+            .catch((err) => this.log.warn(`status of ${src.name} not sent: ${(err as Error).message}`));
+        },
+      },
+      {
+        owns: (key) => this.membership.owns(key),
+        snapshotLease: () => this.membership.leaseFor(`snapshot:${src.name}`),
+      },
+      {
+        info: (o, m) => this.log.log({ ...o, msg: m }),
+        warn: (o, m) => this.log.warn({ ...o, msg: m }),
+        error: (o, m) => this.log.error({ ...o, msg: m }),
+      },
+      metrics.forSource(src.name, () => client.openSockets()),
+    );
+    // A quiet catalog answers once per blocking wait (+ Consul's wait/16 jitter): the grace
+    // must outlast that, or readiness would flap at the end of every wait.
+    const grace = Math.max(this.config.readinessGraceSeconds, Math.ceil((src.watch.waitMs * 17) / 16 / 1000) + 10);
+    this.readiness.register(`consul:${src.name}`, () => sourceReadiness(watcher.status, this.reporter.isReady(src.name, grace)));
+    this.watchers.push(watcher);
+    await watcher.start();
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService } from '@registry-bridge/collector-core';
+import type { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService, RedisResetDetector } from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
 import { eurekaSourcesSchema } from '@registry-bridge/registry-eureka';
 import type { CollectorEurekaConfig } from '@registry-bridge/registry-eureka';
@@ -40,11 +40,14 @@ describe('EurekaCollectorService', () => {
   const checks = new Map<string, () => unknown>();
   const readiness = { register: (name: string, check: () => unknown) => checks.set(name, check) };
   let membership: FakeMembership;
+  let resets: EventEmitter;
   let service: EurekaCollectorService;
 
   beforeEach(() => {
     sent.length = 0;
+    checks.clear();
     membership = new FakeMembership();
+    resets = new EventEmitter();
     const config = {
       eureka: {
         // A port nobody listens on: every read fails at once, which is enough to see who reads.
@@ -61,6 +64,7 @@ describe('EurekaCollectorService', () => {
       collectorMetrics as unknown as CollectorMetrics,
       readiness as unknown as CollectorReadiness,
       new EurekaMetrics(new MetricsService()),
+      resets as unknown as RedisResetDetector,
     );
   });
   afterEach(() => service.onApplicationShutdown());
@@ -94,6 +98,22 @@ describe('EurekaCollectorService', () => {
     membership.holder = true;
     await service.tick();
     expect(sent.map((s) => s.type)).toEqual(['sourceStatus']);
+  });
+
+  it('a source whose TLS file is missing is reported for itself and the other sources still run', async () => {
+    (service['config'].eureka as { sources: unknown[] }).sources = eurekaSourcesSchema.parse([
+      { name: 'eureka-broken', serviceUrls: ['https://127.0.0.1:9/eureka'], tls: { caFile: 'missing-ca.pem' }, dashboard: { enabled: false } },
+      { name: 'eureka-a', serviceUrls: ['http://127.0.0.1:9/eureka'], dashboard: { enabled: false } },
+    ]);
+    await service.onApplicationBootstrap();
+    await service.tick();
+    expect(await checks.get('eureka:eureka-broken')?.()).toEqual({ ready: false, detail: expect.stringContaining('tls.caFile: cannot read missing-ca.pem: ENOENT') });
+    expect(sent.map((s) => s.msg)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ source: { name: 'eureka-broken', kind: 'eureka' }, reachable: false, error: expect.stringContaining('tls.caFile') }),
+        expect.objectContaining({ source: { name: 'eureka-a', kind: 'eureka' }, reachable: false }),
+      ]),
+    );
   });
 
   describe('with a reachable registry polled every second', () => {
@@ -196,6 +216,19 @@ describe('EurekaCollectorService', () => {
       await service.tick();
       expect(sent.map((s) => [s.type, s.msg.reachable])).toEqual([['sourceStatus', true]]);
       expect(await checks.get('eureka:eureka-a')?.()).toEqual({ ready: true });
+    });
+
+    it('after Redis lost its data, sends every service and a complete snapshot again at the next poll, keeping the lease', async () => {
+      service.onApplicationBootstrap();
+      await service.tick();
+      expect(types()).toEqual(['upsert', 'snapshot', 'sourceStatus']);
+      sent.length = 0;
+      await poll();
+      expect(types()).toEqual([]);
+      resets.emit('reset');
+      await poll();
+      expect(types()).toEqual(['upsert', 'snapshot', 'sourceStatus']);
+      expect(membership.holdsLease('eureka-a')).toBe(true);
     });
 
     it('a replica that got the lease back reports at once, whatever it said before', async () => {

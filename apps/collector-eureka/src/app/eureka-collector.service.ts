@@ -1,6 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG } from '@registry-bridge/app-config';
-import { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService, SourceStatusReporter } from '@registry-bridge/collector-core';
+import {
+  CollectorMetrics,
+  CollectorReadiness,
+  IngestProducer,
+  MembershipService,
+  RedisResetDetector,
+  SourceStatusReporter,
+  startEachSource,
+} from '@registry-bridge/collector-core';
 import {
   EurekaRecordSink,
   EurekaRestClient,
@@ -58,6 +66,17 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
   private stopped = false;
   /** Not the module's timer-driven reporter: only the lease holder sends, from its own loop, on the same clock as the poll. */
   private readonly status: SourceStatusReporter;
+  /**
+   * Redis lost its data: the writer no longer has what was sent. Forget what was emitted, so the
+   * next poll is a full fetch that sends every service and a complete snapshot (and the status) again.
+   */
+  private readonly onRedisReset = () => {
+    for (const runner of this.runners.values()) {
+      runner.syncer.reset();
+      this.status.forget(runner.config.name);
+      runner.nextSyncAt = 0;
+    }
+  };
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: CollectorEurekaConfig,
@@ -66,39 +85,50 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
     private readonly collectorMetrics: CollectorMetrics,
     private readonly readiness: CollectorReadiness,
     private readonly metrics: EurekaMetrics,
+    private readonly resets: RedisResetDetector,
   ) {
     // Success is already counted per poll (collectorMetrics.success), so the reporter gets no metrics.
     this.status = new SourceStatusReporter(this.producer, 'eureka', this.config.collector.heartbeatSeconds, undefined, () => new Date(Date.now()));
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     const logger: EurekaSyncLogger = {
       debug: (obj, msg) => this.log.debug({ ...obj, msg }),
       info: (obj, msg) => this.log.log({ ...obj, msg }),
       warn: (obj, msg) => this.log.warn({ ...obj, msg }),
     };
-    for (const source of this.config.eureka.sources) {
-      if (source.tls?.insecureSkipVerify) this.log.warn(`source ${source.name}: TLS verification is OFF (insecureSkipVerify)`);
-      const client = new EurekaRestClient(toClientOptions(source));
-      const sink = this.sinkFor(source.name);
-      const hooks = this.metrics.hooksFor(source.name, (op) => this.collectorMetrics.error(source.name, op));
-      const syncer = new EurekaSourceSyncer(client, sink, toSyncOptions(source), hooks, logger);
-      this.runners.set(source.name, { config: source, client, syncer, held: false, nextSyncAt: 0, failures: 0 });
-      this.metrics.leader.set({ source: source.name }, 0);
-      const graceMs = (source.pollIntervalSeconds * this.config.eureka.readyPolls + source.timeoutSeconds * source.serviceUrls.length) * 1000;
-      this.readiness.register(`eureka:${source.name}`, () => this.readinessOf(source.name, graceMs));
-      this.log.log(`source ${source.name}: ${source.serviceUrls.length} server URL(s), poll every ${source.pollIntervalSeconds}s, full fetch every ${source.fullFetchIntervalSeconds}s`);
-    }
     this.membership.on('leaseLost', (name) => {
       const runner = this.runners.get(name);
       if (runner) this.standDown(runner, 'lease lost');
     });
+    this.resets.on('reset', this.onRedisReset);
     this.timer = setInterval(() => void this.tick(), this.config.eureka.leaseCheckSeconds * 1000);
+    // A source that cannot start (bad TLS file) is reported for itself and keeps no other from starting.
+    const started = startEachSource('eureka', this.config.eureka.sources, (source) => this.addSource(source, logger), {
+      readiness: this.readiness,
+      reporter: this.status,
+      log: this.log,
+    });
     void this.tick();
+    await started;
+  }
+
+  private addSource(source: EurekaSourceConfig, logger: EurekaSyncLogger): void {
+    if (source.tls?.insecureSkipVerify) this.log.warn(`source ${source.name}: TLS verification is OFF (insecureSkipVerify)`);
+    const client = new EurekaRestClient(toClientOptions(source));
+    const sink = this.sinkFor(source.name);
+    const hooks = this.metrics.hooksFor(source.name, (op) => this.collectorMetrics.error(source.name, op));
+    const syncer = new EurekaSourceSyncer(client, sink, toSyncOptions(source), hooks, logger);
+    this.runners.set(source.name, { config: source, client, syncer, held: false, nextSyncAt: 0, failures: 0 });
+    this.metrics.leader.set({ source: source.name }, 0);
+    const graceMs = (source.pollIntervalSeconds * this.config.eureka.readyPolls + source.timeoutSeconds * source.serviceUrls.length) * 1000;
+    this.readiness.register(`eureka:${source.name}`, () => this.readinessOf(source.name, graceMs));
+    this.log.log(`source ${source.name}: ${source.serviceUrls.length} server URL(s), poll every ${source.pollIntervalSeconds}s, full fetch every ${source.fullFetchIntervalSeconds}s`);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    this.resets.off('reset', this.onRedisReset);
     clearInterval(this.timer);
     await Promise.allSettled([...this.runners.values()].map((r) => r.running));
     for (const r of this.runners.values()) r.client.close();
