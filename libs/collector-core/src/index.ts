@@ -1,5 +1,4 @@
 export * from './lib/rendezvous';
-export * from './lib/change-tracker';
 export * from './lib/redis-reset-detector';
 export * from './lib/membership.service';
 export * from './lib/collector-metrics';

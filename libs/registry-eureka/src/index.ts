@@ -4,7 +4,6 @@ export * from './lib/local-registry';
 export * from './lib/eureka-normalizer';
 export * from './lib/eureka-rest.client';
 export * from './lib/self-preservation';
-export * from './lib/app-filter';
 export * from './lib/eureka-source.syncer';
 export * from './lib/eureka-source.schema';
 export * from './lib/collector-eureka.config';

@@ -1,1 +1,3 @@
 export * from './lib/source-tls';
+export * from './lib/name-glob';
+export * from './lib/change-tracker';

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG } from '@registry-bridge/app-config';
 import {
-  ChangeTracker,
   COLLECTOR_REDIS,
   CollectorMetrics,
   CollectorReadiness,
@@ -12,6 +11,7 @@ import {
   startEachSource,
 } from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
+import { ChangeTracker } from '@registry-bridge/source-kit';
 import { BudgetRedis, CloudMapReader, CloudMapSourceConfig, CloudMapWatcher, createCloudMapClient, RedisRequestBudget } from '@registry-bridge/registry-cloudmap';
 import { CloudMapMetrics } from './cloudmap-metrics';
 import { CollectorCloudMapConfig } from '@registry-bridge/registry-cloudmap';

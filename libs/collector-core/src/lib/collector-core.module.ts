@@ -12,10 +12,10 @@ import {
 } from '@nestjs/common';
 import { createRedisConnection, RedisConfig } from '@registry-bridge/app-config';
 import { QUEUES, RegistryKind } from '@registry-bridge/contract';
+import { ChangeTracker } from '@registry-bridge/source-kit';
 import { MetricsModule, MetricsService, RedisHealthModule } from '@registry-bridge/observability';
 import { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
-import { ChangeTracker } from './change-tracker';
 import { CollectorHealthController } from './collector-health.controller';
 import { CollectorMetrics } from './collector-metrics';
 import { CollectorReadiness } from './collector-readiness';

@@ -1,4 +1,4 @@
-import { ChangeTracker } from '@registry-bridge/collector-core';
+import { ChangeTracker } from '@registry-bridge/source-kit';
 import { Message, RecordProducer } from '@registry-bridge/contract';
 import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
 import { Redis } from 'ioredis';

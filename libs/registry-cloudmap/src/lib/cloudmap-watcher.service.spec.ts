@@ -8,7 +8,7 @@ import {
   RequestLimitExceeded,
   ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
-import { ChangeTracker } from '@registry-bridge/collector-core';
+import { ChangeTracker } from '@registry-bridge/source-kit';
 import { Message, RecordProducer } from '@registry-bridge/contract';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BudgetedServiceDiscoveryClient, CloudMapApiObserver, NOOP_API_OBSERVER } from './cloudmap-api.client';

@@ -14,7 +14,7 @@ export interface WatcherCoordination {
   leaseFor(name: string): Promise<boolean>;
 }
 
-/** Emits only real changes; collector-core's ChangeTracker fits. */
+/** Emits only real changes; source-kit's ChangeTracker fits. */
 export interface ChangeFilter {
   shouldEmit(record: ServiceRecordInput): boolean;
   forget(key: string): unknown;

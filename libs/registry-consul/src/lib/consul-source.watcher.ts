@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { ServiceRecordInput, ServiceRef, serviceKey, SourceRef } from '@registry-bridge/contract';
+import { contentHash } from '@registry-bridge/source-kit';
 import { backoffDelay, nextIndex, rateLimitDelay, recoveryTimeoutMs } from './blocking-index';
 import { CentralProtocols, centralProtocolOf, NO_CENTRAL_PROTOCOLS, proxyDefaultsProtocol, serviceDefaultsProtocols } from './consul-config-entries';
 import { ConsulHttpClient, ConsulRequestError } from './consul-http.client';
@@ -593,8 +593,7 @@ export class ConsulSourceWatcher {
       return;
     }
     st.excluded = false;
-    const { observedAt: _o, revision: _r, ...content } = res.record;
-    const hash = createHash('sha256').update(JSON.stringify(content)).digest('base64url');
+    const hash = contentHash(res.record);
     if (hash === st.hash) {
       this.metrics.emitted('unchanged');
       return;

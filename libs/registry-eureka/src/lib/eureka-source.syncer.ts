@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { LIMITS, serviceKey, type ServiceRecordInput, type SourceRef } from '@registry-bridge/contract';
-import { createAppFilter, type AppFilterOptions } from './app-filter';
+import { contentHash, GlobRules } from '@registry-bridge/source-kit';
 import { decodeApplications, EurekaPayloadError, type ApplicationsPayload } from './eureka-payload';
 import { DEFAULT_NORMALIZE_OPTIONS, normalizeApp, type DropCounts, type DropReason, type NormalizeOptions, type NormalizedApp } from './eureka-normalizer';
 import { EurekaRestClient, EurekaUnavailableError, type EurekaResponse } from './eureka-rest.client';
@@ -42,6 +41,13 @@ export interface EurekaSyncLogger {
   debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
+}
+
+export interface AppFilterOptions {
+  /** Only these apps (globs, case-insensitive); empty or absent means all. */
+  include?: readonly string[];
+  /** Never these apps (globs); wins over include. */
+  exclude?: readonly string[];
 }
 
 export interface EurekaSyncOptions {
@@ -107,22 +113,6 @@ type PreparedApp =
   | { included: true; app?: undefined; drops: DropCounts }
   | { included: true; app: NormalizedApp; drops: DropCounts; key: string; contentHash: string };
 
-/** Stable JSON (sorted object keys) so equal content hashes equally. */
-function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
-export function contentHash(app: NormalizedApp): string {
-  return createHash('sha256').update(stableStringify({ p: app.ports, e: app.endpoints, m: app.metadata })).digest('base64url');
-}
-
 /**
  * Next revision of a service key. Eureka's timestamps (lastDirtyTimestamp is set by the instance's
  * own clock) are used when they move forward; otherwise, and after a restart or takeover where
@@ -144,7 +134,7 @@ export class EurekaSourceSyncer {
   readonly ref: SourceRef;
   private readonly options: EurekaSyncOptions;
   private readonly normalizeOptions: NormalizeOptions;
-  private readonly filter: (app: string) => boolean;
+  private readonly filter: GlobRules;
   private readonly local = new LocalRegistry();
   private readonly emitted = new Map<string, Emitted>();
   private readonly prepared = new Map<string, PreparedApp>();
@@ -176,7 +166,7 @@ export class EurekaSourceSyncer {
     this.options = { ...DEFAULT_SYNC_OPTIONS, ...options };
     this.ref = { name: options.source, kind: 'eureka' };
     this.normalizeOptions = { ...DEFAULT_NORMALIZE_OPTIONS, ...options.normalize, source: this.ref };
-    this.filter = createAppFilter(options.apps);
+    this.filter = new GlobRules({ allow: options.apps?.include, deny: options.apps?.exclude }, { ignoreCase: true });
   }
 
   /** Forget everything (after losing the source lease): the next sync starts with a full fetch. */
@@ -407,12 +397,12 @@ export class EurekaSourceSyncer {
   private prepare(appName: string): PreparedApp {
     let prepared = this.prepared.get(appName);
     if (prepared) return prepared;
-    if (!this.filter(appName)) {
+    if (!this.filter.passes(appName)) {
       prepared = { included: false };
     } else {
       const { app, drops } = normalizeApp(appName, this.local.instances(appName), this.normalizeOptions);
       prepared = app
-        ? { included: true, app, drops, key: serviceKey({ source: this.ref.name, service: app.service }), contentHash: contentHash(app) }
+        ? { included: true, app, drops, key: serviceKey({ source: this.ref.name, service: app.service }), contentHash: contentHash({ source: this.ref, service: app.service, ports: app.ports, endpoints: app.endpoints, metadata: app.metadata }) }
         : { included: true, drops };
     }
     this.prepared.set(appName, prepared);
