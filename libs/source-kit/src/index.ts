@@ -1,3 +1,4 @@
 export * from './lib/source-tls';
 export * from './lib/name-glob';
 export * from './lib/change-tracker';
+export * from './lib/source-emitter';

@@ -1,7 +1,7 @@
 import { IngestQueueLike, Message, parseServiceKey, RecordProducer, serviceKey, ServiceRecordInput } from '@registry-bridge/contract';
 import { ConsulSourceConfig, ConsulSourceWatcher, createConsulClient, sourceScope } from '@registry-bridge/registry-consul';
 import { EurekaRestClient, EurekaSourceConfig, EurekaSourceSyncer, toClientOptions, toSyncOptions } from '@registry-bridge/registry-eureka';
-import { CloudMapReader, CloudMapSourceConfig, CloudMapWatcher, createCloudMapClient, describeError, LocalRequestBudget, SINGLE_REPLICA } from '@registry-bridge/registry-cloudmap';
+import { CloudMapReader, CloudMapSourceConfig, cloudMapEmitter, CloudMapWatcher, createCloudMapClient, describeError, LocalRequestBudget, SINGLE_REPLICA } from '@registry-bridge/registry-cloudmap';
 import { SourceRead } from './plan-diff';
 
 /**
@@ -143,10 +143,7 @@ export async function readCloudMap(cfg: CloudMapSourceConfig, diag: Diagnostics)
   let lastPollError: string | undefined;
   const watcher = new CloudMapWatcher(cfg, {
     reader: new CloudMapReader(client, cfg),
-    sink: producer,
-    status: { report: async () => undefined },
-    // Every read is sent: nothing was sent before.
-    changes: { shouldEmit: () => true, forget: () => undefined },
+    emitter: cloudMapEmitter(cfg.name, { port: producer }),
     coordination: SINGLE_REPLICA,
     observer: {
       onDrops: () => undefined,

@@ -11,8 +11,7 @@ import {
   startEachSource,
 } from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
-import { ChangeTracker } from '@registry-bridge/source-kit';
-import { BudgetRedis, CloudMapReader, CloudMapSourceConfig, CloudMapWatcher, createCloudMapClient, RedisRequestBudget } from '@registry-bridge/registry-cloudmap';
+import { BudgetRedis, CloudMapReader, CloudMapSourceConfig, cloudMapEmitter, CloudMapWatcher, createCloudMapClient, RedisRequestBudget } from '@registry-bridge/registry-cloudmap';
 import { CloudMapMetrics } from './cloudmap-metrics';
 import { CollectorCloudMapConfig } from '@registry-bridge/registry-cloudmap';
 
@@ -36,7 +35,6 @@ export class CloudMapSourcesService implements OnApplicationBootstrap, OnModuleD
     private readonly membership: MembershipService,
     private readonly reporter: SourceStatusReporter,
     private readonly readiness: CollectorReadiness,
-    private readonly changes: ChangeTracker,
     private readonly collectorMetrics: CollectorMetrics,
     private readonly metricsService: MetricsService,
     private readonly resets: RedisResetDetector,
@@ -56,9 +54,8 @@ export class CloudMapSourcesService implements OnApplicationBootstrap, OnModuleD
     const client = createCloudMapClient(src, { budget, observer: observers.api });
     const watcher = new CloudMapWatcher(src, {
       reader: new CloudMapReader(client, src),
-      sink: this.producer,
-      status: this.reporter,
-      changes: this.changes,
+      emitter: cloudMapEmitter(src.name, { port: this.producer, status: this.reporter }),
+      statusHeartbeats: true,
       coordination: this.membership,
       observer: observers.watcher,
       log: (level, message, fields) => (level === 'warn' ? this.log.warn({ ...fields, msg: message }) : this.log.log({ ...fields, msg: message })),

@@ -1,6 +1,6 @@
 import { RegistryKind } from '@registry-bridge/contract';
 import { CollectorReadiness } from './collector-readiness';
-import { SourceStatusUpdate } from './source-status.reporter';
+import type { SourceStatusUpdate } from '@registry-bridge/source-kit';
 
 export interface StartFailureReport {
   readiness: Pick<CollectorReadiness, 'register'>;

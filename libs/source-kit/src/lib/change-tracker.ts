@@ -50,8 +50,11 @@ export class ChangeTracker {
   private readonly hashes = new Map<string, string>();
 
   shouldEmit(record: RecordContent): boolean {
-    const key = recordKey(record);
-    const hash = contentHash(record);
+    return this.shouldEmitHash(recordKey(record), contentHash(record));
+  }
+
+  /** shouldEmit with the key and content hash already computed. */
+  shouldEmitHash(key: string, hash: string): boolean {
     if (this.hashes.get(key) === hash) return false;
     this.hashes.set(key, hash);
     return true;
