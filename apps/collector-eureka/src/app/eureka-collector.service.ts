@@ -9,8 +9,8 @@ import {
   SourceStatusReporter,
   startEachSource,
 } from '@registry-bridge/collector-core';
+import type { StatusPort } from '@registry-bridge/source-kit';
 import {
-  EurekaRecordSink,
   EurekaRestClient,
   EurekaSourceConfig,
   EurekaSourceSyncer,
@@ -72,7 +72,7 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
    */
   private readonly onRedisReset = () => {
     for (const runner of this.runners.values()) {
-      runner.syncer.reset();
+      runner.syncer.resendAll();
       this.status.forget(runner.config.name);
       runner.nextSyncAt = 0;
     }
@@ -116,9 +116,8 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
   private addSource(source: EurekaSourceConfig, logger: EurekaSyncLogger): void {
     if (source.tls?.insecureSkipVerify) this.log.warn(`source ${source.name}: TLS verification is OFF (insecureSkipVerify)`);
     const client = new EurekaRestClient(toClientOptions(source));
-    const sink = this.sinkFor(source.name);
     const hooks = this.metrics.hooksFor(source.name, (op) => this.collectorMetrics.error(source.name, op));
-    const syncer = new EurekaSourceSyncer(client, sink, toSyncOptions(source), hooks, logger);
+    const syncer = new EurekaSourceSyncer(client, this.producer, { ...toSyncOptions(source), status: this.statusPortFor(source.name) }, hooks, logger);
     this.runners.set(source.name, { config: source, client, syncer, held: false, nextSyncAt: 0, failures: 0 });
     this.metrics.leader.set({ source: source.name }, 0);
     const graceMs = (source.pollIntervalSeconds * this.config.eureka.readyPolls + source.timeoutSeconds * source.serviceUrls.length) * 1000;
@@ -198,16 +197,15 @@ export class EurekaCollectorService implements OnApplicationBootstrap, OnApplica
     return age <= graceMs ? { ready: true } : { ready: false, detail: `last successful read ${Math.round(age / 1000)}s ago` };
   }
 
-  private sinkFor(source: string): EurekaRecordSink {
+  /** Only the lease holder reports the source's status. */
+  private statusPortFor(source: string): StatusPort {
     return {
-      upsert: (record) => this.producer.upsert(record),
-      remove: (msg) => this.producer.remove(msg),
-      snapshot: (msg) => this.producer.snapshot(msg),
-      sourceStatus: async (msg) => {
-        if (!msg.reachable) this.collectorMetrics.error(source, 'unreachable');
+      reportChange: async (name, update) => {
+        if (!update.reachable) this.collectorMetrics.error(source, 'unreachable');
         if (!this.runners.get(source)?.held) return;
-        await this.status.reportChange(source, { reachable: msg.reachable, error: msg.error, conditions: msg.conditions });
+        await this.status.reportChange(name, update);
       },
+      forget: (name) => this.status.forget(name),
     };
   }
 
