@@ -5,4 +5,5 @@ export * from './lib/consul-normalize';
 export * from './lib/consul-http.client';
 export * from './lib/consul-client.factory';
 export * from './lib/consul-source.watcher';
+export * from './lib/consul-read';
 export * from './lib/collector-consul.config';

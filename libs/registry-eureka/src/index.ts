@@ -5,5 +5,6 @@ export * from './lib/eureka-normalizer';
 export * from './lib/eureka-rest.client';
 export * from './lib/self-preservation';
 export * from './lib/eureka-source.syncer';
+export * from './lib/eureka-read';
 export * from './lib/eureka-source.schema';
 export * from './lib/collector-eureka.config';

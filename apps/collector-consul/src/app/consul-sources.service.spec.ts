@@ -17,6 +17,7 @@ describe('ConsulSourcesService', () => {
   const reports: Array<{ source: string; reachable: boolean; error?: string }> = [];
   const reporter = {
     report: async (source: string, u: { reachable: boolean; error?: string }) => void reports.push({ source, reachable: u.reachable, error: u.error }),
+    reportChange: async (source: string, u: { reachable: boolean; error?: string }) => void reports.push({ source, reachable: u.reachable, error: u.error }),
     isReady: () => false,
   };
   const membership = Object.assign(new EventEmitter(), { memberId: 'm1', owns: () => true, leaseFor: async () => true });

@@ -10,11 +10,9 @@ import {
   startEachSource,
 } from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
-import { ConsulSourceConfig, ConsulSourceWatcher, createConsulClient, sourceReadiness } from '@registry-bridge/registry-consul';
+import { consulEmitter, ConsulSourceConfig, ConsulSourceWatcher, createConsulClient, sourceReadiness } from '@registry-bridge/registry-consul';
 import { CollectorConsulConfig } from '@registry-bridge/registry-consul';
 import { ConsulMetrics } from './consul-metrics';
-
-const STATUS_MIN_INTERVAL_MS = 5000;
 
 /**
  * One watcher per configured source, wired to the shared runtime: records go to the ingest queue,
@@ -51,32 +49,12 @@ export class ConsulSourcesService implements OnApplicationBootstrap, OnModuleDes
   private async startSource(src: ConsulSourceConfig, metrics: ConsulMetrics): Promise<void> {
     if (src.tls?.insecureSkipVerify) this.log.warn(`source ${src.name}: TLS certificate verification is OFF (tls.insecureSkipVerify)`);
     const client = createConsulClient(src);
-    const source = { name: src.name, kind: 'consul' as const };
-    const observedAt = () => new Date().toISOString();
-    // Every catalog answer reports success; under churn that is several per second, so the
-    // same state is passed on at most every few seconds (changes at once).
-    let lastReport = { sig: '', at: 0 };
+    // Every catalog answer reports success (several per second under churn): the reporter sends
+    // a change at once and the same state once per heartbeat.
     const watcher = new ConsulSourceWatcher(
       src,
       client,
-      {
-        upsert: async (record) => void (await this.producer.upsert(record)),
-        remove: async (m) => void (await this.producer.remove({ source, ...m, observedAt: observedAt() })),
-        snapshot: async (m) => void (await this.producer.snapshot({ source, ...m, observedAt: observedAt() })),
-        status: (s) => {
-          this.collectorMetrics.owned(src.name, s.owned);
-          const sig = `${s.reachable}|${s.error ?? ''}|${s.aclFiltered}|${s.aclHiddenServices}|${s.services}|${s.blockingWatches}`;
-          if (sig === lastReport.sig && Date.now() - lastReport.at < STATUS_MIN_INTERVAL_MS) return;
-          lastReport = { sig, at: Date.now() };
-          this.reporter
-            .report(src.name, {
-              reachable: s.reachable,
-              error: s.error,
-              conditions: { aclFiltered: s.aclFiltered, aclHiddenServices: s.aclHiddenServices, services: s.services, blockingWatches: s.blockingWatches },
-            })
-            .catch((err) => this.log.warn(`status of ${src.name} not sent: ${(err as Error).message}`));
-        },
-      },
+      consulEmitter(src.name, { port: this.producer, status: this.reporter }),
       {
         owns: (key) => this.membership.owns(key),
         snapshotLease: () => this.membership.leaseFor(`snapshot:${src.name}`),

@@ -1,5 +1,5 @@
-import { ServiceRecordInput, ServiceRef, serviceKey, SourceRef } from '@registry-bridge/contract';
-import { contentHash } from '@registry-bridge/source-kit';
+import { serviceKey, SourceRef } from '@registry-bridge/contract';
+import { SourceEmitter, SourceEmitterOptions, SourceHealth } from '@registry-bridge/source-kit';
 import { backoffDelay, nextIndex, rateLimitDelay, recoveryTimeoutMs } from './blocking-index';
 import { CentralProtocols, centralProtocolOf, NO_CENTRAL_PROTOCOLS, proxyDefaultsProtocol, serviceDefaultsProtocols } from './consul-config-entries';
 import { ConsulHttpClient, ConsulRequestError } from './consul-http.client';
@@ -7,14 +7,25 @@ import { ConsulHealthEntry, DropReason, maxModifyIndex, normalizeService } from 
 import { ConsulSourceConfig, sourceScope } from './consul-source.schema';
 import { ServiceFilter } from './service-filter';
 
-/** Where the watcher's output goes (the app wires it to the ingest producer). */
-export interface ConsulSink {
-  upsert(record: ServiceRecordInput): Promise<void>;
-  remove(msg: { service: string; scope?: string; revision: number; lineage?: string }): Promise<void>;
-  snapshot(msg: { epoch: number; complete: boolean; services: ServiceRef[] }): Promise<void>;
-  /** Called on every reachability transition and after each successful catalog read. */
-  status(s: SourceHealth): void;
+/**
+ * The emitter of a Consul source: a change always carries a revision above the last one sent
+ * (Consul's ModifyIndex, or one more when a re-read returns the same index).
+ */
+export function consulEmitter(source: string, options: Omit<SourceEmitterOptions, 'revision'>): SourceEmitter {
+  return new SourceEmitter({ name: source, kind: 'consul' }, { ...options, revision: (index, last) => Math.max(index, (last ?? 0) + 1) });
 }
+
+/** Consul's own conditions in a source's health (conditions of source-kit's SourceHealth). */
+export interface ConsulConditions {
+  /** The token may not read everything: snapshots are sent as incomplete. */
+  aclFiltered: boolean;
+  /** Services whose instances Consul hid from the token (node:read missing): their records are held. */
+  aclHiddenServices: number;
+  services: number;
+  blockingWatches: number;
+}
+
+export const consulConditions = (status: SourceHealth): ConsulConditions => status.conditions as unknown as ConsulConditions;
 
 /**
  * `/health/ready` for one source (issue 15.3). A filtered catalog is ready with a warning while
@@ -24,10 +35,11 @@ export interface ConsulSink {
  */
 export function sourceReadiness(status: SourceHealth, readRecently: boolean): { ready: boolean; detail?: string } {
   if (!readRecently) return { ready: false, detail: status.error ?? 'no successful read yet' };
-  if (status.aclFiltered && status.services === 0) return { ready: false, detail: status.error };
+  const c = consulConditions(status);
+  if (c.aclFiltered && c.services === 0) return { ready: false, detail: status.error };
   const warnings = [
-    status.aclFiltered ? status.error : undefined,
-    status.aclHiddenServices ? `Consul hides the instances of ${status.aclHiddenServices} service(s) from the token (node:read missing): their records are held` : undefined,
+    c.aclFiltered ? status.error : undefined,
+    c.aclHiddenServices ? `Consul hides the instances of ${c.aclHiddenServices} service(s) from the token (node:read missing): their records are held` : undefined,
   ].filter((w): w is string => !!w);
   return warnings.length ? { ready: true, detail: warnings.join('; ') } : { ready: true };
 }
@@ -50,6 +62,8 @@ export interface ConsulWatcherMetrics {
   changeLatency(seconds: number): void;
   /** ACL filtering seen: `catalog` 1/0 (the catalog answer was filtered), `health` = services whose instances Consul hid. */
   aclFiltered(read: 'catalog' | 'health', n: number): void;
+  /** Services this replica watches. */
+  owned(n: number): void;
 }
 
 export type WatchLoop = 'catalog' | 'service' | 'health_state' | 'config';
@@ -57,25 +71,14 @@ export type WatchLoop = 'catalog' | 'service' | 'health_state' | 'config';
 /** The config entry kinds that can say a service's protocol. */
 type ProtocolEntryKind = 'service-defaults' | 'proxy-defaults';
 
-export interface SourceHealth {
-  reachable: boolean;
-  lastSuccessAt?: string;
-  error?: string;
-  /** The token may not read everything: snapshots are sent as incomplete. */
-  aclFiltered: boolean;
-  /** Services whose instances Consul hid from the token (node:read missing): their records are held. */
-  aclHiddenServices: number;
-  services: number;
-  owned: number;
-  blockingWatches: number;
-}
-
 interface ServiceState {
   name: string;
   key: string;
   index: number;
-  revision: number;
-  hash?: string;
+  /** A record of it was sent (the emitter keeps its hash and revision). */
+  sent: boolean;
+  /** Consul answered for it at least once. */
+  read?: boolean;
   /** Services whose instances are all proxies/gateways: not workloads, never emitted. */
   excluded: boolean;
   lastChangeAt: number;
@@ -94,6 +97,7 @@ const noopMetrics: ConsulWatcherMetrics = {
   emitted: () => undefined,
   changeLatency: () => undefined,
   aclFiltered: () => undefined,
+  owned: () => undefined,
 };
 
 interface Logger {
@@ -143,7 +147,14 @@ export class ConsulSourceWatcher {
   private pollQueue: string[] = [];
   private readonly urgent = new Set<string>();
   private healthState?: { index: number; byService: Map<string, string>; byNode: Map<string, string>; abort: AbortController };
-  private health: SourceHealth = { reachable: false, aclFiltered: false, aclHiddenServices: 0, services: 0, owned: 0, blockingWatches: 0 };
+  private health: { reachable: boolean; lastSuccessAt?: number; error?: string } & ConsulConditions = {
+    reachable: false,
+    aclFiltered: false,
+    aclHiddenServices: 0,
+    services: 0,
+    blockingWatches: 0,
+  };
+  private owned = 0;
   /** Services whose last health read Consul filtered by ACLs. */
   private readonly aclHidden = new Set<string>();
   /** Protocols from config entries, and the blocking index and last error per entry kind. */
@@ -156,11 +167,13 @@ export class ConsulSourceWatcher {
   /** Aborted (and replaced) when Consul answers again: cuts the backoff of every other loop short. */
   private recovered = new AbortController();
   private readonly loops = new Set<Promise<void>>();
+  /** Called when a service was read or the catalog applied (a one-shot read waits on it). */
+  onProgress?: () => void;
 
   constructor(
     private readonly cfg: ConsulSourceConfig,
     private readonly client: ConsulHttpClient,
-    private readonly sink: ConsulSink,
+    private readonly emitter: SourceEmitter,
     private readonly ownership: ConsulOwnership,
     private readonly log: Logger,
     private readonly metrics: ConsulWatcherMetrics = noopMetrics,
@@ -172,11 +185,33 @@ export class ConsulSourceWatcher {
   }
 
   get status(): SourceHealth {
-    return { ...this.health };
+    const { reachable, lastSuccessAt, error, ...conditions } = this.health;
+    return { reachable, ...(lastSuccessAt !== undefined && { lastSuccessAt }), ...(error && { error }), conditions: { ...conditions } };
+  }
+
+  /** Services this replica watches. */
+  get ownedServices(): number {
+    return this.owned;
   }
 
   get currentLineage(): string | undefined {
     return this.lineage;
+  }
+
+  /**
+   * For a one-shot read: services listed and not read yet, the ones left out because all their
+   * instances are Connect proxies or gateways, and the last read error of each.
+   */
+  readProgress(): { pending: string[]; excluded: string[]; errors: Map<string, string> } {
+    const pending: string[] = [];
+    const excluded: string[] = [];
+    const errors = new Map<string, string>();
+    for (const st of this.services.values()) {
+      if (st.excluded) excluded.push(st.name);
+      else if (!st.read) pending.push(st.name);
+      if (st.lastError) errors.set(st.name, st.lastError);
+    }
+    return { pending, excluded, errors };
   }
 
   /** Names of the services in the blocking pool (for tests and the debug log). */
@@ -222,8 +257,9 @@ export class ConsulSourceWatcher {
    */
   resendAll(): void {
     if (this.abort.signal.aborted) return;
+    this.emitter.resendAll();
     for (const s of this.services.values()) {
-      s.hash = undefined;
+      s.sent = false;
       this.reread(s);
     }
     this.lastSnapshotSig = '';
@@ -268,7 +304,7 @@ export class ConsulSourceWatcher {
     this.central = next;
     let changed = 0;
     for (const st of this.services.values()) {
-      if (centralProtocolOf(before, st.name) === centralProtocolOf(next, st.name) || st.hash === undefined) continue;
+      if (centralProtocolOf(before, st.name) === centralProtocolOf(next, st.name) || !st.sent) continue;
       this.reread(st);
       changed++;
     }
@@ -321,8 +357,9 @@ export class ConsulSourceWatcher {
     this.log.warn({ source: this.cfg.name, lineage: this.lineage, previous, returned }, 'Consul was rebuilt (index restarted): new revision lineage, re-reading every service');
     for (const s of this.services.values()) {
       s.index = 0;
-      s.revision = 0;
-      s.hash = undefined;
+      // revisions restart with the new lineage
+      this.emitter.forget(s.key);
+      s.sent = false;
       this.urgent.add(s.name);
     }
     this.wake?.();
@@ -424,20 +461,17 @@ export class ConsulSourceWatcher {
           this.services.delete(name);
           this.pool.delete(name);
           this.setAclHidden(name, false);
-          if (st.hash && !st.excluded && this.ownership.owns(st.key)) {
-            await this.sink.remove({
-              service: name,
-              ...(this.scope ? { scope: this.scope } : {}),
-              revision: Math.max(index, st.revision + 1),
-              ...(this.lineage ? { lineage: this.lineage } : {}),
-            });
-            this.metrics.emitted('remove');
+          if (st.sent && !st.excluded && this.ownership.owns(st.key)) {
+            if (await this.emitter.remove({ service: name, scope: this.scope, lineage: this.lineage }, index)) this.metrics.emitted('remove');
+          } else {
+            this.emitter.forget(st.key);
           }
         }
       }
     }
     this.rebalance();
     await this.maybeSnapshot();
+    this.onProgress?.();
   }
 
   private snapshotDue(): boolean {
@@ -458,7 +492,7 @@ export class ConsulSourceWatcher {
     const complete = !this.catalogFiltered;
     const sig = `${complete}|${services.map((s) => s.service).join('\u0000')}`;
     if (sig === this.lastSnapshotSig && !this.snapshotDue()) return;
-    await this.sink.snapshot({ epoch: this.now(), complete, services });
+    await this.emitter.snapshot(services, complete);
     this.metrics.emitted('snapshot');
     this.lastSnapshotSig = sig;
     this.lastSnapshotAt = this.now();
@@ -481,11 +515,12 @@ export class ConsulSourceWatcher {
           this.services.delete(name);
           this.pool.delete(name);
           this.setAclHidden(name, false);
+          this.emitter.forget(st.key);
         }
         continue;
       }
       if (!st) {
-        st = { name, key, index: 0, revision: 0, excluded: false, lastChangeAt: 0, nodes: new Set() };
+        st = { name, key, index: 0, sent: false, excluded: false, lastChangeAt: 0, nodes: new Set() };
         this.services.set(name, st);
         this.urgent.add(name);
       }
@@ -506,8 +541,9 @@ export class ConsulSourceWatcher {
     for (const name of want) if (!this.pool.has(name)) this.startBlockingWatch(name);
     this.pollQueue = ranked.filter((s) => !this.pool.has(s.name)).map((s) => s.name);
     this.health.services = this.catalog.size;
-    this.health.owned = owned.length;
     this.health.blockingWatches = this.pool.size;
+    if (this.owned !== owned.length) this.metrics.owned(owned.length);
+    this.owned = owned.length;
     this.metrics.watchesActive(this.pool.size);
 
     if (this.pollQueue.length > 0 && !this.healthState) this.startHealthStateWatch();
@@ -560,17 +596,26 @@ export class ConsulSourceWatcher {
     if (step.verdict === 'reset') this.metrics.indexReset('service');
     st.index = step.next;
     st.lastError = undefined;
-    if (step.verdict === 'unchanged' && st.hash) return;
+    if (step.verdict === 'unchanged' && st.sent) return;
     this.metrics.changeSeen('service');
     // Consul has a service only while it has an instance: no entry at all means the service is
     // gone (or the agent was wiped), which is the catalog's to say, through a removal and the
     // writer's deletion rules. Sent as an upsert with no instance it would empty the ServiceEntry
     // around the budget, and a wiped agent would empty every one of them.
-    if (Array.isArray(r.body) && r.body.length === 0 && st.hash) return;
+    if (Array.isArray(r.body) && r.body.length === 0 && st.sent) return;
     await this.process(st, Array.isArray(r.body) ? r.body : [], Math.max(r.index ?? 0, maxModifyIndex(r.body ?? [])), this.now());
   }
 
   private async process(st: ServiceState, entries: ConsulHealthEntry[], observedIndex: number, receivedAt: number): Promise<void> {
+    try {
+      await this.emitService(st, entries, observedIndex, receivedAt);
+    } finally {
+      st.read = true;
+      this.onProgress?.();
+    }
+  }
+
+  private async emitService(st: ServiceState, entries: ConsulHealthEntry[], observedIndex: number, receivedAt: number): Promise<void> {
     const observedAt = new Date(this.now()).toISOString();
     const res = normalizeService(entries, {
       source: this.source,
@@ -593,20 +638,17 @@ export class ConsulSourceWatcher {
       return;
     }
     st.excluded = false;
-    const hash = contentHash(res.record);
-    if (hash === st.hash) {
+    if (!this.ownership.owns(st.key) || this.abort.signal.aborted) return;
+    // Later changes always carry a higher revision, even when a per-service index went backwards.
+    const revision = await this.emitter.upsert(res.record, observedIndex);
+    if (revision === undefined) {
       this.metrics.emitted('unchanged');
       return;
     }
-    // Later changes always carry a higher revision, even when a per-service index went backwards.
-    const revision = Math.max(observedIndex, st.revision + 1);
-    if (!this.ownership.owns(st.key) || this.abort.signal.aborted) return;
-    await this.sink.upsert({ ...res.record, revision });
     this.metrics.emitted('upsert');
     this.metrics.changeLatency((this.now() - receivedAt) / 1000);
-    const first = st.hash === undefined;
-    st.hash = hash;
-    st.revision = revision;
+    const first = !st.sent;
+    st.sent = true;
     if (!first) {
       st.lastChangeAt = this.now();
       if (!this.pool.has(st.name)) this.rebalance();
@@ -759,7 +801,7 @@ export class ConsulSourceWatcher {
     this.health = {
       ...this.health,
       reachable: true,
-      lastSuccessAt: new Date(this.now()).toISOString(),
+      lastSuccessAt: this.now(),
       aclFiltered: this.catalogFiltered,
       error: this.catalogFiltered
         ? this.cfg.token
@@ -773,13 +815,20 @@ export class ConsulSourceWatcher {
       this.recovered.abort();
       this.recovered = new AbortController();
     }
-    this.sink.status(this.status);
+    this.sendStatus();
   }
 
   private markUnreachable(err: unknown): void {
     const was = this.health.reachable;
     this.health = { ...this.health, reachable: false, error: (err as Error)?.message?.slice(0, 2000) ?? 'unknown error' };
     if (was) this.log.error({ source: this.cfg.name, err: this.health.error }, 'Consul unreachable: holding everything as it was');
-    this.sink.status(this.status);
+    this.sendStatus();
+    this.onProgress?.();
+  }
+
+  /** On every reachability transition and after each successful catalog read; the status port sends changes at once. */
+  private sendStatus(): void {
+    const { reachable, error, conditions } = this.status;
+    void this.emitter.status({ reachable, ...(error && { error }), conditions }).catch((err) => this.log.warn({ source: this.cfg.name, err: (err as Error).message }, 'source status not sent'));
   }
 }
