@@ -6,4 +6,5 @@ export * from './lib/consul-http.client';
 export * from './lib/consul-client.factory';
 export * from './lib/consul-source.watcher';
 export * from './lib/consul-read';
+export * from './lib/consul-adapter';
 export * from './lib/collector-consul.config';

@@ -6,5 +6,7 @@ export * from './lib/eureka-rest.client';
 export * from './lib/self-preservation';
 export * from './lib/eureka-source.syncer';
 export * from './lib/eureka-read';
+export * from './lib/eureka-watch';
+export * from './lib/eureka-adapter';
 export * from './lib/eureka-source.schema';
 export * from './lib/collector-eureka.config';

@@ -1,4 +1,4 @@
-import { ReadCapture, ReadDiagnostics, RegistryAdapter, SourceRead } from '@registry-bridge/source-kit';
+import { ReadCapture, ReadDiagnostics, SourceRead } from '@registry-bridge/source-kit';
 import { createCloudMapClient } from './cloudmap-api.client';
 import type { CloudMapSourceConfig } from './cloudmap-config.schema';
 import { CloudMapReader } from './cloudmap-reader.service';
@@ -37,9 +37,3 @@ export async function readCloudMapSource(cfg: CloudMapSourceConfig, options: { d
     client.destroy();
   }
 }
-
-/** The Cloud Map registry adapter. */
-export const cloudMapAdapter: RegistryAdapter<CloudMapSourceConfig> = {
-  kind: 'cloudmap',
-  read: (config, options) => readCloudMapSource(config, options),
-};

@@ -1,5 +1,5 @@
 import { parseServiceKey } from '@registry-bridge/contract';
-import { ReadCapture, ReadDiagnostics, RegistryAdapter, SourceRead } from '@registry-bridge/source-kit';
+import { ReadCapture, ReadDiagnostics, SourceRead } from '@registry-bridge/source-kit';
 import { createConsulClient } from './consul-client.factory';
 import { ConsulSourceConfig } from './consul-source.schema';
 import { consulEmitter, ConsulSourceWatcher } from './consul-source.watcher';
@@ -50,9 +50,3 @@ export async function readConsulSource(cfg: ConsulSourceConfig, options: { timeo
   const error = status && !status.reachable && !capture.listing ? (status.error ?? 'Consul unreachable') : capture.listing ? undefined : `no catalog listing within ${timeoutMs / 1000}s`;
   return capture.result((key) => errors.get(parseServiceKey(key).service) ?? `not read within ${timeoutMs / 1000}s`, error);
 }
-
-/** The Consul registry adapter. */
-export const consulAdapter: RegistryAdapter<ConsulSourceConfig> = {
-  kind: 'consul',
-  read: (config, options) => readConsulSource(config, options),
-};

@@ -1,4 +1,4 @@
-import { ReadCapture, ReadDiagnostics, RegistryAdapter, SourceRead } from '@registry-bridge/source-kit';
+import { ReadCapture, ReadDiagnostics, SourceRead } from '@registry-bridge/source-kit';
 import { EurekaRestClient } from './eureka-rest.client';
 import { EurekaSourceConfig, toClientOptions, toSyncOptions } from './eureka-source.schema';
 import { EurekaSourceSyncer } from './eureka-source.syncer';
@@ -23,9 +23,3 @@ export async function readEurekaSource(cfg: EurekaSourceConfig, options: { diagn
     client.close();
   }
 }
-
-/** The Eureka registry adapter (a full fetch is one request: no timeout of its own beyond the client's). */
-export const eurekaAdapter: RegistryAdapter<EurekaSourceConfig> = {
-  kind: 'eureka',
-  read: (config, options) => readEurekaSource(config, options),
-};

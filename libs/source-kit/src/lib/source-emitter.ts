@@ -36,6 +36,8 @@ export interface StatusPort {
   reportChange(source: string, update: SourceStatusUpdate): Promise<void>;
   /** Drops what was last sent, so the next status is sent whatever it says. */
   forget?(source: string): void;
+  /** Re-sends the last status if a heartbeat is due (for a source polled slower than the heartbeat). */
+  resendIfDue?(source: string): Promise<void>;
 }
 
 /**

@@ -1,9 +1,19 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
-import { CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService, RedisResetDetector, SourceStatusReporter } from '@registry-bridge/collector-core';
+import {
+  CollectorAdapter,
+  CollectorMetrics,
+  CollectorReadiness,
+  CollectorSourcesService,
+  IngestProducer,
+  MembershipService,
+  RedisResetDetector,
+  SourceStatusReporter,
+} from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
 import { collectorConsulConfigSchema } from '@registry-bridge/registry-consul';
-import { ConsulSourcesService } from './consul-sources.service';
+import type { Redis } from 'ioredis';
+import { consulCollector } from './consul-collector';
 
 // The unreachable-source warnings are expected here.
 Logger.overrideLogger(false);
@@ -13,7 +23,7 @@ const until = async (what: string, cond: () => boolean): Promise<void> => {
   if (!cond()) throw new Error(`never happened: ${what}`);
 };
 
-describe('ConsulSourcesService', () => {
+describe('the Consul collector', () => {
   const reports: Array<{ source: string; reachable: boolean; error?: string }> = [];
   const reporter = {
     report: async (source: string, u: { reachable: boolean; error?: string }) => void reports.push({ source, reachable: u.reachable, error: u.error }),
@@ -22,7 +32,7 @@ describe('ConsulSourcesService', () => {
   };
   const membership = Object.assign(new EventEmitter(), { memberId: 'm1', owns: () => true, leaseFor: async () => true });
   const metrics = new MetricsService();
-  let service: ConsulSourcesService;
+  let service: CollectorSourcesService;
   let readiness: CollectorReadiness;
 
   afterEach(() => service?.onModuleDestroy());
@@ -38,15 +48,17 @@ describe('ConsulSourcesService', () => {
       ],
     });
     readiness = new CollectorReadiness();
-    service = new ConsulSourcesService(
+    service = new CollectorSourcesService(
       config,
+      consulCollector as CollectorAdapter<unknown>,
       { upsert: async () => undefined, remove: async () => undefined, snapshot: async () => undefined } as unknown as IngestProducer,
       membership as unknown as MembershipService,
       reporter as unknown as SourceStatusReporter,
       readiness,
-      new CollectorMetrics(metrics, () => 1),
-      metrics,
       new EventEmitter() as unknown as RedisResetDetector,
+      {} as Redis,
+      metrics,
+      new CollectorMetrics(metrics, () => 1),
     );
 
     await service.onApplicationBootstrap();
