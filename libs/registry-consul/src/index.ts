@@ -4,6 +4,8 @@ export * from './lib/service-filter';
 export * from './lib/consul-normalize';
 export * from './lib/consul-http.client';
 export * from './lib/consul-client.factory';
+export * from './lib/consul-watch.types';
+export * from './lib/consul-source-health';
 export * from './lib/consul-source.watcher';
 export * from './lib/consul-read';
 export * from './lib/consul-adapter';

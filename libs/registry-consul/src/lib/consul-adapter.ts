@@ -2,7 +2,9 @@ import { RegistryAdapter } from '@registry-bridge/source-kit';
 import { createConsulClient } from './consul-client.factory';
 import { readConsulSource } from './consul-read';
 import { ConsulSourceConfig } from './consul-source.schema';
-import { consulEmitter, ConsulSourceWatcher, ConsulWatcherMetrics, sourceReadiness } from './consul-source.watcher';
+import { consulEmitter, sourceReadiness } from './consul-source-health';
+import { ConsulSourceWatcher } from './consul-source.watcher';
+import { ConsulWatcherMetrics } from './consul-watch.types';
 
 /** What the collector app adds to a Consul watch. */
 export interface ConsulWatchExtras {

@@ -2,7 +2,8 @@ import { parseServiceKey } from '@registry-bridge/contract';
 import { ReadCapture, ReadDiagnostics, SourceRead } from '@registry-bridge/source-kit';
 import { createConsulClient } from './consul-client.factory';
 import { ConsulSourceConfig } from './consul-source.schema';
-import { consulEmitter, ConsulSourceWatcher } from './consul-source.watcher';
+import { consulEmitter } from './consul-source-health';
+import { ConsulSourceWatcher } from './consul-source.watcher';
 
 /**
  * One complete read of a Consul source through the collector's own watcher: it owns every service

@@ -6,7 +6,8 @@ import { createConsulClient, socketBudget } from './consul-client.factory';
 import { ConsulHttpClient } from './consul-http.client';
 import { consulSourceSchema, ConsulSourceInput } from './consul-source.schema';
 import type { RecordPort } from '@registry-bridge/source-kit';
-import { consulEmitter, ConsulSourceWatcher } from './consul-source.watcher';
+import { consulEmitter } from './consul-source-health';
+import { ConsulSourceWatcher } from './consul-source.watcher';
 
 class RecordingSink implements RecordPort {
   upserts: Array<ServiceRecordInput & { at: number }> = [];

@@ -3,7 +3,9 @@ import { ConsulHttpClient, ConsulRequestError, ConsulResponse } from './consul-h
 import { ConsulHealthEntry } from './consul-normalize';
 import { consulSourceSchema } from './consul-source.schema';
 import type { RecordPort, SourceHealth } from '@registry-bridge/source-kit';
-import { consulEmitter, ConsulSourceWatcher, ConsulWatcherMetrics, sourceReadiness } from './consul-source.watcher';
+import { consulEmitter, sourceReadiness } from './consul-source-health';
+import { ConsulSourceWatcher } from './consul-source.watcher';
+import { ConsulWatcherMetrics } from './consul-watch.types';
 
 /** A fake Consul with blocking semantics: a request with the current index waits for a change. */
 class FakeConsul {

@@ -1,72 +1,16 @@
 import { serviceKey, SourceRef } from '@registry-bridge/contract';
-import { SourceEmitter, SourceEmitterOptions, SourceHealth } from '@registry-bridge/source-kit';
-import { backoffDelay, nextIndex, rateLimitDelay, recoveryTimeoutMs } from './blocking-index';
+import { SourceEmitter, SourceHealth } from '@registry-bridge/source-kit';
+import { nextIndex, rateLimitDelay, recoveryTimeoutMs } from './blocking-index';
 import { CentralProtocols, centralProtocolOf, NO_CENTRAL_PROTOCOLS, proxyDefaultsProtocol, serviceDefaultsProtocols } from './consul-config-entries';
 import { ConsulHttpClient, ConsulRequestError } from './consul-http.client';
 import { ConsulHealthEntry, DropReason, maxModifyIndex, normalizeService } from './consul-normalize';
+import { ConsulLineage } from './consul-lineage';
 import { ConsulSourceConfig, sourceScope } from './consul-source.schema';
+import { ConsulConditions } from './consul-source-health';
+import { ConsulOwnership, ConsulWatcherMetrics, ConsulWatchLog, NOOP_CONSUL_METRICS, WatchLoop } from './consul-watch.types';
+import { HealthStateDetector } from './health-state-detector';
 import { ServiceFilter } from './service-filter';
-
-/**
- * The emitter of a Consul source: a change always carries a revision above the last one sent
- * (Consul's ModifyIndex, or one more when a re-read returns the same index).
- */
-export function consulEmitter(source: string, options: Omit<SourceEmitterOptions, 'revision'>): SourceEmitter {
-  return new SourceEmitter({ name: source, kind: 'consul' }, { ...options, revision: (index, last) => Math.max(index, (last ?? 0) + 1) });
-}
-
-/** Consul's own conditions in a source's health (conditions of source-kit's SourceHealth). */
-export interface ConsulConditions {
-  /** The token may not read everything: snapshots are sent as incomplete. */
-  aclFiltered: boolean;
-  /** Services whose instances Consul hid from the token (node:read missing): their records are held. */
-  aclHiddenServices: number;
-  services: number;
-  blockingWatches: number;
-}
-
-export const consulConditions = (status: SourceHealth): ConsulConditions => status.conditions as unknown as ConsulConditions;
-
-/**
- * `/health/ready` for one source (issue 15.3). A filtered catalog is ready with a warning while
- * the token can read something (a narrower token is a choice; its snapshots are incomplete and
- * nothing is deleted), and not ready when it can read no service at all: then the collector
- * syncs nothing, which is a misconfiguration a rollout should stop on.
- */
-export function sourceReadiness(status: SourceHealth, readRecently: boolean): { ready: boolean; detail?: string } {
-  if (!readRecently) return { ready: false, detail: status.error ?? 'no successful read yet' };
-  const c = consulConditions(status);
-  if (c.aclFiltered && c.services === 0) return { ready: false, detail: status.error };
-  const warnings = [
-    c.aclFiltered ? status.error : undefined,
-    c.aclHiddenServices ? `Consul hides the instances of ${c.aclHiddenServices} service(s) from the token (node:read missing): their records are held` : undefined,
-  ].filter((w): w is string => !!w);
-  return warnings.length ? { ready: true, detail: warnings.join('; ') } : { ready: true };
-}
-
-/** Which services this replica watches, and whether it sends the source's snapshots. */
-export interface ConsulOwnership {
-  owns(serviceKey: string): boolean;
-  /** Takes or renews the source's snapshot lease; true while this replica holds it. */
-  snapshotLease(): Promise<boolean>;
-}
-
-export interface ConsulWatcherMetrics {
-  watchesActive(n: number): void;
-  changeSeen(loop: WatchLoop): void;
-  error(loop: WatchLoop, kind: string): void;
-  indexReset(loop: WatchLoop): void;
-  dropped(reason: DropReason | 'acl_filtered', n: number): void;
-  request(loop: WatchLoop, mode: 'blocking' | 'poll'): void;
-  emitted(type: 'upsert' | 'remove' | 'snapshot' | 'unchanged'): void;
-  changeLatency(seconds: number): void;
-  /** ACL filtering seen: `catalog` 1/0 (the catalog answer was filtered), `health` = services whose instances Consul hid. */
-  aclFiltered(read: 'catalog' | 'health', n: number): void;
-  /** Services this replica watches. */
-  owned(n: number): void;
-}
-
-export type WatchLoop = 'catalog' | 'service' | 'health_state' | 'config';
+import { runWatchLoop, sleep } from './watch-loop';
 
 /** The config entry kinds that can say a service's protocol. */
 type ProtocolEntryKind = 'service-defaults' | 'proxy-defaults';
@@ -85,38 +29,6 @@ interface ServiceState {
   nodes: Set<string>;
   watch?: AbortController;
   lastError?: string;
-}
-
-const noopMetrics: ConsulWatcherMetrics = {
-  watchesActive: () => undefined,
-  changeSeen: () => undefined,
-  error: () => undefined,
-  indexReset: () => undefined,
-  dropped: () => undefined,
-  request: () => undefined,
-  emitted: () => undefined,
-  changeLatency: () => undefined,
-  aclFiltered: () => undefined,
-  owned: () => undefined,
-};
-
-interface Logger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**
@@ -141,12 +53,11 @@ export class ConsulSourceWatcher {
   private catalog = new Map<string, string[]>();
   private catalogIndex = 0;
   private catalogFiltered = false;
-  private lineage?: string;
-  private clusterId?: string;
+  private readonly lineage: ConsulLineage;
   private readonly pool = new Set<string>();
   private pollQueue: string[] = [];
   private readonly urgent = new Set<string>();
-  private healthState?: { index: number; byService: Map<string, string>; byNode: Map<string, string>; abort: AbortController };
+  private healthState?: HealthStateDetector;
   private health: { reachable: boolean; lastSuccessAt?: number; error?: string } & ConsulConditions = {
     reachable: false,
     aclFiltered: false,
@@ -175,13 +86,14 @@ export class ConsulSourceWatcher {
     private readonly client: ConsulHttpClient,
     private readonly emitter: SourceEmitter,
     private readonly ownership: ConsulOwnership,
-    private readonly log: Logger,
-    private readonly metrics: ConsulWatcherMetrics = noopMetrics,
+    private readonly log: ConsulWatchLog,
+    private readonly metrics: ConsulWatcherMetrics = NOOP_CONSUL_METRICS,
     private readonly now: () => number = Date.now,
   ) {
     this.source = { name: cfg.name, kind: 'consul' };
     this.scope = sourceScope(cfg);
     this.filter = new ServiceFilter(cfg.filters);
+    this.lineage = new ConsulLineage(cfg.name, client, log, now);
   }
 
   get status(): SourceHealth {
@@ -195,7 +107,7 @@ export class ConsulSourceWatcher {
   }
 
   get currentLineage(): string | undefined {
-    return this.lineage;
+    return this.lineage.current;
   }
 
   /**
@@ -220,7 +132,7 @@ export class ConsulSourceWatcher {
   }
 
   async start(): Promise<void> {
-    this.lineage = await this.readLineage();
+    this.lineage.current = await this.lineage.read(this.abort.signal);
     if (this.cfg.normalize.protocolFromConfigEntries) {
       // Read once before the first service read, so first records already carry the protocol;
       // with the short timeout, so a Consul down at start does not hold the start up.
@@ -321,40 +233,9 @@ export class ConsulSourceWatcher {
 
   // ---------------------------------------------------------------- lineage
 
-  /**
-   * The Connect CA trust domain is `<cluster id>.consul`, minted when a cluster is bootstrapped:
-   * a wiped/rebuilt Consul gets a new one, so records carry a lineage every replica agrees on.
-   */
-  private async readLineage(): Promise<string | undefined> {
-    try {
-      const r = await this.client.get<{ TrustDomain?: string }>('/v1/connect/ca/roots', { signal: this.abort.signal });
-      const id = r.body.TrustDomain?.split('.')[0];
-      if (id) {
-        this.clusterId = id;
-        return `consul-${id}`.slice(0, 128);
-      }
-    } catch (err) {
-      this.log.info({ source: this.cfg.name, err: (err as Error).message }, 'no Connect CA (cluster id) to name the index lineage; using index resets only');
-    }
-    return this.lineage;
-  }
-
-  /**
-   * The catalog index went backwards. Stale reads from another server or a snapshot restore do
-   * that too, so a new lineage is started only when Consul is a different cluster (new cluster
-   * id) or, without a cluster id, when the index fell to less than half (a rebuilt Consul
-   * starts near 0). Within a lineage, revisions stay monotonic per service anyway.
-   */
+  /** The catalog index went backwards; when Consul was rebuilt, every service is read again with revisions restarting. */
   private async onCatalogWentBackwards(previous: number, returned: number): Promise<void> {
-    const before = this.clusterId;
-    const fresh = await this.readLineage();
-    const rebuilt = this.clusterId !== undefined ? this.clusterId !== before : returned < previous / 2;
-    if (!rebuilt) {
-      this.log.info({ source: this.cfg.name, previous, returned }, 'Consul catalog index went backwards (stale read or restore): index reset, same lineage');
-      return;
-    }
-    this.lineage = fresh && this.clusterId !== before ? fresh : `${(fresh ?? 'consul').slice(0, 100)}.r${this.now().toString(36)}`;
-    this.log.warn({ source: this.cfg.name, lineage: this.lineage, previous, returned }, 'Consul was rebuilt (index restarted): new revision lineage, re-reading every service');
+    if (!(await this.lineage.wentBackwards(previous, returned, this.abort.signal))) return;
     for (const s of this.services.values()) {
       s.index = 0;
       // revisions restart with the new lineage
@@ -405,37 +286,25 @@ export class ConsulSourceWatcher {
     return recoveryTimeoutMs(failures, this.cfg.watch.recoveryTimeoutMs, this.cfg.watch.requestTimeoutMs);
   }
 
-  /**
-   * One watch loop: at most one request per `minLoopIntervalMs` (churn degrades to polling),
-   * jittered exponential backoff after errors (cut short when Consul answers the catalog again),
-   * ends when its signal aborts. `step` learns how many reads failed in a row.
-   */
-  private async loop(
+  /** One watch loop of this source (see runWatchLoop); `step` learns how many reads failed in a row. */
+  private loop(
     name: WatchLoop,
     signal: AbortSignal,
     step: (signal: AbortSignal, failures: number) => Promise<void>,
     o: { service?: string; onError?: (err: unknown) => void; backoffMaxMs?: number; quiet?: boolean } = {},
   ): Promise<void> {
-    const w = this.cfg.watch;
-    let failures = 0;
-    let lastStart = 0;
-    while (!signal.aborted) {
-      await sleep(rateLimitDelay(lastStart, this.now(), w.minLoopIntervalMs), signal);
-      if (signal.aborted) break;
-      lastStart = this.now();
-      try {
-        await step(signal, failures);
-        failures = 0;
-      } catch (err) {
-        if (signal.aborted) break;
-        failures++;
+    return runWatchLoop(signal, step, {
+      ...this.cfg.watch,
+      ...(o.backoffMaxMs !== undefined && { backoffMaxMs: o.backoffMaxMs }),
+      now: this.now,
+      // the catalog read decides reachability: it never waits for itself
+      recovered: () => (name === 'catalog' ? undefined : this.recovered.signal),
+      failed: (err) => {
         if (o.quiet) this.metrics.error(name, err instanceof ConsulRequestError ? err.kind : 'network');
         else this.recordError(name, err, o.service);
         o.onError?.(err);
-        const recovered = name === 'catalog' ? signal : AbortSignal.any([signal, this.recovered.signal]);
-        await sleep(backoffDelay(failures, w.backoffBaseMs, o.backoffMaxMs ?? w.backoffMaxMs), recovered);
-      }
-    }
+      },
+    });
   }
 
   private async applyCatalog(body: Record<string, string[] | null>, index: number): Promise<void> {
@@ -462,7 +331,7 @@ export class ConsulSourceWatcher {
           this.pool.delete(name);
           this.setAclHidden(name, false);
           if (st.sent && !st.excluded && this.ownership.owns(st.key)) {
-            if (await this.emitter.remove({ service: name, scope: this.scope, lineage: this.lineage }, index)) this.metrics.emitted('remove');
+            if (await this.emitter.remove({ service: name, scope: this.scope, lineage: this.lineage.current }, index)) this.metrics.emitted('remove');
           } else {
             this.emitter.forget(st.key);
           }
@@ -623,7 +492,7 @@ export class ConsulSourceWatcher {
       scope: this.scope,
       datacenter: this.cfg.datacenter,
       revision: 0,
-      lineage: this.lineage,
+      lineage: this.lineage.current,
       observedAt,
       options: this.cfg.normalize,
       instanceTagsPass: (t) => this.filter.instanceTagsPass(t),
@@ -658,54 +527,17 @@ export class ConsulSourceWatcher {
   // ---------------------------------------------------------------- outside the pool
 
   private startHealthStateWatch(): void {
-    const ctl = new AbortController();
-    const state = { index: 0, byService: new Map<string, string>(), byNode: new Map<string, string>(), abort: ctl };
-    this.healthState = state;
-    const signal = AbortSignal.any([ctl.signal, this.abort.signal]);
-    const w = this.cfg.watch;
+    const detector = new HealthStateDetector(this.client, this.metrics, this.cfg.watch.waitMs, (failures) => this.recoveryTimeout(failures));
+    this.healthState = detector;
+    const signal = AbortSignal.any([detector.abort.signal, this.abort.signal]);
     this.track(
       this.loop('health_state', signal, async (sig, failures) => {
-        const blocking = failures === 0 && state.index > 0;
-        this.metrics.request('health_state', blocking ? 'blocking' : 'poll');
-        const r = await this.client.get<Array<{ Node?: string; CheckID?: string; Status?: string; ServiceName?: string; ModifyIndex?: number }>>(
-          '/v1/health/state/any',
-          { index: blocking ? state.index : 0, waitMs: w.waitMs, signal: sig, ...(failures > 0 && { timeoutMs: this.recoveryTimeout(failures) }) },
-        );
-        const step = nextIndex(state.index, r.index);
-        if (step.verdict === 'reset') this.metrics.indexReset('health_state');
-        const first = state.index === 0;
-        state.index = step.next;
-        if (step.verdict === 'unchanged') return;
-        this.metrics.changeSeen('health_state');
-        this.diffChecks(state, r.body ?? [], first);
+        const changed = await detector.step(sig, failures);
+        if (!changed) return;
+        changed.services.forEach((name) => this.markDirty(name));
+        if (changed.nodes.size) for (const s of this.services.values()) if ([...s.nodes].some((n) => changed.nodes.has(n))) this.markDirty(s.name);
       }),
     );
-  }
-
-  /** Marks the services whose checks (or whose nodes' checks) changed since the last answer. */
-  private diffChecks(
-    state: NonNullable<ConsulSourceWatcher['healthState']>,
-    checks: Array<{ Node?: string; CheckID?: string; Status?: string; ServiceName?: string; ModifyIndex?: number }>,
-    first: boolean,
-  ): void {
-    const byService = new Map<string, string>();
-    const byNode = new Map<string, string>();
-    for (const c of checks) {
-      const sig = `${c.CheckID}:${c.Status}:${c.ModifyIndex};`;
-      const map = c.ServiceName ? byService : byNode;
-      const k = c.ServiceName || c.Node || '';
-      map.set(k, (map.get(k) ?? '') + sig);
-    }
-    if (!first) {
-      for (const [name, sig] of byService) if (state.byService.get(name) !== sig) this.markDirty(name);
-      for (const name of state.byService.keys()) if (!byService.has(name)) this.markDirty(name);
-      const nodes = new Set<string>();
-      for (const [n, sig] of byNode) if (state.byNode.get(n) !== sig) nodes.add(n);
-      for (const n of state.byNode.keys()) if (!byNode.has(n)) nodes.add(n);
-      if (nodes.size) for (const s of this.services.values()) if ([...s.nodes].some((n) => nodes.has(n))) this.markDirty(s.name);
-    }
-    state.byService = byService;
-    state.byNode = byNode;
   }
 
   private markDirty(name: string): void {
