@@ -1,8 +1,24 @@
 import nx from '@nx/eslint-plugin';
 
-// Registry clients and the Kubernetes client may be imported by exactly one lib each.
-const registryClients = ['consul', 'eureka-js-client', '@aws-sdk/client-servicediscovery', '@aws-sdk/credential-providers'];
+// The one list of registries: each one's Nx scope tag (`scope:<name>`, carried by its registry lib
+// and its collector app) and its client packages. Adding a registry is one entry here; the
+// constraints below are made from it. Registry clients and the Kubernetes client may each be
+// imported by exactly one lib.
+const registries = {
+  consul: ['consul'],
+  eureka: ['eureka-js-client'],
+  cloudmap: ['@aws-sdk/client-servicediscovery', '@aws-sdk/credential-providers'],
+};
+const registryClients = Object.values(registries).flat();
+const registryScopes = Object.keys(registries).map((name) => `scope:${name}`);
 const kubeClients = ['@kubernetes/client-node'];
+
+/** A registry's lib and app: shared libs (the kit among them), the collector runtime and their own registry only. */
+const registryConstraint = (name) => ({
+  sourceTag: `scope:${name}`,
+  onlyDependOnLibsWithTags: ['scope:shared', 'scope:collector', `scope:${name}`, 'scope:test'],
+  bannedExternalImports: [...Object.entries(registries).flatMap(([other, clients]) => (other === name ? [] : clients)), ...kubeClients],
+});
 
 export default [
   ...nx.configs['flat/base'],
@@ -34,36 +50,25 @@ export default [
             // only the Kubernetes lib talks to the API server
             { sourceTag: 'type:app', bannedExternalImports: kubeClients },
             { sourceTag: 'type:translation', bannedExternalImports: kubeClients },
-            // collectors: shared libs, the collector runtime and their own registry lib only
+            // the collector runtime: shared libs (the kit among them) only
             {
               sourceTag: 'scope:collector',
               onlyDependOnLibsWithTags: ['scope:shared', 'scope:collector', 'scope:test'],
               bannedExternalImports: [...registryClients, ...kubeClients],
             },
-            {
-              sourceTag: 'scope:consul',
-              onlyDependOnLibsWithTags: ['scope:shared', 'scope:collector', 'scope:consul', 'scope:test'],
-              bannedExternalImports: ['eureka-js-client', '@aws-sdk/client-servicediscovery', '@aws-sdk/credential-providers', ...kubeClients],
-            },
-            {
-              sourceTag: 'scope:eureka',
-              onlyDependOnLibsWithTags: ['scope:shared', 'scope:collector', 'scope:eureka', 'scope:test'],
-              bannedExternalImports: ['consul', '@aws-sdk/client-servicediscovery', '@aws-sdk/credential-providers', ...kubeClients],
-            },
-            {
-              sourceTag: 'scope:cloudmap',
-              onlyDependOnLibsWithTags: ['scope:shared', 'scope:collector', 'scope:cloudmap', 'scope:test'],
-              bannedExternalImports: ['consul', 'eureka-js-client', ...kubeClients],
-            },
-            // the operator CLI (dry-run diff) reads registries and the cluster through the libs
+            ...Object.keys(registries).map(registryConstraint),
+            // a registry lib: shared libs and the kit, never its app; the collector runtime only for its
+            // app's config schema (collectorRuntimeConfigSchema), until collector configs move to the config lib
+            { sourceTag: 'type:registry', onlyDependOnLibsWithTags: ['scope:shared', 'scope:collector', 'scope:test'] },
+            // the operator CLI (dry-run diff) reads registries through their adapters and the cluster through the libs
             {
               sourceTag: 'scope:cli',
-              onlyDependOnLibsWithTags: ['scope:shared', 'scope:writer', 'scope:collector', 'scope:consul', 'scope:eureka', 'scope:cloudmap', 'scope:test'],
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:writer', 'scope:collector', ...registryScopes, 'scope:test'],
             },
             // cross-lib contract specs (e2e/contract): each normalizer's output through the translator, nothing else
             {
               sourceTag: 'scope:contract-test',
-              onlyDependOnLibsWithTags: ['scope:shared', 'scope:writer', 'scope:consul', 'scope:eureka', 'scope:cloudmap', 'scope:test'],
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:writer', ...registryScopes, 'scope:test'],
               bannedExternalImports: [...registryClients, ...kubeClients],
             },
             // apps import registry clients only through their registry lib

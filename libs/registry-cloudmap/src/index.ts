@@ -6,5 +6,7 @@ export * from './lib/redis-request-budget.service';
 export * from './lib/cloudmap-api.client';
 export * from './lib/cloudmap-reader.service';
 export * from './lib/cloudmap-watcher.service';
+export * from './lib/cloudmap-read';
+export * from './lib/cloudmap-adapter';
 export * from './lib/cloudmap-fixture.testing';
 export * from './lib/collector-cloudmap.config';

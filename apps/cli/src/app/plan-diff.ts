@@ -1,7 +1,10 @@
-import { describeIssues, parseServiceKey, ServiceRecordInput, serviceKey, serviceRecordSchema } from '@registry-bridge/contract';
+import { describeIssues, parseServiceKey, serviceKey, serviceRecordSchema } from '@registry-bridge/contract';
 import { ANNOTATIONS, canonicalJson, isOwnedBy, LABELS, matches, ServiceEntryObject, SourceRules, translateRecord, WorkloadEntryObject } from '@registry-bridge/translation';
+import type { SourceRead } from '@registry-bridge/source-kit';
 import { FieldChange, fieldDiff } from './field-diff';
 
+/** What one complete read of one configured collector source gave: a registry adapter's read(). */
+export type { SourceRead };
 export type ObjectKind = 'ServiceEntry' | 'WorkloadEntry';
 
 /** A live object as listed from the API server (only the parts the diff reads). */
@@ -9,24 +12,6 @@ export interface LiveObject {
   kind: ObjectKind;
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: unknown;
-}
-
-/** What one complete read of one configured collector source gave. */
-export interface SourceRead {
-  source: string;
-  kind: 'consul' | 'eureka' | 'cloudmap';
-  /** Every record read (one per service). */
-  records: ServiceRecordInput[];
-  /** Service keys of the source's snapshot; undefined when no snapshot was taken (read failed). */
-  snapshotKeys?: string[];
-  /** False when the registry said the listing may be partial (e.g. Consul ACL filtering). */
-  complete: boolean;
-  /** Source-level failure (unreachable, bad credentials): nothing of it can be trusted. */
-  error?: string;
-  /** Services listed but not read (their read failed): neither their state nor their absence is known. */
-  unread: Array<{ key: string; error: string }>;
-  /** Worth knowing about the registry (e.g. Eureka in self-preservation), not an error. */
-  notes?: string[];
 }
 
 export interface DeletionPolicy {

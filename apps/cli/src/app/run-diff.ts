@@ -1,23 +1,12 @@
 import { KubeClient, KubeObject } from '@registry-bridge/kube';
 import { sourceRules } from '@registry-bridge/translation';
 import { DiffArgs } from './cli-args';
-import { CollectorSource, loadCollectorSources, loadWriterConfig } from './load-configs';
-import { DiffReport, LiveObject, ObjectKind, planDiff, SourceRead } from './plan-diff';
+import { loadCollectorSources, loadWriterConfig } from './load-configs';
+import { DiffReport, LiveObject, ObjectKind, planDiff } from './plan-diff';
 import { DiffMeta } from './render-diff';
-import { Diagnostics, readCloudMap, readConsul, readEureka } from './source-readers';
+import { Diagnostics, readSource } from './source-readers';
 
 const API_VERSION = 'networking.istio.io/v1';
-
-/** Reads one source; a failure of one source is reported, never thrown, so the others still count. */
-async function readSource(s: CollectorSource, timeoutMs: number, diag: Diagnostics): Promise<SourceRead> {
-  try {
-    if (s.kind === 'consul') return await readConsul(s.config, timeoutMs, diag);
-    if (s.kind === 'eureka') return await readEureka(s.config, diag);
-    return await readCloudMap(s.config, diag);
-  } catch (err) {
-    return { source: s.config.name, kind: s.kind, records: [], complete: false, error: (err as Error).message, unread: [] };
-  }
-}
 
 /**
  * LISTs ServiceEntries and WorkloadEntries of the namespaces the writer writes to: all of them,

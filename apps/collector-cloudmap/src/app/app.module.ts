@@ -1,29 +1,12 @@
 import { Module } from '@nestjs/common';
-import { AppConfigModule, APP_CONFIG } from '@registry-bridge/app-config';
-import { CollectorCoreModule } from '@registry-bridge/collector-core';
-import { LoggingModule, MetricsModule } from '@registry-bridge/observability';
-import { CloudMapSourcesService } from './cloudmap-sources.service';
-import { collectorCloudMapConfigSchema, CollectorCloudMapConfig } from '@registry-bridge/registry-cloudmap';
+import { CollectorModule } from '@registry-bridge/collector-core';
+import { collectorCloudMapConfigSchema } from '@registry-bridge/registry-cloudmap';
+import { cloudMapCollector } from './cloudmap-collector';
 
 export const APP_NAME = 'collector-cloudmap';
 
+/** The Cloud Map collector: the shared collector runtime around the Cloud Map adapter. */
 @Module({
-  imports: [
-    AppConfigModule.forRoot(collectorCloudMapConfigSchema),
-    LoggingModule.forRoot({ app: APP_NAME }),
-    MetricsModule,
-    CollectorCoreModule.forRootAsync({
-      healthController: true,
-      inject: [APP_CONFIG],
-      useFactory: (cfg: CollectorCloudMapConfig) => ({
-        app: APP_NAME,
-        kind: 'cloudmap',
-        redis: cfg.redis,
-        heartbeatSeconds: cfg.collector.heartbeatSeconds,
-        memberTtlSeconds: cfg.collector.memberTtlSeconds,
-      }),
-    }),
-  ],
-  providers: [CloudMapSourcesService],
+  imports: [CollectorModule.forAdapter({ app: APP_NAME, schema: collectorCloudMapConfigSchema, adapter: cloudMapCollector })],
 })
 export class AppModule {}

@@ -1,29 +1,12 @@
 import { Module } from '@nestjs/common';
-import { AppConfigModule, APP_CONFIG } from '@registry-bridge/app-config';
-import { CollectorCoreModule } from '@registry-bridge/collector-core';
-import { LoggingModule, MetricsModule } from '@registry-bridge/observability';
-import { collectorConsulConfigSchema, CollectorConsulConfig } from '@registry-bridge/registry-consul';
-import { ConsulSourcesService } from './consul-sources.service';
+import { CollectorModule } from '@registry-bridge/collector-core';
+import { collectorConsulConfigSchema } from '@registry-bridge/registry-consul';
+import { consulCollector } from './consul-collector';
 
 export const APP_NAME = 'collector-consul';
 
+/** The Consul collector: the shared collector runtime around the Consul adapter. */
 @Module({
-  imports: [
-    AppConfigModule.forRoot(collectorConsulConfigSchema),
-    LoggingModule.forRoot({ app: APP_NAME }),
-    MetricsModule,
-    CollectorCoreModule.forRootAsync({
-      healthController: true,
-      inject: [APP_CONFIG],
-      useFactory: (cfg: CollectorConsulConfig) => ({
-        app: APP_NAME,
-        kind: 'consul',
-        redis: cfg.redis,
-        heartbeatSeconds: cfg.collector.heartbeatSeconds,
-        memberTtlSeconds: cfg.collector.memberTtlSeconds,
-      }),
-    }),
-  ],
-  providers: [ConsulSourcesService],
+  imports: [CollectorModule.forAdapter({ app: APP_NAME, schema: collectorConsulConfigSchema, adapter: consulCollector })],
 })
 export class AppModule {}

@@ -59,6 +59,7 @@ export class ConsulMetrics {
       },
       changeLatency: (s) => this.readSeconds.observe({ source }, s),
       aclFiltered: (read, n) => this.aclFiltered.set({ source, read }, n),
+      owned: (n) => this.shared.owned(source, n),
     };
   }
 }

@@ -15,7 +15,6 @@ import { QUEUES, RegistryKind } from '@registry-bridge/contract';
 import { MetricsModule, MetricsService, RedisHealthModule } from '@registry-bridge/observability';
 import { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
-import { ChangeTracker } from './change-tracker';
 import { CollectorHealthController } from './collector-health.controller';
 import { CollectorMetrics } from './collector-metrics';
 import { CollectorReadiness } from './collector-readiness';
@@ -61,7 +60,6 @@ export class CollectorCoreLifecycle implements OnModuleInit, OnModuleDestroy, On
     private readonly reporter: SourceStatusReporter,
     private readonly producer: IngestProducer,
     private readonly resets: RedisResetDetector,
-    private readonly changes: ChangeTracker,
   ) {
     // Without a listener ioredis prints every reconnect failure; log each distinct error once.
     redis.on('error', (err: Error) => {
@@ -74,8 +72,6 @@ export class CollectorCoreLifecycle implements OnModuleInit, OnModuleDestroy, On
   async onModuleInit(): Promise<void> {
     await this.membership.start();
     this.reporter.start();
-    // After a Redis data loss nothing tracked is known to be delivered any more.
-    this.resets.on('reset', () => this.changes.clear());
     this.resets.start();
   }
 
@@ -134,7 +130,6 @@ const runtimeProviders: Provider[] = [
     useFactory: (o: CollectorCoreOptions, producer: IngestProducer, metrics: CollectorMetrics) =>
       new SourceStatusReporter(producer, o.kind, o.heartbeatSeconds ?? 10, metrics),
   },
-  { provide: ChangeTracker, useFactory: () => new ChangeTracker() },
   {
     provide: RedisResetDetector,
     inject: [COLLECTOR_CORE_OPTIONS, COLLECTOR_REDIS, MembershipService],
@@ -152,14 +147,13 @@ const exported = [
   CollectorMetrics,
   IngestProducer,
   SourceStatusReporter,
-  ChangeTracker,
   CollectorReadiness,
   RedisResetDetector,
 ];
 
 /**
  * The runtime every collector shares: Redis connection, ingest producer, membership and
- * leases, change tracking, source status heartbeats, metrics and readiness. Global, so a
+ * leases, source status heartbeats, metrics and readiness. Global, so a
  * registry lib's module can inject these without importing it again.
  */
 @Module({})

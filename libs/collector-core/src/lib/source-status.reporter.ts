@@ -1,24 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { LIMITS, RegistryKind } from '@registry-bridge/contract';
+import type { RecordPort, SourceStatusUpdate } from '@registry-bridge/source-kit';
 import { CollectorMetrics } from './collector-metrics';
 
-export interface SourceStatusUpdate {
-  reachable: boolean;
-  error?: string;
-  conditions?: Record<string, boolean | string | number>;
-}
-
 /** The producer surface the reporter needs. */
-export interface StatusProducer {
-  sourceStatus(msg: {
-    source: { name: string; kind: RegistryKind };
-    reachable: boolean;
-    lastSuccessAt?: string;
-    error?: string;
-    conditions?: Record<string, boolean | string | number>;
-    observedAt: string;
-  }): Promise<unknown>;
-}
+export type StatusProducer = Pick<RecordPort, 'sourceStatus'>;
 
 interface SourceState extends SourceStatusUpdate {
   lastSuccessAt?: Date;

@@ -1,4 +1,3 @@
-import { ChangeTracker } from '@registry-bridge/collector-core';
 import { Message, RecordProducer } from '@registry-bridge/contract';
 import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
 import { Redis } from 'ioredis';
@@ -6,7 +5,7 @@ import { createCloudMapClient } from './cloudmap-api.client';
 import { CloudMapApi, cloudMapSourceSchema, CloudMapSourceInput } from './cloudmap-config.schema';
 import { CloudMapFixture } from './cloudmap-fixture.testing';
 import { CloudMapReader } from './cloudmap-reader.service';
-import { CloudMapWatcher, WatcherCoordination } from './cloudmap-watcher.service';
+import { cloudMapEmitter, CloudMapWatcher, WatcherCoordination } from './cloudmap-watcher.service';
 import { RedisRequestBudget } from './redis-request-budget.service';
 import { sleep } from './request-budget.service';
 
@@ -62,7 +61,8 @@ function harness(over: Partial<CloudMapSourceInput>, coordination?: WatcherCoord
     { step: 'finalizeRequest', name: 'countRequests' },
   );
   const sink = new RecordProducer({ add: async (_n, data) => void messages.push(data as Message) });
-  const watcher = new CloudMapWatcher(config, { reader: new CloudMapReader(client, config), sink, changes: new ChangeTracker(), coordination });
+  const emitter = cloudMapEmitter(config.name, { port: sink });
+  const watcher = new CloudMapWatcher(config, { reader: new CloudMapReader(client, config), emitter, coordination });
   const h = { watcher, messages, requests, close: () => client.destroy() };
   harnesses.push(h);
   return h;

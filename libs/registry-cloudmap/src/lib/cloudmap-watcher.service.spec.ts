@@ -8,13 +8,12 @@ import {
   RequestLimitExceeded,
   ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
-import { ChangeTracker } from '@registry-bridge/collector-core';
 import { Message, RecordProducer } from '@registry-bridge/contract';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BudgetedServiceDiscoveryClient, CloudMapApiObserver, NOOP_API_OBSERVER } from './cloudmap-api.client';
 import { CloudMapApi, cloudMapSourceSchema, CloudMapSourceInput } from './cloudmap-config.schema';
 import { CloudMapReader } from './cloudmap-reader.service';
-import { CloudMapWatcher, WatcherCoordination } from './cloudmap-watcher.service';
+import { cloudMapEmitter, CloudMapWatcher, WatcherCoordination } from './cloudmap-watcher.service';
 import { LocalRequestBudget } from './request-budget.service';
 
 // Prototype-level mock: the budgeted subclass's own send() still runs and calls the mocked super.send().
@@ -39,9 +38,10 @@ function setup(over: Partial<CloudMapSourceInput> = {}, coordination?: WatcherCo
   const observer: CloudMapApiObserver = { ...NOOP_API_OBSERVER, onRequest: (api, outcome) => void calls.push([api, outcome]), onThrottle: (_api, f) => void throttles.push(f) };
   const client = new BudgetedServiceDiscoveryClient({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }, new LocalRequestBudget(config), config.throttle, observer);
   let clock = 1_000_000;
-  const changes = new ChangeTracker();
-  const watcher = new CloudMapWatcher(config, { reader: new CloudMapReader(client), sink, changes, coordination, now: realClock ? Date.now : () => clock });
-  return { watcher, messages, calls, throttles, advance: (ms: number) => (clock += ms), changes };
+  const now = realClock ? Date.now : () => clock;
+  const emitter = cloudMapEmitter(config.name, { port: sink, now });
+  const watcher = new CloudMapWatcher(config, { reader: new CloudMapReader(client), emitter, coordination, now });
+  return { watcher, messages, calls, throttles, advance: (ms: number) => (clock += ms), sink };
 }
 
 /** Message types other than the status heartbeats. */
@@ -213,14 +213,13 @@ describe('CloudMapWatcher', () => {
     oneService();
     sd.on(DiscoverInstancesRevisionCommand).resolves({ InstancesRevision: 1 });
     sd.on(DiscoverInstancesCommand).resolves({ Instances: [inst('a', 'HEALTHY')], InstancesRevision: 1 });
-    const { watcher, messages } = setup();
+    const { watcher, messages, sink } = setup();
     await watcher.runInventory();
-    const failing = watcher as unknown as { deps: { sink: { upsert: () => Promise<never> } } };
-    const realUpsert = failing.deps.sink.upsert;
-    failing.deps.sink.upsert = () => Promise.reject(new Error('redis down'));
+    const realUpsert = sink.upsert;
+    sink.upsert = () => Promise.reject(new Error('redis down'));
     await watcher.runPollCycle();
     expect(watcher.sourceHealth().reachable).toBe(true);
-    failing.deps.sink.upsert = realUpsert;
+    sink.upsert = realUpsert;
     await watcher.runPollCycle();
     expect(types(messages)).toEqual(['snapshot', 'upsert']);
   });

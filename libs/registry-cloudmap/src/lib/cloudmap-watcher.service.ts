@@ -1,23 +1,15 @@
-import { LIMITS, RecordProducer, ServiceRecordInput, serviceKey } from '@registry-bridge/contract';
+import { LIMITS, serviceKey } from '@registry-bridge/contract';
+import { SourceEmitter, SourceEmitterOptions, SourceHealth } from '@registry-bridge/source-kit';
 import type { CloudMapSourceConfig } from './cloudmap-config.schema';
 import { buildServiceRecord, CloudMapServiceRef, DropCounts } from './cloudmap-normalize.util';
 import { CloudMapReader } from './cloudmap-reader.service';
 import { NameFilter } from './name-filter.util';
-
-/** Where records go: the contract's RecordProducer (on the ingest queue) fits. */
-export type RecordSink = Pick<RecordProducer, 'upsert' | 'remove' | 'snapshot' | 'sourceStatus'>;
 
 /** Sharing work between replicas; collector-core's MembershipService fits. */
 export interface WatcherCoordination {
   owns(serviceKey: string): boolean;
   /** Takes or renews the named lease; true while this replica holds it. */
   leaseFor(name: string): Promise<boolean>;
-}
-
-/** Emits only real changes; collector-core's ChangeTracker fits. */
-export interface ChangeFilter {
-  shouldEmit(record: ServiceRecordInput): boolean;
-  forget(key: string): unknown;
 }
 
 export type ChangeKind = 'added' | 'revision' | 'health' | 'removed';
@@ -45,38 +37,29 @@ export const NOOP_WATCHER_OBSERVER: WatcherObserver = {
 /** Single replica: owns everything, always holds the lease. */
 export const SINGLE_REPLICA: WatcherCoordination = { owns: () => true, leaseFor: async () => true };
 
-export interface SourceHealth {
-  reachable: boolean;
-  inventoryReady: boolean;
-  lastSuccessAt?: number;
-  error?: string;
-}
-
 interface ServiceState {
   ref: CloudMapServiceRef;
   /** Last InstancesRevision compared against DiscoverInstancesRevision. */
   seenRevision?: number;
-  /** Revision of the last record sent, for a removal. */
-  sentRevision?: number;
   nextHealthAt: number;
-}
-
-/** Status heartbeats; collector-core's SourceStatusReporter fits (it re-sends on its own timer). */
-export interface StatusPort {
-  report(source: string, update: { reachable: boolean; error?: string; conditions?: Record<string, boolean | string | number> }): Promise<void>;
 }
 
 export interface WatcherDeps {
   reader: CloudMapReader;
-  sink: RecordSink;
-  /** Without it, the watcher sends sourceStatus itself every `intervals.statusSeconds`. */
-  status?: StatusPort;
+  /** Records, snapshots and status of this source. Without a status port of its own, the watcher re-sends its status every `intervals.statusSeconds`. */
+  emitter: SourceEmitter;
+  /** The emitter's status port re-sends on its own timer (collector-core's SourceStatusReporter). */
+  statusHeartbeats?: boolean;
   coordination?: WatcherCoordination;
-  changes: ChangeFilter;
   observer?: WatcherObserver;
   now?: () => number;
   /** Called with messages worth a log line (never secrets: AWS error names and messages only). */
   log?: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** The emitter of a Cloud Map source: a removal carries the last revision sent (the writer breaks the tie by observedAt). */
+export function cloudMapEmitter(source: string, options: Omit<SourceEmitterOptions, 'removalRevision'>): SourceEmitter {
+  return new SourceEmitter({ name: source, kind: 'cloudmap' }, { ...options, removalRevision: (_registry, last) => last });
 }
 
 const NOT_FOUND = new Set(['ServiceNotFound', 'NamespaceNotFound']);
@@ -101,7 +84,7 @@ export function describeError(err: unknown): string {
 export class CloudMapWatcher {
   private inventory?: Map<string, CloudMapServiceRef>;
   private readonly states = new Map<string, ServiceState>();
-  private health: SourceHealth = { reachable: false, inventoryReady: false };
+  private health: { reachable: boolean; inventoryReady: boolean; lastSuccessAt?: number; error?: string } = { reachable: false, inventoryReady: false };
   private inventoryFailed = false;
   private pollFailed = false;
   private readonly filter: NameFilter;
@@ -129,7 +112,13 @@ export class CloudMapWatcher {
   }
 
   sourceHealth(): SourceHealth {
-    return { ...this.health };
+    const h = this.health;
+    return {
+      reachable: h.reachable,
+      ...(h.lastSuccessAt !== undefined && { lastSuccessAt: h.lastSuccessAt }),
+      ...(h.error && { error: h.error }),
+      conditions: { inventoryReady: h.inventoryReady, services: this.inventory?.size ?? 0 },
+    };
   }
 
   private keyOf(ref: Pick<CloudMapServiceRef, 'namespaceName' | 'name'>): string {
@@ -140,7 +129,7 @@ export class CloudMapWatcher {
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.loops = [this.inventoryLoop(), this.pollLoop(), ...(this.deps.status ? [] : [this.statusLoop()])];
+    this.loops = [this.inventoryLoop(), this.pollLoop(), ...(this.deps.statusHeartbeats ? [] : [this.statusLoop()])];
   }
 
   /** Membership moved: poll now rather than at the next tick, so taken-over services have no gap. */
@@ -153,6 +142,7 @@ export class CloudMapWatcher {
    * (the caller clears the change tracker) and a complete inventory snapshot, now.
    */
   resendAll(): void {
+    this.deps.emitter.resendAll();
     this.states.clear();
     this.inventoryDue = 0;
     for (const wake of this.wakers) wake();
@@ -210,21 +200,9 @@ export class CloudMapWatcher {
   }
 
   async sendStatus(): Promise<void> {
-    const h = this.health;
-    const conditions = { inventoryReady: h.inventoryReady, services: this.inventory?.size ?? 0 };
+    const h = this.sourceHealth();
     try {
-      if (this.deps.status) {
-        await this.deps.status.report(this.source, { reachable: h.reachable, ...(h.error && !h.reachable ? { error: h.error } : {}), conditions });
-        return;
-      }
-      await this.deps.sink.sourceStatus({
-        source: { name: this.source, kind: 'cloudmap' },
-        reachable: h.reachable,
-        ...(h.lastSuccessAt ? { lastSuccessAt: new Date(h.lastSuccessAt).toISOString() } : {}),
-        ...(h.error && !h.reachable ? { error: h.error } : {}),
-        conditions,
-        observedAt: new Date(this.now()).toISOString(),
-      });
+      await this.deps.emitter.status({ reachable: h.reachable, ...(h.error && !h.reachable ? { error: h.error } : {}), conditions: h.conditions });
     } catch (err) {
       this.deps.log?.('warn', 'could not send source status', { source: this.source, error: describeError(err) });
     }
@@ -257,7 +235,6 @@ export class CloudMapWatcher {
       await this.sendStatus();
       return false;
     }
-    const observedAt = new Date(this.now()).toISOString();
     const next = new Map(refs.map((r) => [this.keyOf(r), r]));
     const previous = this.inventory;
     this.inventory = next;
@@ -271,18 +248,12 @@ export class CloudMapWatcher {
         if (next.has(key)) continue;
         const state = this.states.get(key);
         this.states.delete(key);
-        this.deps.changes.forget(key);
-        if (!state || !this.coordination.owns(key)) continue;
+        if (!state || !this.coordination.owns(key)) {
+          this.deps.emitter.forget(key);
+          continue;
+        }
         try {
-          await this.deps.sink.remove({
-            source: { name: this.source, kind: 'cloudmap' },
-            service: ref.name,
-            scope: ref.namespaceName,
-            revision: state.sentRevision ?? state.seenRevision ?? 0,
-            lineage: ref.id,
-            observedAt,
-          });
-          this.observer.onChange('removed');
+          if (await this.deps.emitter.remove({ service: ref.name, scope: ref.namespaceName, lineage: ref.id }, state.seenRevision ?? 0)) this.observer.onChange('removed');
         } catch (err) {
           this.deps.log?.('warn', 'could not send a removal', { source: this.source, key, error: describeError(err) });
         }
@@ -291,13 +262,11 @@ export class CloudMapWatcher {
     // Only after every page of every selected namespace was read: the one message that may delete.
     if (await this.coordination.leaseFor(`inventory:${this.source}`).catch(() => false)) {
       try {
-        await this.deps.sink.snapshot({
-          source: { name: this.source, kind: 'cloudmap' },
-          epoch: start,
-          complete: true,
-          services: refs.map((r) => ({ service: r.name, scope: r.namespaceName })),
-          observedAt,
-        });
+        await this.deps.emitter.snapshot(
+          refs.map((r) => ({ service: r.name, scope: r.namespaceName })),
+          true,
+          start,
+        );
       } catch (err) {
         this.deps.log?.('warn', 'could not send the inventory snapshot', { source: this.source, error: describeError(err) });
       }
@@ -318,7 +287,7 @@ export class CloudMapWatcher {
     for (const key of [...this.states.keys()]) {
       if (!ownedSet.has(key) || !inventory.has(key)) {
         this.states.delete(key);
-        this.deps.changes.forget(key);
+        this.deps.emitter.forget(key);
       }
     }
     this.observer.onServices(inventory.size, owned.length);
@@ -378,11 +347,10 @@ export class CloudMapWatcher {
       }
     }
     const read = await this.deps.reader.instances(ref, this.config.discoverMaxResults);
-    const registryRevision = Math.max(read.revision, dir ?? 0);
     // Cloud Map's revisions only grow, but if one ever steps back (moto's does on deregistration),
-    // a real change must still outrank what was sent before, or the writer drops it as stale.
-    const revision = state.sentRevision !== undefined && registryRevision < state.sentRevision ? state.sentRevision + 1 : registryRevision;
-    const { record, drops } = buildServiceRecord(ref, read.instances, revision, {
+    // the emitter keeps a real change above what it sent, or the writer would drop it as stale.
+    const registryRevision = Math.max(read.revision, dir ?? 0);
+    const { record, drops } = buildServiceRecord(ref, read.instances, registryRevision, {
       source: this.source,
       region: this.config.region,
       protocolAttribute: this.config.protocolAttribute,
@@ -393,19 +361,18 @@ export class CloudMapWatcher {
     state.seenRevision = dir ?? read.revision;
     // Jittered so a few hundred services do not all re-read health in the same second.
     state.nextHealthAt = this.now() + this.config.intervals.healthSeconds * 1000 * (0.9 + Math.random() * 0.2);
-    if (!this.deps.changes.shouldEmit(record)) {
-      this.observer.onSkip('content-unchanged');
-      return;
-    }
+    let sent: number | undefined;
     try {
-      await this.deps.sink.upsert(record);
+      sent = await this.deps.emitter.upsert(record, registryRevision);
     } catch (err) {
-      // Not sent: forget both, so the next cycle reads and sends again.
-      this.deps.changes.forget(key);
+      // Not sent (the emitter forgot it): the next cycle reads and sends again.
       state.seenRevision = undefined;
       throw new SinkError(err);
     }
-    state.sentRevision = revision;
+    if (sent === undefined) {
+      this.observer.onSkip('content-unchanged');
+      return;
+    }
     this.observer.onChange(firstRead ? 'added' : dir !== undefined ? 'revision' : 'health');
   }
 }

@@ -1,21 +1,8 @@
 import { cloudMapSourceSchema } from './cloudmap-config.schema';
-import { globToRegExp, NameFilter } from './name-filter.util';
+import { NameFilter } from './name-filter.util';
 
 const filter = (namespaces: object, services: object = {}) =>
   new NameFilter(cloudMapSourceSchema.parse({ name: 'cm', region: 'eu-west-1', namespaces, services }));
-
-describe('globToRegExp', () => {
-  it.each([
-    ['prod-*', 'prod-api', true],
-    ['prod-*', 'xprod-api', false],
-    ['a?c', 'abc', true],
-    ['a?c', 'abbc', false],
-    ['svc.local', 'svcxlocal', false],
-    ['(x)+', '(x)+', true],
-  ])('%s vs %s -> %s', (glob, name, expected) => {
-    expect(globToRegExp(glob).test(name)).toBe(expected);
-  });
-});
 
 describe('NameFilter', () => {
   const http = { id: 'ns-1', name: 'prod.local', type: 'HTTP' };

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { loadSourceTls } from '@registry-bridge/source-kit';
 import { ConsulHttpClient } from './consul-http.client';
 import { ConsulSourceConfig } from './consul-source.schema';
 
@@ -7,14 +7,12 @@ export function socketBudget(cfg: ConsulSourceConfig): number {
   return cfg.watch.maxBlockingWatches + 2 + cfg.watch.pollConcurrency + 1 + (cfg.normalize.protocolFromConfigEntries ? 2 : 0);
 }
 
-/** Builds the bounded HTTP client of one source (TLS files read once, at start). */
+/** Builds the bounded HTTP client of one source (TLS files read once, at start; a missing one throws SourceTlsError). */
 export function createConsulClient(cfg: ConsulSourceConfig): ConsulHttpClient {
-  const t = cfg.tls;
-  const read = (f?: string): Buffer | undefined => (f ? readFileSync(f) : undefined);
   return new ConsulHttpClient({
     address: cfg.address,
     token: cfg.token ? () => cfg.token : undefined,
-    tls: t ? { ca: read(t.caFile), cert: read(t.certFile), key: read(t.keyFile), servername: t.serverName, rejectUnauthorized: !t.insecureSkipVerify } : undefined,
+    tls: loadSourceTls(cfg.name, cfg.tls),
     datacenter: cfg.datacenter,
     namespace: cfg.namespace,
     partition: cfg.partition,

@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { parseConsulIndex, requestTimeoutMs } from './blocking-index';
+import type { TlsMaterial } from '@registry-bridge/source-kit';
 
 /**
  * Plain HTTP to Consul rather than the `consul` npm client: blocking queries need per-request
@@ -13,7 +14,7 @@ export interface ConsulHttpOptions {
   address: string;
   /** Called per request so a rotated token file is picked up. */
   token?: () => string | undefined;
-  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string; rejectUnauthorized: boolean };
+  tls?: TlsMaterial;
   datacenter?: string;
   namespace?: string;
   partition?: string;

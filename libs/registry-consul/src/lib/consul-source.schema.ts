@@ -1,18 +1,7 @@
 import { secretSchema } from '@registry-bridge/app-config';
 import { sourceNameSchema } from '@registry-bridge/contract';
+import { sourceTlsSchema } from '@registry-bridge/source-kit';
 import { z } from 'zod';
-
-export const consulTlsSchema = z
-  .object({
-    caFile: z.string().min(1).optional(),
-    certFile: z.string().min(1).optional(),
-    keyFile: z.string().min(1).optional(),
-    serverName: z.string().min(1).optional(),
-    /** Only for tests and emergencies; logged as a warning at start. */
-    insecureSkipVerify: z.boolean().default(false),
-  })
-  .strict()
-  .refine((t) => !!t.certFile === !!t.keyFile, { message: 'certFile and keyFile go together' });
 
 const pattern = z.string().min(1).max(256);
 
@@ -112,7 +101,7 @@ export const consulSourceSchema = z
     partition: z.string().min(1).max(128).optional(),
     /** ACL token as `{ file: path }` or `{ env: NAME }`; resolved at start, never logged. */
     token: secretSchema.optional(),
-    tls: consulTlsSchema.optional(),
+    tls: sourceTlsSchema.optional(),
     filters: consulFiltersSchema.default(() => consulFiltersSchema.parse({})),
     normalize: consulNormalizeSchema.default(() => consulNormalizeSchema.parse({})),
     watch: consulWatchSchema.default(() => consulWatchSchema.parse({})),

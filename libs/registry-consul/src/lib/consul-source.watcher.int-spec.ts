@@ -5,13 +5,15 @@ import Consul from 'consul';
 import { createConsulClient, socketBudget } from './consul-client.factory';
 import { ConsulHttpClient } from './consul-http.client';
 import { consulSourceSchema, ConsulSourceInput } from './consul-source.schema';
-import { ConsulSink, ConsulSourceWatcher, SourceHealth } from './consul-source.watcher';
+import type { RecordPort } from '@registry-bridge/source-kit';
+import { consulEmitter } from './consul-source-health';
+import { ConsulSourceWatcher } from './consul-source.watcher';
 
-class RecordingSink implements ConsulSink {
+class RecordingSink implements RecordPort {
   upserts: Array<ServiceRecordInput & { at: number }> = [];
   removes: Array<{ service: string; revision: number; at: number }> = [];
   snapshots: Array<{ complete: boolean; services: Array<{ service: string }> }> = [];
-  statuses: SourceHealth[] = [];
+  statuses: Array<{ reachable: boolean; error?: string }> = [];
   async upsert(r: ServiceRecordInput) {
     this.upserts.push({ ...r, at: Date.now() });
   }
@@ -21,7 +23,7 @@ class RecordingSink implements ConsulSink {
   async snapshot(m: { complete: boolean; services: Array<{ service: string }> }) {
     this.snapshots.push(m);
   }
-  status(s: SourceHealth) {
+  async sourceStatus(s: { reachable: boolean; error?: string }) {
     this.statuses.push(s);
   }
   last(service: string) {
@@ -77,7 +79,7 @@ describe('ConsulSourceWatcher against the real Consul agent', () => {
       ...over,
     });
     const sink = new RecordingSink();
-    const w = new ConsulSourceWatcher(cfg, client ?? createConsulClient(cfg), sink, { owns: () => true, snapshotLease: async () => true }, log);
+    const w = new ConsulSourceWatcher(cfg, client ?? createConsulClient(cfg), consulEmitter(cfg.name, { port: sink }), { owns: () => true, snapshotLease: async () => true }, log);
     started.push(w);
     return { w, sink, cfg };
   }
@@ -167,7 +169,7 @@ describe('ConsulSourceWatcher against the real Consul agent', () => {
       await w.start();
       await until('all services', () => new Set(sink.upserts.map((u) => u.service)).size === n, 120000);
       const tAll = Date.now() - t0;
-      expect(w.status.blockingWatches).toBe(pool);
+      expect(w.status.conditions['blockingWatches']).toBe(pool);
 
       const pooled = w.blockingPool()[0];
       const outside = Array.from({ length: n }, (_, i) => `${p}svc${i}`).find((s) => !w.blockingPool().includes(s)) as string;
@@ -278,7 +280,7 @@ describe('ConsulSourceWatcher against the real Consul agent', () => {
       await new Promise((r) => setTimeout(r, 300));
       expect(sink.upserts).toEqual([]);
       expect(sink.snapshots.every((s) => !s.complete)).toBe(true);
-      expect(w.status).toMatchObject({ reachable: true, aclFiltered: true });
+      expect(w.status).toMatchObject({ reachable: true, conditions: { aclFiltered: true } });
       expect(w.status.error).toMatch(/service:read/);
     });
 

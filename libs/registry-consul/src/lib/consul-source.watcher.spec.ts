@@ -2,7 +2,10 @@ import { ServiceRecordInput } from '@registry-bridge/contract';
 import { ConsulHttpClient, ConsulRequestError, ConsulResponse } from './consul-http.client';
 import { ConsulHealthEntry } from './consul-normalize';
 import { consulSourceSchema } from './consul-source.schema';
-import { ConsulSink, ConsulSourceWatcher, ConsulWatcherMetrics, SourceHealth, sourceReadiness } from './consul-source.watcher';
+import type { RecordPort, SourceHealth } from '@registry-bridge/source-kit';
+import { consulEmitter, sourceReadiness } from './consul-source-health';
+import { ConsulSourceWatcher } from './consul-source.watcher';
+import { ConsulWatcherMetrics } from './consul-watch.types';
 
 /** A fake Consul with blocking semantics: a request with the current index waits for a change. */
 class FakeConsul {
@@ -29,12 +32,13 @@ class FakeConsul {
   }
 
   async get<T>(path: string, o: { index?: number; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ConsulResponse<T>> {
-    this.requests.push(`${path}${o.index ? `?index=${o.index}` : ''}`);
+    // This request's own entry: a held blocking read may fail after later requests were made.
+    const mine = this.requests.push(`${path}${o.index ? `?index=${o.index}` : ''}`) - 1;
     this.timeouts.push(o.timeoutMs);
     for (;;) {
       if (o.signal?.aborted) throw new ConsulRequestError('aborted', 'aborted');
       if (this.down) {
-        this.requests[this.requests.length - 1] += ' (refused)';
+        this.requests[mine] += ' (refused)';
         throw new ConsulRequestError('network', 'connect ECONNREFUSED');
       }
       const cur = this.current(path);
@@ -72,11 +76,11 @@ const inst = (id: string, address = '10.0.0.1', status = 'passing'): ConsulHealt
   Checks: [{ CheckID: 'c', Status: status }],
 });
 
-class RecordingSink implements ConsulSink {
+class RecordingSink implements RecordPort {
   upserts: ServiceRecordInput[] = [];
   removes: Array<{ service: string; revision: number; lineage?: string }> = [];
   snapshots: Array<{ complete: boolean; services: Array<{ service: string }> }> = [];
-  statuses: SourceHealth[] = [];
+  statuses: Array<{ reachable: boolean; error?: string }> = [];
   async upsert(r: ServiceRecordInput) {
     this.upserts.push(r);
   }
@@ -86,7 +90,7 @@ class RecordingSink implements ConsulSink {
   async snapshot(m: { complete: boolean; services: Array<{ service: string }> }) {
     this.snapshots.push(m);
   }
-  status(s: SourceHealth) {
+  async sourceStatus(s: { reachable: boolean; error?: string }) {
     this.statuses.push(s);
   }
 }
@@ -119,7 +123,7 @@ function setup(watch: object = {}, owns: (key: string) => boolean = () => true, 
     watch: { minLoopIntervalMs: 0, backoffBaseMs: 10, backoffMaxMs: 20, pollRatePerSecond: 200, ...watch },
     ...source,
   });
-  const w = new ConsulSourceWatcher(cfg, consul as unknown as ConsulHttpClient, sink, { owns, snapshotLease: async () => true }, observed?.log ?? quietLog, observed?.metrics);
+  const w = new ConsulSourceWatcher(cfg, consul as unknown as ConsulHttpClient, consulEmitter(cfg.name, { port: sink }), { owns, snapshotLease: async () => true }, observed?.log ?? quietLog, observed?.metrics);
   return { consul, sink, w };
 }
 
@@ -136,7 +140,8 @@ describe('ConsulSourceWatcher', () => {
     await until(() => sink.upserts.length === 1 && sink.snapshots.length === 1);
     expect(sink.upserts[0]).toMatchObject({ service: 'web', revision: 12, lineage: 'consul-aaaa-bbbb', endpoints: [{ id: 'n1/web-1', health: 'healthy' }] });
     expect(sink.snapshots[0]).toMatchObject({ complete: true, services: [{ service: 'web' }] });
-    expect(w.status).toMatchObject({ reachable: true, services: 1, owned: 1, blockingWatches: 1 });
+    expect(w.status).toMatchObject({ reachable: true, conditions: { services: 1, blockingWatches: 1 } });
+    expect(w.ownedServices).toBe(1);
   });
 
   it('resendAll (Redis lost what was sent) re-sends every unchanged service at once, with a higher revision, and a complete snapshot', async () => {
@@ -258,7 +263,7 @@ describe('ConsulSourceWatcher', () => {
     await until(() => sink.snapshots.length === 2);
     expect(sink.snapshots[1]).toMatchObject({ complete: false, services: [] });
     expect(sink.removes).toEqual([]);
-    expect(w.status).toMatchObject({ reachable: true, aclFiltered: true });
+    expect(w.status).toMatchObject({ reachable: true, conditions: { aclFiltered: true } });
   });
 
   // Issue 15.3: a token that reads nodes but not services made the collector say only "Consul reachable".
@@ -281,12 +286,12 @@ describe('ConsulSourceWatcher', () => {
     consul.catalog = { web: [] };
     consul.catalogIndex = 12;
     consul.changed();
-    await until(() => w.status.services === 1);
+    await until(() => w.status.conditions['services'] === 1);
     expect(sourceReadiness(w.status, true)).toEqual({ ready: true, detail: expect.stringMatching(/service:read/) });
     consul.catalogFiltered = false;
     consul.catalogIndex = 13;
     consul.changed();
-    await until(() => !w.status.aclFiltered);
+    await until(() => !w.status.conditions['aclFiltered']);
     expect(obs.acl.at(-1)).toEqual(['catalog', 0]);
     expect(sourceReadiness(w.status, true)).toEqual({ ready: true });
   });
@@ -302,7 +307,7 @@ describe('ConsulSourceWatcher', () => {
     consul.healthFiltered.add('web');
     consul.health['web'] = { entries: [], index: 13 };
     consul.changed();
-    await until(() => w.status.aclHiddenServices === 1);
+    await until(() => w.status.conditions['aclHiddenServices'] === 1);
     expect(obs.warnings).toEqual([expect.stringMatching(/Consul read failed.*hid instances of web.*node:read/)]);
     expect(obs.acl).toContainEqual(['health', 1]);
     expect(sink.upserts).toHaveLength(1);
@@ -310,7 +315,7 @@ describe('ConsulSourceWatcher', () => {
     consul.healthFiltered.delete('web');
     consul.health['web'] = { entries: [inst('web-1')], index: 14 };
     consul.changed();
-    await until(() => w.status.aclHiddenServices === 0);
+    await until(() => w.status.conditions['aclHiddenServices'] === 0);
     expect(obs.acl.at(-1)).toEqual(['health', 0]);
   });
 
@@ -389,7 +394,7 @@ describe('ConsulSourceWatcher', () => {
     for (const n of names) consul.health[n] = { entries: [{ ...inst(`${n}-1`), Service: { ID: `${n}-1`, Service: n, Port: 80 } }], index: 12 };
     await w.start();
     await until(() => sink.upserts.length === 5);
-    expect(w.status.blockingWatches).toBe(2);
+    expect(w.status.conditions['blockingWatches']).toBe(2);
     const pooled = w.blockingPool();
     const outside = names.find((n) => !pooled.includes(n)) as string;
     consul.health[outside] = { entries: [{ ...inst(`${outside}-1`, '10.0.0.1', 'critical'), Service: { ID: `${outside}-1`, Service: outside, Port: 80 } }], index: 40 };
@@ -414,14 +419,15 @@ describe('ConsulSourceWatcher', () => {
 });
 
 describe('sourceReadiness', () => {
-  const base: SourceHealth = { reachable: true, aclFiltered: false, aclHiddenServices: 0, services: 3, owned: 3, blockingWatches: 3 };
+  const conditions = { aclFiltered: false, aclHiddenServices: 0, services: 3, blockingWatches: 3 };
+  const base: SourceHealth = { reachable: true, conditions };
   it.each<[string, SourceHealth, boolean, { ready: boolean; detail?: string }]>([
     ['read recently', base, true, { ready: true }],
     ['not read within the grace', { ...base, reachable: false, error: 'connect ECONNREFUSED' }, false, { ready: false, detail: 'connect ECONNREFUSED' }],
     ['never read', { ...base, reachable: false }, false, { ready: false, detail: 'no successful read yet' }],
-    ['catalog filtered, nothing visible', { ...base, aclFiltered: true, services: 0, error: 'lacks service:read' }, true, { ready: false, detail: 'lacks service:read' }],
-    ['catalog filtered, some visible', { ...base, aclFiltered: true, error: 'lacks service:read' }, true, { ready: true, detail: 'lacks service:read' }],
-    ['instances hidden', { ...base, aclHiddenServices: 2 }, true, { ready: true, detail: expect.stringMatching(/^Consul hides the instances of 2 service\(s\).*node:read/) }],
+    ['catalog filtered, nothing visible', { ...base, conditions: { ...conditions, aclFiltered: true, services: 0 }, error: 'lacks service:read' }, true, { ready: false, detail: 'lacks service:read' }],
+    ['catalog filtered, some visible', { ...base, conditions: { ...conditions, aclFiltered: true }, error: 'lacks service:read' }, true, { ready: true, detail: 'lacks service:read' }],
+    ['instances hidden', { ...base, conditions: { ...conditions, aclHiddenServices: 2 } }, true, { ready: true, detail: expect.stringMatching(/^Consul hides the instances of 2 service\(s\).*node:read/) }],
   ])('%s', (_name, status, recent, expected) => {
     expect(sourceReadiness(status, recent)).toEqual(expected);
   });

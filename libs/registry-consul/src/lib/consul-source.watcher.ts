@@ -1,118 +1,34 @@
-import { createHash } from 'node:crypto';
-import { ServiceRecordInput, ServiceRef, serviceKey, SourceRef } from '@registry-bridge/contract';
-import { backoffDelay, nextIndex, rateLimitDelay, recoveryTimeoutMs } from './blocking-index';
+import { serviceKey, SourceRef } from '@registry-bridge/contract';
+import { SourceEmitter, SourceHealth } from '@registry-bridge/source-kit';
+import { nextIndex, rateLimitDelay, recoveryTimeoutMs } from './blocking-index';
 import { CentralProtocols, centralProtocolOf, NO_CENTRAL_PROTOCOLS, proxyDefaultsProtocol, serviceDefaultsProtocols } from './consul-config-entries';
 import { ConsulHttpClient, ConsulRequestError } from './consul-http.client';
 import { ConsulHealthEntry, DropReason, maxModifyIndex, normalizeService } from './consul-normalize';
+import { ConsulLineage } from './consul-lineage';
 import { ConsulSourceConfig, sourceScope } from './consul-source.schema';
+import { ConsulConditions } from './consul-source-health';
+import { ConsulOwnership, ConsulWatcherMetrics, ConsulWatchLog, NOOP_CONSUL_METRICS, WatchLoop } from './consul-watch.types';
+import { HealthStateDetector } from './health-state-detector';
 import { ServiceFilter } from './service-filter';
-
-/** Where the watcher's output goes (the app wires it to the ingest producer). */
-export interface ConsulSink {
-  upsert(record: ServiceRecordInput): Promise<void>;
-  remove(msg: { service: string; scope?: string; revision: number; lineage?: string }): Promise<void>;
-  snapshot(msg: { epoch: number; complete: boolean; services: ServiceRef[] }): Promise<void>;
-  /** Called on every reachability transition and after each successful catalog read. */
-  status(s: SourceHealth): void;
-}
-
-/**
- * `/health/ready` for one source (issue 15.3). A filtered catalog is ready with a warning while
- * the token can read something (a narrower token is a choice; its snapshots are incomplete and
- * nothing is deleted), and not ready when it can read no service at all: then the collector
- * syncs nothing, which is a misconfiguration a rollout should stop on.
- */
-export function sourceReadiness(status: SourceHealth, readRecently: boolean): { ready: boolean; detail?: string } {
-  if (!readRecently) return { ready: false, detail: status.error ?? 'no successful read yet' };
-  if (status.aclFiltered && status.services === 0) return { ready: false, detail: status.error };
-  const warnings = [
-    status.aclFiltered ? status.error : undefined,
-    status.aclHiddenServices ? `Consul hides the instances of ${status.aclHiddenServices} service(s) from the token (node:read missing): their records are held` : undefined,
-  ].filter((w): w is string => !!w);
-  return warnings.length ? { ready: true, detail: warnings.join('; ') } : { ready: true };
-}
-
-/** Which services this replica watches, and whether it sends the source's snapshots. */
-export interface ConsulOwnership {
-  owns(serviceKey: string): boolean;
-  /** Takes or renews the source's snapshot lease; true while this replica holds it. */
-  snapshotLease(): Promise<boolean>;
-}
-
-export interface ConsulWatcherMetrics {
-  watchesActive(n: number): void;
-  changeSeen(loop: WatchLoop): void;
-  error(loop: WatchLoop, kind: string): void;
-  indexReset(loop: WatchLoop): void;
-  dropped(reason: DropReason | 'acl_filtered', n: number): void;
-  request(loop: WatchLoop, mode: 'blocking' | 'poll'): void;
-  emitted(type: 'upsert' | 'remove' | 'snapshot' | 'unchanged'): void;
-  changeLatency(seconds: number): void;
-  /** ACL filtering seen: `catalog` 1/0 (the catalog answer was filtered), `health` = services whose instances Consul hid. */
-  aclFiltered(read: 'catalog' | 'health', n: number): void;
-}
-
-export type WatchLoop = 'catalog' | 'service' | 'health_state' | 'config';
+import { runWatchLoop, sleep } from './watch-loop';
 
 /** The config entry kinds that can say a service's protocol. */
 type ProtocolEntryKind = 'service-defaults' | 'proxy-defaults';
-
-export interface SourceHealth {
-  reachable: boolean;
-  lastSuccessAt?: string;
-  error?: string;
-  /** The token may not read everything: snapshots are sent as incomplete. */
-  aclFiltered: boolean;
-  /** Services whose instances Consul hid from the token (node:read missing): their records are held. */
-  aclHiddenServices: number;
-  services: number;
-  owned: number;
-  blockingWatches: number;
-}
 
 interface ServiceState {
   name: string;
   key: string;
   index: number;
-  revision: number;
-  hash?: string;
+  /** A record of it was sent (the emitter keeps its hash and revision). */
+  sent: boolean;
+  /** Consul answered for it at least once. */
+  read?: boolean;
   /** Services whose instances are all proxies/gateways: not workloads, never emitted. */
   excluded: boolean;
   lastChangeAt: number;
   nodes: Set<string>;
   watch?: AbortController;
   lastError?: string;
-}
-
-const noopMetrics: ConsulWatcherMetrics = {
-  watchesActive: () => undefined,
-  changeSeen: () => undefined,
-  error: () => undefined,
-  indexReset: () => undefined,
-  dropped: () => undefined,
-  request: () => undefined,
-  emitted: () => undefined,
-  changeLatency: () => undefined,
-  aclFiltered: () => undefined,
-};
-
-interface Logger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**
@@ -137,13 +53,19 @@ export class ConsulSourceWatcher {
   private catalog = new Map<string, string[]>();
   private catalogIndex = 0;
   private catalogFiltered = false;
-  private lineage?: string;
-  private clusterId?: string;
+  private readonly lineage: ConsulLineage;
   private readonly pool = new Set<string>();
   private pollQueue: string[] = [];
   private readonly urgent = new Set<string>();
-  private healthState?: { index: number; byService: Map<string, string>; byNode: Map<string, string>; abort: AbortController };
-  private health: SourceHealth = { reachable: false, aclFiltered: false, aclHiddenServices: 0, services: 0, owned: 0, blockingWatches: 0 };
+  private healthState?: HealthStateDetector;
+  private health: { reachable: boolean; lastSuccessAt?: number; error?: string } & ConsulConditions = {
+    reachable: false,
+    aclFiltered: false,
+    aclHiddenServices: 0,
+    services: 0,
+    blockingWatches: 0,
+  };
+  private owned = 0;
   /** Services whose last health read Consul filtered by ACLs. */
   private readonly aclHidden = new Set<string>();
   /** Protocols from config entries, and the blocking index and last error per entry kind. */
@@ -156,27 +78,52 @@ export class ConsulSourceWatcher {
   /** Aborted (and replaced) when Consul answers again: cuts the backoff of every other loop short. */
   private recovered = new AbortController();
   private readonly loops = new Set<Promise<void>>();
+  /** Called when a service was read or the catalog applied (a one-shot read waits on it). */
+  onProgress?: () => void;
 
   constructor(
     private readonly cfg: ConsulSourceConfig,
     private readonly client: ConsulHttpClient,
-    private readonly sink: ConsulSink,
+    private readonly emitter: SourceEmitter,
     private readonly ownership: ConsulOwnership,
-    private readonly log: Logger,
-    private readonly metrics: ConsulWatcherMetrics = noopMetrics,
+    private readonly log: ConsulWatchLog,
+    private readonly metrics: ConsulWatcherMetrics = NOOP_CONSUL_METRICS,
     private readonly now: () => number = Date.now,
   ) {
     this.source = { name: cfg.name, kind: 'consul' };
     this.scope = sourceScope(cfg);
     this.filter = new ServiceFilter(cfg.filters);
+    this.lineage = new ConsulLineage(cfg.name, client, log, now);
   }
 
   get status(): SourceHealth {
-    return { ...this.health };
+    const { reachable, lastSuccessAt, error, ...conditions } = this.health;
+    return { reachable, ...(lastSuccessAt !== undefined && { lastSuccessAt }), ...(error && { error }), conditions: { ...conditions } };
+  }
+
+  /** Services this replica watches. */
+  get ownedServices(): number {
+    return this.owned;
   }
 
   get currentLineage(): string | undefined {
-    return this.lineage;
+    return this.lineage.current;
+  }
+
+  /**
+   * For a one-shot read: services listed and not read yet, the ones left out because all their
+   * instances are Connect proxies or gateways, and the last read error of each.
+   */
+  readProgress(): { pending: string[]; excluded: string[]; errors: Map<string, string> } {
+    const pending: string[] = [];
+    const excluded: string[] = [];
+    const errors = new Map<string, string>();
+    for (const st of this.services.values()) {
+      if (st.excluded) excluded.push(st.name);
+      else if (!st.read) pending.push(st.name);
+      if (st.lastError) errors.set(st.name, st.lastError);
+    }
+    return { pending, excluded, errors };
   }
 
   /** Names of the services in the blocking pool (for tests and the debug log). */
@@ -185,7 +132,7 @@ export class ConsulSourceWatcher {
   }
 
   async start(): Promise<void> {
-    this.lineage = await this.readLineage();
+    this.lineage.current = await this.lineage.read(this.abort.signal);
     if (this.cfg.normalize.protocolFromConfigEntries) {
       // Read once before the first service read, so first records already carry the protocol;
       // with the short timeout, so a Consul down at start does not hold the start up.
@@ -222,8 +169,9 @@ export class ConsulSourceWatcher {
    */
   resendAll(): void {
     if (this.abort.signal.aborted) return;
+    this.emitter.resendAll();
     for (const s of this.services.values()) {
-      s.hash = undefined;
+      s.sent = false;
       this.reread(s);
     }
     this.lastSnapshotSig = '';
@@ -268,7 +216,7 @@ export class ConsulSourceWatcher {
     this.central = next;
     let changed = 0;
     for (const st of this.services.values()) {
-      if (centralProtocolOf(before, st.name) === centralProtocolOf(next, st.name) || st.hash === undefined) continue;
+      if (centralProtocolOf(before, st.name) === centralProtocolOf(next, st.name) || !st.sent) continue;
       this.reread(st);
       changed++;
     }
@@ -285,44 +233,14 @@ export class ConsulSourceWatcher {
 
   // ---------------------------------------------------------------- lineage
 
-  /**
-   * The Connect CA trust domain is `<cluster id>.consul`, minted when a cluster is bootstrapped:
-   * a wiped/rebuilt Consul gets a new one, so records carry a lineage every replica agrees on.
-   */
-  private async readLineage(): Promise<string | undefined> {
-    try {
-      const r = await this.client.get<{ TrustDomain?: string }>('/v1/connect/ca/roots', { signal: this.abort.signal });
-      const id = r.body.TrustDomain?.split('.')[0];
-      if (id) {
-        this.clusterId = id;
-        return `consul-${id}`.slice(0, 128);
-      }
-    } catch (err) {
-      this.log.info({ source: this.cfg.name, err: (err as Error).message }, 'no Connect CA (cluster id) to name the index lineage; using index resets only');
-    }
-    return this.lineage;
-  }
-
-  /**
-   * The catalog index went backwards. Stale reads from another server or a snapshot restore do
-   * that too, so a new lineage is started only when Consul is a different cluster (new cluster
-   * id) or, without a cluster id, when the index fell to less than half (a rebuilt Consul
-   * starts near 0). Within a lineage, revisions stay monotonic per service anyway.
-   */
+  /** The catalog index went backwards; when Consul was rebuilt, every service is read again with revisions restarting. */
   private async onCatalogWentBackwards(previous: number, returned: number): Promise<void> {
-    const before = this.clusterId;
-    const fresh = await this.readLineage();
-    const rebuilt = this.clusterId !== undefined ? this.clusterId !== before : returned < previous / 2;
-    if (!rebuilt) {
-      this.log.info({ source: this.cfg.name, previous, returned }, 'Consul catalog index went backwards (stale read or restore): index reset, same lineage');
-      return;
-    }
-    this.lineage = fresh && this.clusterId !== before ? fresh : `${(fresh ?? 'consul').slice(0, 100)}.r${this.now().toString(36)}`;
-    this.log.warn({ source: this.cfg.name, lineage: this.lineage, previous, returned }, 'Consul was rebuilt (index restarted): new revision lineage, re-reading every service');
+    if (!(await this.lineage.wentBackwards(previous, returned, this.abort.signal))) return;
     for (const s of this.services.values()) {
       s.index = 0;
-      s.revision = 0;
-      s.hash = undefined;
+      // revisions restart with the new lineage
+      this.emitter.forget(s.key);
+      s.sent = false;
       this.urgent.add(s.name);
     }
     this.wake?.();
@@ -368,37 +286,25 @@ export class ConsulSourceWatcher {
     return recoveryTimeoutMs(failures, this.cfg.watch.recoveryTimeoutMs, this.cfg.watch.requestTimeoutMs);
   }
 
-  /**
-   * One watch loop: at most one request per `minLoopIntervalMs` (churn degrades to polling),
-   * jittered exponential backoff after errors (cut short when Consul answers the catalog again),
-   * ends when its signal aborts. `step` learns how many reads failed in a row.
-   */
-  private async loop(
+  /** One watch loop of this source (see runWatchLoop); `step` learns how many reads failed in a row. */
+  private loop(
     name: WatchLoop,
     signal: AbortSignal,
     step: (signal: AbortSignal, failures: number) => Promise<void>,
     o: { service?: string; onError?: (err: unknown) => void; backoffMaxMs?: number; quiet?: boolean } = {},
   ): Promise<void> {
-    const w = this.cfg.watch;
-    let failures = 0;
-    let lastStart = 0;
-    while (!signal.aborted) {
-      await sleep(rateLimitDelay(lastStart, this.now(), w.minLoopIntervalMs), signal);
-      if (signal.aborted) break;
-      lastStart = this.now();
-      try {
-        await step(signal, failures);
-        failures = 0;
-      } catch (err) {
-        if (signal.aborted) break;
-        failures++;
+    return runWatchLoop(signal, step, {
+      ...this.cfg.watch,
+      ...(o.backoffMaxMs !== undefined && { backoffMaxMs: o.backoffMaxMs }),
+      now: this.now,
+      // the catalog read decides reachability: it never waits for itself
+      recovered: () => (name === 'catalog' ? undefined : this.recovered.signal),
+      failed: (err) => {
         if (o.quiet) this.metrics.error(name, err instanceof ConsulRequestError ? err.kind : 'network');
         else this.recordError(name, err, o.service);
         o.onError?.(err);
-        const recovered = name === 'catalog' ? signal : AbortSignal.any([signal, this.recovered.signal]);
-        await sleep(backoffDelay(failures, w.backoffBaseMs, o.backoffMaxMs ?? w.backoffMaxMs), recovered);
-      }
-    }
+      },
+    });
   }
 
   private async applyCatalog(body: Record<string, string[] | null>, index: number): Promise<void> {
@@ -424,20 +330,17 @@ export class ConsulSourceWatcher {
           this.services.delete(name);
           this.pool.delete(name);
           this.setAclHidden(name, false);
-          if (st.hash && !st.excluded && this.ownership.owns(st.key)) {
-            await this.sink.remove({
-              service: name,
-              ...(this.scope ? { scope: this.scope } : {}),
-              revision: Math.max(index, st.revision + 1),
-              ...(this.lineage ? { lineage: this.lineage } : {}),
-            });
-            this.metrics.emitted('remove');
+          if (st.sent && !st.excluded && this.ownership.owns(st.key)) {
+            if (await this.emitter.remove({ service: name, scope: this.scope, lineage: this.lineage.current }, index)) this.metrics.emitted('remove');
+          } else {
+            this.emitter.forget(st.key);
           }
         }
       }
     }
     this.rebalance();
     await this.maybeSnapshot();
+    this.onProgress?.();
   }
 
   private snapshotDue(): boolean {
@@ -458,7 +361,7 @@ export class ConsulSourceWatcher {
     const complete = !this.catalogFiltered;
     const sig = `${complete}|${services.map((s) => s.service).join('\u0000')}`;
     if (sig === this.lastSnapshotSig && !this.snapshotDue()) return;
-    await this.sink.snapshot({ epoch: this.now(), complete, services });
+    await this.emitter.snapshot(services, complete);
     this.metrics.emitted('snapshot');
     this.lastSnapshotSig = sig;
     this.lastSnapshotAt = this.now();
@@ -481,11 +384,12 @@ export class ConsulSourceWatcher {
           this.services.delete(name);
           this.pool.delete(name);
           this.setAclHidden(name, false);
+          this.emitter.forget(st.key);
         }
         continue;
       }
       if (!st) {
-        st = { name, key, index: 0, revision: 0, excluded: false, lastChangeAt: 0, nodes: new Set() };
+        st = { name, key, index: 0, sent: false, excluded: false, lastChangeAt: 0, nodes: new Set() };
         this.services.set(name, st);
         this.urgent.add(name);
       }
@@ -506,8 +410,9 @@ export class ConsulSourceWatcher {
     for (const name of want) if (!this.pool.has(name)) this.startBlockingWatch(name);
     this.pollQueue = ranked.filter((s) => !this.pool.has(s.name)).map((s) => s.name);
     this.health.services = this.catalog.size;
-    this.health.owned = owned.length;
     this.health.blockingWatches = this.pool.size;
+    if (this.owned !== owned.length) this.metrics.owned(owned.length);
+    this.owned = owned.length;
     this.metrics.watchesActive(this.pool.size);
 
     if (this.pollQueue.length > 0 && !this.healthState) this.startHealthStateWatch();
@@ -560,17 +465,26 @@ export class ConsulSourceWatcher {
     if (step.verdict === 'reset') this.metrics.indexReset('service');
     st.index = step.next;
     st.lastError = undefined;
-    if (step.verdict === 'unchanged' && st.hash) return;
+    if (step.verdict === 'unchanged' && st.sent) return;
     this.metrics.changeSeen('service');
     // Consul has a service only while it has an instance: no entry at all means the service is
     // gone (or the agent was wiped), which is the catalog's to say, through a removal and the
     // writer's deletion rules. Sent as an upsert with no instance it would empty the ServiceEntry
     // around the budget, and a wiped agent would empty every one of them.
-    if (Array.isArray(r.body) && r.body.length === 0 && st.hash) return;
+    if (Array.isArray(r.body) && r.body.length === 0 && st.sent) return;
     await this.process(st, Array.isArray(r.body) ? r.body : [], Math.max(r.index ?? 0, maxModifyIndex(r.body ?? [])), this.now());
   }
 
   private async process(st: ServiceState, entries: ConsulHealthEntry[], observedIndex: number, receivedAt: number): Promise<void> {
+    try {
+      await this.emitService(st, entries, observedIndex, receivedAt);
+    } finally {
+      st.read = true;
+      this.onProgress?.();
+    }
+  }
+
+  private async emitService(st: ServiceState, entries: ConsulHealthEntry[], observedIndex: number, receivedAt: number): Promise<void> {
     const observedAt = new Date(this.now()).toISOString();
     const res = normalizeService(entries, {
       source: this.source,
@@ -578,7 +492,7 @@ export class ConsulSourceWatcher {
       scope: this.scope,
       datacenter: this.cfg.datacenter,
       revision: 0,
-      lineage: this.lineage,
+      lineage: this.lineage.current,
       observedAt,
       options: this.cfg.normalize,
       instanceTagsPass: (t) => this.filter.instanceTagsPass(t),
@@ -593,21 +507,17 @@ export class ConsulSourceWatcher {
       return;
     }
     st.excluded = false;
-    const { observedAt: _o, revision: _r, ...content } = res.record;
-    const hash = createHash('sha256').update(JSON.stringify(content)).digest('base64url');
-    if (hash === st.hash) {
+    if (!this.ownership.owns(st.key) || this.abort.signal.aborted) return;
+    // Later changes always carry a higher revision, even when a per-service index went backwards.
+    const revision = await this.emitter.upsert(res.record, observedIndex);
+    if (revision === undefined) {
       this.metrics.emitted('unchanged');
       return;
     }
-    // Later changes always carry a higher revision, even when a per-service index went backwards.
-    const revision = Math.max(observedIndex, st.revision + 1);
-    if (!this.ownership.owns(st.key) || this.abort.signal.aborted) return;
-    await this.sink.upsert({ ...res.record, revision });
     this.metrics.emitted('upsert');
     this.metrics.changeLatency((this.now() - receivedAt) / 1000);
-    const first = st.hash === undefined;
-    st.hash = hash;
-    st.revision = revision;
+    const first = !st.sent;
+    st.sent = true;
     if (!first) {
       st.lastChangeAt = this.now();
       if (!this.pool.has(st.name)) this.rebalance();
@@ -617,54 +527,17 @@ export class ConsulSourceWatcher {
   // ---------------------------------------------------------------- outside the pool
 
   private startHealthStateWatch(): void {
-    const ctl = new AbortController();
-    const state = { index: 0, byService: new Map<string, string>(), byNode: new Map<string, string>(), abort: ctl };
-    this.healthState = state;
-    const signal = AbortSignal.any([ctl.signal, this.abort.signal]);
-    const w = this.cfg.watch;
+    const detector = new HealthStateDetector(this.client, this.metrics, this.cfg.watch.waitMs, (failures) => this.recoveryTimeout(failures));
+    this.healthState = detector;
+    const signal = AbortSignal.any([detector.abort.signal, this.abort.signal]);
     this.track(
       this.loop('health_state', signal, async (sig, failures) => {
-        const blocking = failures === 0 && state.index > 0;
-        this.metrics.request('health_state', blocking ? 'blocking' : 'poll');
-        const r = await this.client.get<Array<{ Node?: string; CheckID?: string; Status?: string; ServiceName?: string; ModifyIndex?: number }>>(
-          '/v1/health/state/any',
-          { index: blocking ? state.index : 0, waitMs: w.waitMs, signal: sig, ...(failures > 0 && { timeoutMs: this.recoveryTimeout(failures) }) },
-        );
-        const step = nextIndex(state.index, r.index);
-        if (step.verdict === 'reset') this.metrics.indexReset('health_state');
-        const first = state.index === 0;
-        state.index = step.next;
-        if (step.verdict === 'unchanged') return;
-        this.metrics.changeSeen('health_state');
-        this.diffChecks(state, r.body ?? [], first);
+        const changed = await detector.step(sig, failures);
+        if (!changed) return;
+        changed.services.forEach((name) => this.markDirty(name));
+        if (changed.nodes.size) for (const s of this.services.values()) if ([...s.nodes].some((n) => changed.nodes.has(n))) this.markDirty(s.name);
       }),
     );
-  }
-
-  /** Marks the services whose checks (or whose nodes' checks) changed since the last answer. */
-  private diffChecks(
-    state: NonNullable<ConsulSourceWatcher['healthState']>,
-    checks: Array<{ Node?: string; CheckID?: string; Status?: string; ServiceName?: string; ModifyIndex?: number }>,
-    first: boolean,
-  ): void {
-    const byService = new Map<string, string>();
-    const byNode = new Map<string, string>();
-    for (const c of checks) {
-      const sig = `${c.CheckID}:${c.Status}:${c.ModifyIndex};`;
-      const map = c.ServiceName ? byService : byNode;
-      const k = c.ServiceName || c.Node || '';
-      map.set(k, (map.get(k) ?? '') + sig);
-    }
-    if (!first) {
-      for (const [name, sig] of byService) if (state.byService.get(name) !== sig) this.markDirty(name);
-      for (const name of state.byService.keys()) if (!byService.has(name)) this.markDirty(name);
-      const nodes = new Set<string>();
-      for (const [n, sig] of byNode) if (state.byNode.get(n) !== sig) nodes.add(n);
-      for (const n of state.byNode.keys()) if (!byNode.has(n)) nodes.add(n);
-      if (nodes.size) for (const s of this.services.values()) if ([...s.nodes].some((n) => nodes.has(n))) this.markDirty(s.name);
-    }
-    state.byService = byService;
-    state.byNode = byNode;
   }
 
   private markDirty(name: string): void {
@@ -760,7 +633,7 @@ export class ConsulSourceWatcher {
     this.health = {
       ...this.health,
       reachable: true,
-      lastSuccessAt: new Date(this.now()).toISOString(),
+      lastSuccessAt: this.now(),
       aclFiltered: this.catalogFiltered,
       error: this.catalogFiltered
         ? this.cfg.token
@@ -774,13 +647,20 @@ export class ConsulSourceWatcher {
       this.recovered.abort();
       this.recovered = new AbortController();
     }
-    this.sink.status(this.status);
+    this.sendStatus();
   }
 
   private markUnreachable(err: unknown): void {
     const was = this.health.reachable;
     this.health = { ...this.health, reachable: false, error: (err as Error)?.message?.slice(0, 2000) ?? 'unknown error' };
     if (was) this.log.error({ source: this.cfg.name, err: this.health.error }, 'Consul unreachable: holding everything as it was');
-    this.sink.status(this.status);
+    this.sendStatus();
+    this.onProgress?.();
+  }
+
+  /** On every reachability transition and after each successful catalog read; the status port sends changes at once. */
+  private sendStatus(): void {
+    const { reachable, error, conditions } = this.status;
+    void this.emitter.status({ reachable, ...(error && { error }), conditions }).catch((err) => this.log.warn({ source: this.cfg.name, err: (err as Error).message }, 'source status not sent'));
   }
 }

@@ -1,17 +1,7 @@
 import { consulFiltersSchema } from './consul-source.schema';
-import { globToRegExp, ServiceFilter } from './service-filter';
+import { ServiceFilter } from './service-filter';
 
 const filter = (f: object = {}) => new ServiceFilter(consulFiltersSchema.parse(f));
-
-describe('globToRegExp', () => {
-  it.each([
-    ['web-*', 'web-api', true],
-    ['web-*', 'api-web', false],
-    ['a?c', 'abc', true],
-    ['a.c', 'abc', false],
-    ['*', 'anything', true],
-  ])('%s matches %s: %s', (g, s, ok) => expect(globToRegExp(g).test(s)).toBe(ok));
-});
 
 describe('ServiceFilter.skipReason', () => {
   it.each<[object, string, string[], string | undefined]>([

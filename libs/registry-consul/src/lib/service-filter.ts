@@ -1,12 +1,7 @@
+import { GlobRules } from '@registry-bridge/source-kit';
 import type { ConsulSourceConfig } from './consul-source.schema';
 
 type Filters = ConsulSourceConfig['filters'];
-
-/** `*` and `?` globs, anchored, everything else literal. */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
-}
 
 export type ServiceSkipReason = 'consul_service' | 'denied' | 'not_allowed' | 'missing_required_tag';
 
@@ -15,18 +10,16 @@ export type ServiceSkipReason = 'consul_service' | 'denied' | 'not_allowed' | 'm
  * watched at all. Per-instance tag rules are applied again in normalization.
  */
 export class ServiceFilter {
-  private readonly allow: RegExp[];
-  private readonly deny: RegExp[];
+  private readonly names: GlobRules;
 
   constructor(private readonly filters: Filters) {
-    this.allow = filters.allow.map(globToRegExp);
-    this.deny = filters.deny.map(globToRegExp);
+    this.names = new GlobRules(filters);
   }
 
   skipReason(name: string, tagUnion: readonly string[] = []): ServiceSkipReason | undefined {
     if (name === 'consul' && !this.filters.includeConsul) return 'consul_service';
-    if (this.deny.some((r) => r.test(name))) return 'denied';
-    if (this.allow.length > 0 && !this.allow.some((r) => r.test(name))) return 'not_allowed';
+    const verdict = this.names.verdict(name);
+    if (verdict) return verdict;
     if (this.filters.requiredTags.some((t) => !tagUnion.includes(t))) return 'missing_required_tag';
     return undefined;
   }

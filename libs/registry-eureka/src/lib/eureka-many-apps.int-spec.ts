@@ -1,7 +1,8 @@
 import { loadPeersEnv, type PeersEnv } from '@registry-bridge/test-peers';
 import { randomBytes } from 'node:crypto';
 import { EurekaRestClient } from './eureka-rest.client';
-import { EurekaSourceSyncer, type EurekaRecordSink } from './eureka-source.syncer';
+import type { RecordPort } from '@registry-bridge/source-kit';
+import { EurekaSourceSyncer } from './eureka-source.syncer';
 
 // Many apps on the real Eureka (response cache off): one full fetch reads them all, then a burst
 // of status changes arrives as deltas that agree with apps__hashcode, and only the apps that
@@ -54,7 +55,7 @@ describe('many apps on the real Eureka', () => {
     const registerMs = Date.now() - started;
 
     const upserted: string[] = [];
-    const sink: EurekaRecordSink = {
+    const sink: RecordPort = {
       upsert: async (r) => void upserted.push(r.service),
       remove: async () => undefined,
       snapshot: async () => undefined,

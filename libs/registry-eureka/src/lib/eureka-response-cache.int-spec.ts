@@ -1,7 +1,8 @@
 import { loadPeersEnv, type PeersEnv } from '@registry-bridge/test-peers';
 import { randomBytes } from 'node:crypto';
 import { EurekaRestClient } from './eureka-rest.client';
-import { EurekaSourceSyncer, type EurekaRecordSink } from './eureka-source.syncer';
+import type { RecordPort } from '@registry-bridge/source-kit';
+import { EurekaSourceSyncer } from './eureka-source.syncer';
 
 // Measures how long a registration takes to show up in what the collector reads, with Eureka's
 // read-only response cache off (RB_EUREKA_URL) and on as shipped (RB_EUREKA_CACHED_URL, 30 s).
@@ -36,7 +37,7 @@ async function cancel(base: string, app: string, id: string): Promise<void> {
 async function measure(base: string, samples: number): Promise<number[]> {
   const client = new EurekaRestClient({ serviceUrls: [base] });
   const seen = new Set<string>();
-  const sink: EurekaRecordSink = {
+  const sink: RecordPort = {
     upsert: async (r) => void seen.add(r.service),
     remove: async () => undefined,
     snapshot: async () => undefined,

@@ -2,18 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-
-export interface EurekaTlsOptions {
-  /** PEM CA bundle to trust instead of the system roots. */
-  ca?: string;
-  /** PEM client certificate and key for mutual TLS. */
-  cert?: string;
-  key?: string;
-  /** Only for tests and emergencies; the default verifies the server. */
-  insecureSkipVerify?: boolean;
-  /** Expected server name when it differs from the URL host. */
-  serverName?: string;
-}
+import type { TlsMaterial } from '@registry-bridge/source-kit';
 
 export interface EurekaClientOptions {
   /** Server base URLs of one cluster, each including the base path (e.g. `http://eureka-1:8761/eureka`). Tried in order. */
@@ -21,7 +10,8 @@ export interface EurekaClientOptions {
   /** Basic auth; a password is a secret and is never put in an error or log line. */
   username?: string;
   password?: string;
-  tls?: EurekaTlsOptions;
+  /** CA, client certificate and key as read by source-kit's loadSourceTls. */
+  tls?: TlsMaterial;
   /** Per-request timeout, ms. */
   timeoutMs?: number;
   /** Upper bound of a response body, bytes (a runaway body must not exhaust memory). */
@@ -94,16 +84,7 @@ export class EurekaRestClient {
       return { base, redacted: redactUrl(base.toString()), auth: user ? `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` : undefined };
     });
     if (this.servers.some((s) => s.base.protocol === 'https:')) {
-      const tls = options.tls ?? {};
-      this.httpsAgent = new https.Agent({
-        keepAlive: true,
-        maxSockets: 4,
-        ca: tls.ca,
-        cert: tls.cert,
-        key: tls.key,
-        rejectUnauthorized: !tls.insecureSkipVerify,
-        servername: tls.serverName,
-      });
+      this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: true, ...options.tls });
     }
   }
 

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { secret } from '@registry-bridge/app-config';
 import { sourceNameSchema } from '@registry-bridge/contract';
+import { loadSourceTls, sourceTlsSchema } from '@registry-bridge/source-kit';
 import { z } from 'zod';
 import type { EurekaClientOptions } from './eureka-rest.client';
 import type { EurekaSyncOptions } from './eureka-source.syncer';
@@ -11,20 +11,6 @@ const serverUrl = z
   .regex(/^https?:\/\//, 'must be an http:// or https:// URL')
   // A password inside the URL would end up in logs and process listings.
   .refine((u) => !/^https?:\/\/[^@/]*:[^@/]+@/.test(u), 'must not carry a password; use password ({ file } or { env })');
-
-export const eurekaTlsSchema = z
-  .strictObject({
-    /** PEM CA bundle trusted instead of the system roots. */
-    caFile: z.string().min(1).optional(),
-    /** Client certificate and key for mutual TLS. */
-    certFile: z.string().min(1).optional(),
-    keyFile: z.string().min(1).optional(),
-    /** Name to verify when it differs from the URL host. */
-    serverName: z.string().min(1).optional(),
-    /** Only for tests and emergencies; logged as a warning at start. */
-    insecureSkipVerify: z.boolean().default(false),
-  })
-  .refine((t) => !!t.certFile === !!t.keyFile, { message: 'certFile and keyFile go together' });
 
 const glob = z.string().min(1).max(256);
 const seconds = (min: number, max: number, def: number) => z.number().min(min).max(max).default(def);
@@ -39,7 +25,7 @@ export const eurekaSourceSchema = z
     username: z.string().min(1).optional(),
     /** Basic auth password: `{ file }` or `{ env }`, never literal. */
     password: secret().optional(),
-    tls: eurekaTlsSchema.optional(),
+    tls: sourceTlsSchema.optional(),
     /** Per request. */
     timeoutSeconds: seconds(0.1, 120, 10),
     /** How often the registry is read (a delta, or a full fetch when one is due). */
@@ -108,22 +94,14 @@ export const eurekaSourcesSchema = z
     });
   });
 
-const readPem = (file: string | undefined) => (file ? readFileSync(file, 'utf8') : undefined);
-
-/** Client options of a validated source (reads the TLS files). */
+/** Client options of a validated source (reads the TLS files; a missing one throws SourceTlsError). */
 export function toClientOptions(s: EurekaSourceConfig): EurekaClientOptions {
   return {
     serviceUrls: s.serviceUrls,
     username: s.username,
     password: s.password,
     timeoutMs: Math.round(s.timeoutSeconds * 1000),
-    tls: s.tls && {
-      ca: readPem(s.tls.caFile),
-      cert: readPem(s.tls.certFile),
-      key: readPem(s.tls.keyFile),
-      serverName: s.tls.serverName,
-      insecureSkipVerify: s.tls.insecureSkipVerify,
-    },
+    tls: loadSourceTls(s.name, s.tls),
   };
 }
 

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EurekaRestClient } from './eureka-rest.client';
-import { EurekaSourceSyncer, type EurekaRecordSink, type EurekaSyncHooks } from './eureka-source.syncer';
+import type { RecordPort } from '@registry-bridge/source-kit';
+import { EurekaSourceSyncer, type EurekaSyncHooks } from './eureka-source.syncer';
 
 // Against the real Spring Cloud Netflix Eureka servers of `bash scripts/peers.sh up`:
 // RB_EUREKA_URL (response cache off, self-preservation off, eviction every second) and
@@ -68,7 +69,7 @@ class Registrant {
   }
 }
 
-class CollectingSink implements EurekaRecordSink {
+class CollectingSink implements RecordPort {
   messages: Msg[] = [];
   async upsert(record: object) {
     this.messages.push({ type: 'upsert', record });

@@ -1,26 +1,10 @@
-import { createHash } from 'node:crypto';
-import { LIMITS, serviceKey, type ServiceRecordInput, type SourceRef } from '@registry-bridge/contract';
-import { createAppFilter, type AppFilterOptions } from './app-filter';
+import { LIMITS, serviceKey, type SourceRef } from '@registry-bridge/contract';
+import { contentHash, GlobRules, SourceEmitter, type RecordPort, type StatusPort } from '@registry-bridge/source-kit';
 import { decodeApplications, EurekaPayloadError, type ApplicationsPayload } from './eureka-payload';
 import { DEFAULT_NORMALIZE_OPTIONS, normalizeApp, type DropCounts, type DropReason, type NormalizeOptions, type NormalizedApp } from './eureka-normalizer';
 import { EurekaRestClient, EurekaUnavailableError, type EurekaResponse } from './eureka-rest.client';
 import { LocalRegistry } from './local-registry';
 import { parseSelfPreservation, type SelfPreservationState } from './self-preservation';
-
-/** Where records go: the contract's RecordProducer has exactly this shape. */
-export interface EurekaRecordSink {
-  upsert(record: ServiceRecordInput): Promise<unknown>;
-  remove(msg: { source: SourceRef; service: string; revision: number; observedAt: string }): Promise<unknown>;
-  snapshot(msg: { source: SourceRef; epoch: number; complete: boolean; services: { service: string }[]; observedAt: string }): Promise<unknown>;
-  sourceStatus(msg: {
-    source: SourceRef;
-    reachable: boolean;
-    lastSuccessAt?: string;
-    error?: string;
-    conditions?: Record<string, string | number | boolean>;
-    observedAt: string;
-  }): Promise<unknown>;
-}
 
 export type FullFetchReason = 'start' | 'periodic' | 'hash_mismatch' | 'delta_refused' | 'delta_missed' | 'delta_disabled';
 
@@ -42,6 +26,13 @@ export interface EurekaSyncLogger {
   debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
+}
+
+export interface AppFilterOptions {
+  /** Only these apps (globs, case-insensitive); empty or absent means all. */
+  include?: readonly string[];
+  /** Never these apps (globs); wins over include. */
+  exclude?: readonly string[];
 }
 
 export interface EurekaSyncOptions {
@@ -68,6 +59,8 @@ export interface EurekaSyncOptions {
    * by default), and that must not read as "every service is gone". 0 disables the hold.
    */
   emptyHoldMs: number;
+  /** Where the source's status goes (collector-core's SourceStatusReporter); without, straight to the record port. */
+  status?: StatusPort;
 }
 
 export const DEFAULT_SYNC_OPTIONS: Omit<EurekaSyncOptions, 'source'> = {
@@ -91,11 +84,6 @@ export interface SyncResult {
   emptyHeld?: boolean;
 }
 
-interface Emitted {
-  contentHash: string;
-  revision: number;
-}
-
 /**
  * One app of the local copy, normalized and hashed. normalizeApp is pure, so this stays right
  * until the app's instances change: a delta drops the entries of the apps it touched, a full
@@ -106,22 +94,6 @@ type PreparedApp =
   | { included: false }
   | { included: true; app?: undefined; drops: DropCounts }
   | { included: true; app: NormalizedApp; drops: DropCounts; key: string; contentHash: string };
-
-/** Stable JSON (sorted object keys) so equal content hashes equally. */
-function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
-export function contentHash(app: NormalizedApp): string {
-  return createHash('sha256').update(stableStringify({ p: app.ports, e: app.endpoints, m: app.metadata })).digest('base64url');
-}
 
 /**
  * Next revision of a service key. Eureka's timestamps (lastDirtyTimestamp is set by the instance's
@@ -144,9 +116,9 @@ export class EurekaSourceSyncer {
   readonly ref: SourceRef;
   private readonly options: EurekaSyncOptions;
   private readonly normalizeOptions: NormalizeOptions;
-  private readonly filter: (app: string) => boolean;
+  private readonly filter: GlobRules;
   private readonly local = new LocalRegistry();
-  private readonly emitted = new Map<string, Emitted>();
+  private readonly emitter: SourceEmitter;
   private readonly prepared = new Map<string, PreparedApp>();
   /**
    * Body of the last delta applied to the local copy and found to agree with `apps__hashcode`,
@@ -158,16 +130,13 @@ export class EurekaSourceSyncer {
   private hasFull = false;
   private lastFullAt = 0;
   private lastFetchAt = 0;
-  private lastEpoch = 0;
   private lastSuccessAt?: Date;
   private lastDashboardAt = 0;
   private selfPreservation?: SelfPreservationState;
-  private emptySince?: number;
-  private holdingEmpty = false;
 
   constructor(
     private readonly client: EurekaRestClient,
-    private readonly sink: EurekaRecordSink,
+    port: RecordPort,
     options: Partial<EurekaSyncOptions> & { source: string },
     private readonly hooks: EurekaSyncHooks = {},
     private readonly logger?: EurekaSyncLogger,
@@ -176,23 +145,32 @@ export class EurekaSourceSyncer {
     this.options = { ...DEFAULT_SYNC_OPTIONS, ...options };
     this.ref = { name: options.source, kind: 'eureka' };
     this.normalizeOptions = { ...DEFAULT_NORMALIZE_OPTIONS, ...options.normalize, source: this.ref };
-    this.filter = createAppFilter(options.apps);
+    this.filter = new GlobRules({ allow: options.apps?.include, deny: options.apps?.exclude }, { ignoreCase: true });
+    this.emitter = new SourceEmitter(this.ref, { port, status: options.status, revision: nextRevision, emptyHoldMs: this.options.emptyHoldMs, now: clock });
   }
 
   /** Forget everything (after losing the source lease): the next sync starts with a full fetch. */
   reset(): void {
     this.hasFull = false;
-    this.emptySince = undefined;
-    this.holdingEmpty = false;
-    this.emitted.clear();
+    this.emitter.reset();
     this.prepared.clear();
     this.lastDeltaBody = undefined;
     this.local.replace({ hashCode: '', apps: new Map() });
   }
 
+  /**
+   * Redis lost its data: the next sync is a full fetch that sends every service again (revisions
+   * keep growing) and a complete snapshot.
+   */
+  resendAll(): void {
+    this.hasFull = false;
+    this.lastDeltaBody = undefined;
+    this.emitter.resendAll();
+  }
+
   /** Services currently emitted for this source. */
   get serviceCount(): number {
-    return this.emitted.size;
+    return this.emitter.sentKeys().length;
   }
 
   get lastSuccess(): Date | undefined {
@@ -213,27 +191,14 @@ export class EurekaSourceSyncer {
       const error = err.message.slice(0, LIMITS.error);
       this.hooks.failure?.(error);
       this.logger?.warn({ source: this.ref.name, err: error }, 'eureka fetch failed; source reported unreachable');
-      await this.sink.sourceStatus({
-        source: this.ref,
-        reachable: false,
-        error,
-        lastSuccessAt: this.lastSuccessAt?.toISOString(),
-        conditions: this.conditions(),
-        observedAt: new Date(this.clock()).toISOString(),
-      });
+      await this.emitter.status({ reachable: false, error, conditions: this.conditions() });
       return undefined;
     }
     await this.readDashboard();
     const now = new Date(this.clock());
     this.lastSuccessAt = now;
     this.hooks.success?.(now);
-    await this.sink.sourceStatus({
-      source: this.ref,
-      reachable: true,
-      lastSuccessAt: now.toISOString(),
-      conditions: this.conditions(),
-      observedAt: now.toISOString(),
-    });
+    await this.emitter.status({ reachable: true, conditions: this.conditions() });
     return result;
   }
 
@@ -244,7 +209,6 @@ export class EurekaSourceSyncer {
       ...(sp && { selfPreservationEnabled: sp.enabled, renewsBelowThreshold: sp.belowRenewThreshold }),
       server: this.client.activeServer.slice(0, 256),
       applications: this.local.size,
-      ...(this.holdingEmpty && { emptyRegistryHeld: true }),
     };
   }
 
@@ -350,52 +314,33 @@ export class EurekaSourceSyncer {
       services.push({ service: app.service });
       // Compared on every round, not only for touched apps: an upsert that failed last round
       // (or a case twin that just took over a key) is sent again.
-      const last = this.emitted.get(key);
-      if (last?.contentHash === hash) {
+      const sent = await this.emitter.upsert(
+        { source: this.ref, service: app.service, ports: app.ports, endpoints: app.endpoints, metadata: app.metadata, observedAt },
+        app.registryRevision,
+        hash,
+      );
+      if (sent === undefined) {
         unchanged++;
         continue;
       }
       this.countDrops(drops);
-      const revision = nextRevision(app.registryRevision, last?.revision, this.clock());
-      await this.sink.upsert({
-        source: this.ref,
-        service: app.service,
-        ports: app.ports,
-        endpoints: app.endpoints,
-        metadata: app.metadata,
-        revision,
-        observedAt,
-      });
-      this.emitted.set(key, { contentHash: hash, revision });
       upserts++;
     }
-    if (services.length === 0 && this.emitted.size > 0 && this.options.emptyHoldMs > 0) {
-      const now = this.clock();
-      this.emptySince ??= now;
-      if (now - this.emptySince < this.options.emptyHoldMs) {
-        this.holdingEmpty = true;
-        this.logger?.warn({ source: this.ref.name, services: this.emitted.size }, 'registry reads empty; holding removals (server restart?)');
-        return { upserts, removes, unchanged, snapshot: false, emptyHeld: true };
-      }
-    } else if (services.length > 0) {
-      this.emptySince = undefined;
+    if (this.emitter.holdEmpty(services.length)) {
+      this.logger?.warn({ source: this.ref.name, services: this.serviceCount }, 'registry reads empty; holding removals (server restart?)');
+      return { upserts, removes, unchanged, snapshot: false, emptyHeld: true };
     }
-    this.holdingEmpty = false;
-    for (const [key, last] of [...this.emitted]) {
+    for (const key of this.emitter.sentKeys()) {
       if (present.has(key)) continue;
-      const service = decodeURIComponent(key.split('/')[2]);
-      await this.sink.remove({ source: this.ref, service, revision: Math.max(last.revision + 1, this.clock()), observedAt });
-      this.emitted.delete(key);
-      removes++;
+      // A removal outranks the last upsert and the clock (Eureka's revisions are timestamps).
+      if (await this.emitter.remove({ service: decodeURIComponent(key.split('/')[2]) }, this.clock())) removes++;
     }
     if (upserts) this.hooks.emitted?.('upsert', upserts);
     if (removes) this.hooks.emitted?.('remove', removes);
     if (unchanged) this.hooks.unchanged?.(unchanged);
     let snapshot = false;
     if (complete) {
-      const epoch = Math.max(this.lastEpoch + 1, this.clock());
-      await this.sink.snapshot({ source: this.ref, epoch, complete: true, services, observedAt });
-      this.lastEpoch = epoch;
+      await this.emitter.snapshot(services, true);
       this.hooks.emitted?.('snapshot', 1);
       snapshot = true;
     }
@@ -407,12 +352,18 @@ export class EurekaSourceSyncer {
   private prepare(appName: string): PreparedApp {
     let prepared = this.prepared.get(appName);
     if (prepared) return prepared;
-    if (!this.filter(appName)) {
+    if (!this.filter.passes(appName)) {
       prepared = { included: false };
     } else {
       const { app, drops } = normalizeApp(appName, this.local.instances(appName), this.normalizeOptions);
       prepared = app
-        ? { included: true, app, drops, key: serviceKey({ source: this.ref.name, service: app.service }), contentHash: contentHash(app) }
+        ? {
+            included: true,
+            app,
+            drops,
+            key: serviceKey({ source: this.ref.name, service: app.service }),
+            contentHash: contentHash({ source: this.ref, service: app.service, ports: app.ports, endpoints: app.endpoints, metadata: app.metadata }),
+          }
         : { included: true, drops };
     }
     this.prepared.set(appName, prepared);

@@ -12,12 +12,15 @@ function sortedMap<V>(m: Record<string, V> | undefined): Array<[string, V]> {
   return Object.entries(m ?? {}).sort(([a], [b]) => byString(a, b));
 }
 
+/** What a content hash covers: a record without `observedAt` and `revision` (they change on every poll). */
+export type RecordContent = Omit<ServiceRecordInput, 'revision' | 'observedAt'>;
+
 /**
- * Content hash of a record without `observedAt` and `revision` (they change on every poll).
+ * The one content hash of the collectors: a record without `observedAt` and `revision`.
  * Ports, endpoints and every map are put in canonical order first, so a registry that
  * returns the same instances in another order is not a change.
  */
-export function contentHash(record: ServiceRecordInput): string {
+export function contentHash(record: RecordContent): string {
   const ports = record.ports.map((p) => [p.name, p.number, p.protocol ?? null]).map((p) => JSON.stringify(p)).sort(byString);
   const endpoints = record.endpoints
     .map((e) =>
@@ -46,9 +49,12 @@ export function contentHash(record: ServiceRecordInput): string {
 export class ChangeTracker {
   private readonly hashes = new Map<string, string>();
 
-  shouldEmit(record: ServiceRecordInput): boolean {
-    const key = recordKey(record);
-    const hash = contentHash(record);
+  shouldEmit(record: RecordContent): boolean {
+    return this.shouldEmitHash(recordKey(record), contentHash(record));
+  }
+
+  /** shouldEmit with the key and content hash already computed. */
+  shouldEmitHash(key: string, hash: string): boolean {
     if (this.hashes.get(key) === hash) return false;
     this.hashes.set(key, hash);
     return true;

@@ -1,0 +1,14 @@
+import { CollectorAdapter } from '@registry-bridge/collector-core';
+import { CollectorConsulConfig, consulAdapter, ConsulSourceConfig } from '@registry-bridge/registry-consul';
+import { ConsulMetrics } from './consul-metrics';
+
+/** The Consul adapter's watch with Consul's metrics and readiness grace. */
+export const consulCollector: CollectorAdapter<CollectorConsulConfig, ConsulSourceConfig> = {
+  kind: 'consul',
+  sources: (cfg) => cfg.sources,
+  watch: (src, ctx, cfg, runtime) =>
+    consulAdapter.watch(src, ctx, {
+      readinessGraceSeconds: cfg.readinessGraceSeconds,
+      metrics: (sockets) => runtime.once('metrics', () => new ConsulMetrics(runtime.metrics, runtime.collectorMetrics)).forSource(src.name, sockets),
+    }),
+};

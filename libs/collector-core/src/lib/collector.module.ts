@@ -1,0 +1,44 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfigModule, APP_CONFIG, RedisConfig } from '@registry-bridge/app-config';
+import { LoggingModule, MetricsModule } from '@registry-bridge/observability';
+import { z } from 'zod';
+import { CollectorRuntimeConfig } from './collector-config.schema';
+import { CollectorCoreModule } from './collector-core.module';
+import { COLLECTOR_ADAPTER } from './collector-core.tokens';
+import { CollectorAdapter, CollectorSourcesService } from './collector-sources.service';
+
+/** What every collector's config has besides its sources. */
+export interface CollectorAppConfig {
+  redis: RedisConfig;
+  collector: CollectorRuntimeConfig;
+}
+
+/**
+ * A whole collector app from its registry's adapter: config, logging, metrics, the shared runtime
+ * (Redis, membership, heartbeats, /health) and one watch per configured source.
+ */
+@Module({})
+export class CollectorModule {
+  static forAdapter<S extends z.ZodType<CollectorAppConfig>, Src extends { name: string }>(options: { app: string; schema: S; adapter: CollectorAdapter<z.infer<S>, Src> }): DynamicModule {
+    return {
+      module: CollectorModule,
+      imports: [
+        AppConfigModule.forRoot(options.schema),
+        LoggingModule.forRoot({ app: options.app }),
+        MetricsModule,
+        CollectorCoreModule.forRootAsync({
+          healthController: true,
+          inject: [APP_CONFIG],
+          useFactory: (cfg: CollectorAppConfig) => ({
+            app: options.app,
+            kind: options.adapter.kind,
+            redis: cfg.redis,
+            heartbeatSeconds: cfg.collector.heartbeatSeconds,
+            memberTtlSeconds: cfg.collector.memberTtlSeconds,
+          }),
+        }),
+      ],
+      providers: [{ provide: COLLECTOR_ADAPTER, useValue: options.adapter }, CollectorSourcesService],
+    };
+  }
+}
