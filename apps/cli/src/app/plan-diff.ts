@@ -89,7 +89,7 @@ function compare(desired: { metadata: { labels: Record<string, string>; annotati
 /**
  * What the writer would do with one complete read of every given source against the live
  * cluster: pure, so every rule of the writer that it mirrors is table-tested. The writer's rules
- * mirrored here: translation refusals, foreign hosts (`ObjectCache.foreignHolder`), host claims
+ * mirrored here: translation refusals, foreign hosts (`HostIndex.foreignHolder`), host claims
  * between keys (first holder keeps it), name collisions with objects it does not own, no-op
  * detection (`matches`), WorkloadEntry sync, and deletion only of owned objects of configured
  * sources whose key is missing from a complete snapshot, under the deletion budget.
