@@ -56,3 +56,14 @@ phase "fault suite (faults injected into the real peers, Redis Sentinel/Cluster/
 bash scripts/peers.sh up redis-cluster redis-sentinel redis-tls eureka-tls
 npx nx run e2e-faults:fault-test --outputStyle=stream
 done_phase
+
+phase "deploy suite (issue 18): images built here, the local OCI registry, the single-node Kubernetes running the chart"
+# The node and the registry are stopped whatever the result, before the peers (the node's state
+# lives in their etcd).
+trap 'bash scripts/peers/node.sh down || true; bash scripts/peers/registry.sh down || true; bash scripts/peers.sh down || true' EXIT
+npx nx run e2e-deploy:images --outputStyle=stream
+bash scripts/peers/registry.sh up
+bash scripts/peers/registry.sh push
+bash scripts/peers/node.sh up
+npx nx run e2e-deploy:cluster-test --exclude-task-dependencies --outputStyle=stream
+done_phase
