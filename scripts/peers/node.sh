@@ -241,6 +241,9 @@ wipe_state() {
   curl -sf -X POST "$RB_NODE_ETCD/v3/kv/deleterange" -d "{\"key\":\"$key\",\"range_end\":\"$end\"}" >/dev/null \
     || die "could not clear the node's state in etcd at $RB_NODE_ETCD (is scripts/peers.sh up?)"
   rm -f "$STATE_ID_FILE"
+  # containerd's images too: an image rebuilt under the same tag would otherwise run stale
+  # (IfNotPresent finds the old one); pulls from the local registry take seconds.
+  rm -rf "$RUN_DIR/containerd/root"
 }
 
 up() {
@@ -331,7 +334,7 @@ down() {
   # are tmpfs), their network namespaces (only empty cni-* ones: containerd's CRI names them so),
   # the addresses host-local handed out, the bridge.
   local m ns
-  for m in $(awk -v d="$RUN_DIR/kubelet/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  for m in $(awk -v k="$RUN_DIR/kubelet/" -v c="$RUN_DIR/containerd/" 'index($2, k) == 1 || index($2, c) == 1 { print $2 }' /proc/mounts | sort -r); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
   rm -rf "$RUN_DIR/kubelet/pods" "$RUN_DIR/cni-ipam"
   for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cni-/ { print $1 }'); do
     [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && ip netns del "$ns" 2>/dev/null || true

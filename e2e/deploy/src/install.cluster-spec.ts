@@ -27,6 +27,10 @@ const EUREKA_APP = `DEPLOY${id.toUpperCase()}-BILLING`;
 const SPREAD = Array.from({ length: 8 }, (_, i) => `deploy${id}-s${i}`);
 // Registered while the writer's leader is gone.
 const LATE = `deploy${id}-late`;
+// A second installation, for helm uninstall with uninstall.deleteWrittenResources.
+const RELEASE_B = 'rbb';
+const NS_B = `rb-deploy-${id}-b`;
+const MESH_NS_B = `mesh-${id}-b`;
 // Registered while the node is drained.
 const DRAINED = `deploy${id}-drained`;
 // Services whose instances come and go during the rolling upgrade (one instance of each stays).
@@ -169,8 +173,10 @@ afterAll(() => {
   if (!kubeconfig) return;
   // A failed drain test must not leave the node unschedulable for the next suite.
   spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'uncordon', 'rb-node']);
-  execFileSync(helm, ['uninstall', RELEASE, '--kubeconfig', kubeconfig, '-n', NS, '--wait'], { encoding: 'utf8' });
-  kubectl('delete', 'namespace', NS, MESH_NS, '--wait=false');
+  // The last tests uninstall both releases; this is for a run that broke before them.
+  for (const [release, ns] of [[RELEASE, NS], [RELEASE_B, NS_B]]) spawnSync(helm, ['uninstall', release, '--kubeconfig', kubeconfig, '-n', ns, '--wait', '--no-hooks']);
+  spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'namespace', NS, MESH_NS, NS_B, MESH_NS_B, '--wait=false']);
+  spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'clusterrole,clusterrolebinding', '-l', `app.kubernetes.io/instance=${RELEASE_B}`, '--ignore-not-found']);
   for (const name of [CONSUL_SERVICE, ...SPREAD, LATE, DRAINED]) void consulDeregister(name);
   for (const name of CHURN) for (const n of [1, 2, 3]) void consulDeregister(name, n);
   void eurekaDeregister(EUREKA_APP, `${EUREKA_APP}-1`);
@@ -268,6 +274,8 @@ describe('the chart on a real node', () => {
     });
     const versions = Object.fromEntries(before.map((e) => [e.metadata.name, e.metadata.resourceVersion]));
     kubectl('-n', NS, 'scale', 'deployment', `${RELEASE}-registry-bridge-collector-consul`, '--replicas=3');
+    // Kept in the values too, as an operator would: a later helm upgrade would set it back to 1.
+    values.collectors['consul']['replicas'] = 3;
     const owned = async (p: Pod) => {
       const ip = (p as unknown as { status: { podIP: string } }).status.podIP;
       const text = await fetch(`http://${ip}:8080/metrics`).then((r) => r.text());
@@ -452,4 +460,67 @@ describe('the chart on a real node', () => {
     expect(modified).toBeGreaterThan(0);
     expect(wrongfulDeletes.map((e) => e.object.metadata.name)).toEqual([]);
   }, 720_000);
+
+  it('helm uninstall with uninstall.deleteWrittenResources: the post-delete Job removes every object of that installation, retrying while one cannot go yet, and touches no other installation', async () => {
+    const installationB = `deploy-${id}-b`;
+    const valuesB = join(mkdtempSync(join(tmpdir(), 'rb-install-b-')), 'values.yaml');
+    const image = { registry };
+    writeFileSync(
+      valuesB,
+      stringify({
+        installation: installationB,
+        externalRedis: { url: `redis://${BRIDGE}:16379`, prefix: `{rb-deploy-${id}-b}` },
+        networkPolicy: { enabled: false },
+        uninstall: { deleteWrittenResources: true, timeoutSeconds: 180 },
+        writer: { image, replicas: 1, defaults: { namespace: MESH_NS_B, allowedHostSuffixes: ['.consul'] } },
+        collectors: { consul: { image, replicas: 1, sources: [{ name: 'consul-b', address: `http://${BRIDGE}:18500`, filters: { allow: [`deploy${id}-s*`] } }] } },
+      }),
+    );
+    kubectl('create', 'namespace', NS_B);
+    kubectl('create', 'namespace', MESH_NS_B);
+    const helmB = (...args: string[]) => spawnSync(helm, [...args, '--kubeconfig', kubeconfig, '-n', NS_B], { encoding: 'utf8' });
+    const install = helmB('install', RELEASE_B, `oci://${registry}/charts/registry-bridge`, '--plain-http', '-f', valuesB);
+    expect(install.stderr).not.toMatch(/Error/);
+    const seB = () => json<{ items: SE[] }>('-n', MESH_NS_B, 'get', 'serviceentries').items;
+    const written = await until('the second installation writing its ServiceEntries', () => {
+      const items = seB();
+      return items.length === SPREAD.length && items;
+    }, 240_000);
+    expect(new Set(written.map((e) => e.metadata.labels['registry-bridge.io/installation']))).toEqual(new Set([installationB]));
+    const ownA = serviceEntries().map((e) => e.metadata.name).sort();
+
+    // One object held by a finalizer: the Job deletes the rest and keeps retrying (the uninstall
+    // does not return) until the hold is released, then the uninstall succeeds.
+    const stuck = written[0].metadata.name;
+    kubectl('-n', MESH_NS_B, 'patch', 'serviceentry', stuck, '--type=merge', '-p', '{"metadata":{"finalizers":["registry-bridge.io/test-hold"]}}');
+    const uninstall = spawn(helm, ['uninstall', RELEASE_B, '--kubeconfig', kubeconfig, '-n', NS_B, '--wait', '--timeout', '5m']);
+    let stderr = '';
+    uninstall.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => uninstall.on('exit', r));
+    // The Job has run when the others are gone and the held one carries its delete request.
+    const held = await until('the Job through every object but the held one', () => {
+      const items = seB();
+      return items.length === 1 && (items[0].metadata as { deletionTimestamp?: string }).deletionTimestamp !== undefined && items;
+    }, 180_000);
+    expect(held.map((e) => e.metadata.name)).toEqual([stuck]);
+    expect(uninstall.exitCode).toBeNull();
+    kubectl('-n', MESH_NS_B, 'patch', 'serviceentry', stuck, '--type=merge', '-p', '{"metadata":{"finalizers":null}}');
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
+    expect(seB()).toEqual([]);
+    // The hook's Job, ServiceAccount and RBAC went with its success.
+    expect(json<{ items: unknown[] }>('-n', NS_B, 'get', 'jobs,serviceaccounts,roles').items.filter((o) => JSON.stringify(o).includes('uninstall'))).toEqual([]);
+    expect(spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'clusterrole', `${RELEASE_B}-registry-bridge-uninstall-${NS_B}`]).status).not.toBe(0);
+    // The other installation's objects are all still there.
+    expect(serviceEntries().map((e) => e.metadata.name).sort()).toEqual(ownA);
+  }, 600_000);
+
+  it('helm uninstall by default leaves the written ServiceEntries in place', () => {
+    const before = serviceEntries().map((e) => e.metadata.name).sort();
+    expect(before.length).toBeGreaterThan(0);
+    execFileSync(helm, ['uninstall', RELEASE, '--kubeconfig', kubeconfig, '-n', NS, '--wait'], { encoding: 'utf8' });
+    expect(json<{ items: unknown[] }>('-n', NS, 'get', 'deployments').items).toEqual([]);
+    expect(json<{ items: unknown[] }>('-n', NS, 'get', 'jobs').items).toEqual([]);
+    expect(serviceEntries().map((e) => e.metadata.name).sort()).toEqual(before);
+  });
 });
