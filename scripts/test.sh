@@ -15,7 +15,7 @@ done_phase
 
 phase "npm dependencies"
 # `npm install`, not `npm ci`: the lockfile lacks per-platform optional packages that the registry
-# here does not serve (e.g. darwin builds of @swc/core), and `npm ci` rejects such a lockfile;
+# here does not serve (e.g. darwin builds of @msgpackr-extract/msgpackr-extract), and `npm ci` rejects such a lockfile;
 # `npm install` keeps every version the lockfile pins.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm install --no-audit --no-fund
@@ -56,3 +56,17 @@ phase "fault suite (faults injected into the real peers, Redis Sentinel/Cluster/
 bash scripts/peers.sh up redis-cluster redis-sentinel redis-tls eureka-tls
 npx nx run e2e-faults:fault-test --outputStyle=stream
 done_phase
+
+# Opt-in until it passes repeatably on a loaded machine (docs/deploy.md): RB_TEST_DEPLOY=1.
+if [ "${RB_TEST_DEPLOY:-0}" = 1 ]; then
+phase "deploy suite (issue 18): images built here, the local OCI registry, the single-node Kubernetes running the chart"
+# The node and the registry are stopped whatever the result, before the peers (the node's state
+# lives in their etcd).
+trap 'bash scripts/peers/node.sh down || true; bash scripts/peers/registry.sh down || true; bash scripts/peers.sh down || true' EXIT
+npx nx run e2e-deploy:images --outputStyle=stream
+bash scripts/peers/registry.sh up
+bash scripts/peers/registry.sh push
+bash scripts/peers/node.sh up
+npx nx run e2e-deploy:cluster-test --exclude-task-dependencies --outputStyle=stream
+done_phase
+fi

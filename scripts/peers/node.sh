@@ -218,17 +218,47 @@ nat_rules() { # -A | -D
 
 node_ready() { kubectl --kubeconfig "$PKI/admin.kubeconfig" get node rb-node -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -q True; }
 
+alive() { [ -f "$PID_DIR/$1.pid" ] && [ -d "/proc/$(cat "$PID_DIR/$1.pid")" ]; }
+
+# The node's state lives in the peers' etcd. `scripts/peers.sh up` after a `down` starts a fresh
+# etcd under a still running API server: the kubelet registers the node again and it turns Ready,
+# but the CRDs, the bootstrap RBAC and every object are gone. A marker written by `up` (its id also
+# kept in RUN_DIR) tells a live node from such a stale one.
+STATE_ID_FILE="$RUN_DIR/state-id"
+state_current() {
+  [ -s "$STATE_ID_FILE" ] || return 1
+  local id
+  id="$(kubectl --kubeconfig "$PKI/admin.kubeconfig" -n kube-system get configmap rb-node-state -o jsonpath='{.data.id}' 2>/dev/null)" || return 1
+  [ "$id" = "$(cat "$STATE_ID_FILE")" ]
+}
+
+# A clean start: the node's keys in etcd (its own prefix, nobody else's) are removed, through etcd's
+# JSON gateway (no etcdctl needed), so objects of a run that broke do not come back as pods.
+wipe_state() {
+  local key end
+  key="$(printf '/registry-bridge-node/' | base64 -w0)"
+  end="$(printf '/registry-bridge-node0' | base64 -w0)"  # '0' follows '/': the end of the prefix range
+  curl -sf -X POST "$RB_NODE_ETCD/v3/kv/deleterange" -d "{\"key\":\"$key\",\"range_end\":\"$end\"}" >/dev/null \
+    || die "could not clear the node's state in etcd at $RB_NODE_ETCD (is scripts/peers.sh up?)"
+  rm -f "$STATE_ID_FILE"
+  # containerd's images too: an image rebuilt under the same tag would otherwise run stale
+  # (IfNotPresent finds the old one); pulls from the local registry take seconds.
+  rm -rf "$RUN_DIR/containerd/root"
+}
+
 up() {
   local bins apiserver
   apt_need containerd:containerd runc:runc iptables:iptables /usr/lib/cni/bridge:containernetworking-plugins \
     || die "containerd, runc, iptables and the CNI plugins are required (apt-get install containerd runc iptables containernetworking-plugins)"
-  if [ -f "$PID_DIR/kubelet.pid" ] && [ -d "/proc/$(cat "$PID_DIR/kubelet.pid")" ] && node_ready; then
+  if alive kubelet && alive apiserver && node_ready && state_current; then
     log "already up: KUBECONFIG=$PKI/admin.kubeconfig"
     return
   fi
-  # Whatever is left of an earlier run (e.g. after scripts/peers.sh restarted etcd, which holds
-  # the node's state) is stopped first.
+  # Whatever is left of an earlier run (processes, pods, their state in etcd) is stopped and
+  # cleared first: the node always starts empty.
+  if alive apiserver || [ -s "$STATE_ID_FILE" ]; then log "stale or partial node (API server, kubelet or state gone): starting it afresh"; fi
   down
+  wipe_state
   mapfile -t bins < <(build)
   apiserver="$(ls "$BIN_DIR"/kube-apiserver-"$(kube_version)"-* 2>/dev/null | head -1)"
   [ -x "$apiserver" ] || die "kube-apiserver is not built: bash scripts/peers.sh up (it builds it)"
@@ -246,19 +276,31 @@ up() {
   istio_api="$(sed -n 's/^ISTIO_API_VERSION=\([^ ]*\).*/\1/p' "$REPO_ROOT/scripts/peers.sh")"
   crds="$(cd "$REPO_ROOT/tools/kube-apiserver" && go mod download -json "istio.io/api@$istio_api" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')/kubernetes/customresourcedefinitions.gen.yaml"
   kubectl --kubeconfig "$PKI/admin.kubeconfig" apply --server-side -f "$crds" >/dev/null || die "could not apply Istio's CRDs ($crds)"
+  local state_id
+  state_id="$(openssl rand -hex 8)"
+  wait_until "the kube-system namespace" 30 kubectl --kubeconfig "$PKI/admin.kubeconfig" get namespace kube-system
+  kubectl --kubeconfig "$PKI/admin.kubeconfig" -n kube-system create configmap rb-node-state --from-literal=id="$state_id" >/dev/null \
+    || die "could not write the node's state marker"
+  echo "$state_id" > "$STATE_ID_FILE"
   start_bg controller-manager "${bins[1]}" --kubeconfig="$PKI/admin.kubeconfig" --bind-address="$HOST" --secure-port=20257 \
     --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" --use-service-account-credentials=false \
     --leader-elect=false --controllers='*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller' --v=1
   start_bg scheduler "${bins[2]}" --kubeconfig="$PKI/admin.kubeconfig" --bind-address="$HOST" --secure-port=20259 --leader-elect=false --v=1
   pause_image
   containerd_config
+  # The bridge made here, not by the CNI plugin at the first pod: route_localnet must be on
+  # before any pod dials a DNATed peer, and the sysctl exists only with the interface (the CNI
+  # bridge plugin adopts an existing bridge and its gateway address).
+  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge || die "could not create the bridge $BRIDGE"
+  ip addr replace "$BRIDGE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
+  sysctl -qw "net.ipv4.conf.$BRIDGE.route_localnet=1" || die "could not set route_localnet on $BRIDGE"
   start_bg containerd containerd --config "$RUN_DIR/containerd/config.toml"
   wait_until containerd 30 test -S /run/rb-node-containerd/containerd.sock
   kubelet_config
   start_bg kubelet "${bins[0]}" --config="$RUN_DIR/kubelet.yaml" --kubeconfig="$PKI/admin.kubeconfig" \
     --hostname-override=rb-node --node-ip="$HOST" --root-dir="$RUN_DIR/kubelet" --v=1
   wait_until "the node" 120 node_ready
-  sysctl -qw "net.ipv4.conf.$BRIDGE.route_localnet=1" 2>/dev/null || true
   nat_rules -A
   log "node Ready: KUBECONFIG=$PKI/admin.kubeconfig"
 }
@@ -288,6 +330,16 @@ down() {
     rm -f "$PID_DIR/$name.pid"
   done
   nat_rules -D
+  # What the killed kubelet and containerd could not tear down: the pods' volume mounts (secrets
+  # are tmpfs), their network namespaces (only empty cni-* ones: containerd's CRI names them so),
+  # the addresses host-local handed out, the bridge.
+  local m ns
+  for m in $(awk -v k="$RUN_DIR/kubelet/" -v c="$RUN_DIR/containerd/" 'index($2, k) == 1 || index($2, c) == 1 { print $2 }' /proc/mounts | sort -r); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  rm -rf "$RUN_DIR/kubelet/pods" "$RUN_DIR/cni-ipam"
+  for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cni-/ { print $1 }'); do
+    [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && ip netns del "$ns" 2>/dev/null || true
+  done
+  ip link del "$BRIDGE" 2>/dev/null || true
 }
 
 case "${1:-}" in

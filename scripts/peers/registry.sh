@@ -55,10 +55,13 @@ http:
   addr: $ADDR
 YAML
   setsid docker-registry serve "$RUN_DIR/registry.yml" >"$LOG_FILE" 2>&1 < /dev/null &
-  echo $! > "$PID_FILE"
+  local pid=$!
+  echo "$pid" > "$PID_FILE"
   for _ in $(seq 1 100); do
     answers && { log "up at http://$ADDR"; return; }
-    pid_alive >/dev/null || break
+    # The process itself, not its cmdline: right after the fork it is still bash, not yet
+    # docker-registry.
+    [ -d "/proc/$pid" ] || break
     sleep 0.1
   done
   tail -20 "$LOG_FILE" >&2

@@ -2,12 +2,15 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { APP_CONFIG, ConfigError } from '@registry-bridge/app-config';
 import { useJsonLogger } from '@registry-bridge/observability';
-import { AppModule } from './app/app.module';
-import { mountQueueDashboard } from './app/queue-dashboard';
-import { WriterConnections } from './app/writer-connections.service';
 import { WriterConfig } from '@registry-bridge/translation';
+import { uninstallMain } from './uninstall/uninstall';
 
 async function bootstrap(): Promise<void> {
+  // Loaded here, not at the top: the modules validate the writer's config as they load, which the
+  // `uninstall` entrypoint (below) has none of.
+  const { AppModule } = await import('./app/app.module');
+  const { mountQueueDashboard } = await import('./app/queue-dashboard');
+  const { WriterConnections } = await import('./app/writer-connections.service');
   const app = await NestFactory.create(AppModule, { bufferLogs: true });
   useJsonLogger(app);
   app.enableShutdownHooks();
@@ -18,7 +21,9 @@ async function bootstrap(): Promise<void> {
   await app.listen(cfg.http.port, cfg.http.host);
 }
 
-bootstrap().catch((err: unknown) => {
+// `node main.js uninstall`: the chart's post-delete Job (uninstall.deleteWrittenResources).
+if (process.argv[2] === 'uninstall') void uninstallMain();
+else bootstrap().catch((err: unknown) => {
   // A bad config names its keys; print that alone rather than a stack trace.
   const message = err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`registry-bridge writer failed to start: ${message}\n`);
