@@ -93,6 +93,8 @@ write_env() {
 cmd_down() {
   local name any=0
   bash "$PEERS_DIR/istiod.sh" down >&2 || true
+  # The opt-in node (scripts/peers/node.sh) runs its API server on our etcd: stop it first.
+  if [ -z "${RB_PEER_DIR:-}" ] && { [ -f "$CACHE_DIR/run/node/pids/apiserver.pid" ] || [ -f "$CACHE_DIR/run/node/pids/kubelet.pid" ]; }; then bash "$PEERS_DIR/node.sh" down >&2 || true; fi
   for name in "${PEERS[@]}"; do [ -f "$PID_DIR/$name.pid" ] && any=1; done
   if [ "$any" -eq 0 ]; then log "nothing to stop"; else
     # every peer's script at once (kube.sh stops the API server before etcd)

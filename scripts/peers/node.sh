@@ -273,7 +273,8 @@ up() {
   wait_until "the node's API server" 60 kubectl --kubeconfig "$PKI/admin.kubeconfig" get --raw /readyz
   # Istio's CRDs, the same published definitions the peers' API server gets.
   local istio_api crds
-  istio_api="$(sed -n 's/^ISTIO_API_VERSION=\([^ ]*\).*/\1/p' "$REPO_ROOT/scripts/peers.sh")"
+  istio_api="$(sed -n 's/^ISTIO_API_VERSION=\([^ ]*\).*/\1/p' "$SCRIPT_DIR/kube.sh")"
+  [ -n "$istio_api" ] || die "no ISTIO_API_VERSION in scripts/peers/kube.sh (the peers' pin of Istio's CRDs)"
   crds="$(cd "$REPO_ROOT/tools/kube-apiserver" && go mod download -json "istio.io/api@$istio_api" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')/kubernetes/customresourcedefinitions.gen.yaml"
   kubectl --kubeconfig "$PKI/admin.kubeconfig" apply --server-side -f "$crds" >/dev/null || die "could not apply Istio's CRDs ($crds)"
   local state_id
