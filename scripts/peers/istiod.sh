@@ -8,6 +8,10 @@
 #   bash scripts/peers/istiod.sh install  only build (no start): istiod and the e2e's Go tools
 #   bash scripts/peers/istiod.sh env      print the env file the e2e reads
 #
+# Another instance (scripts/peers/node.sh runs one for its own API server): RB_PEER_DIR (its pid and
+# log dir), other RB_ISTIOD_*_PORT values, RB_ISTIOD_KUBECONFIG (instead of the peers' admin one),
+# RB_ISTIOD_ENV_FILE (its env file) and RB_ISTIOD_ECHO_NETNS=0 (no echo servers' namespace: that one
+# belongs to the peers' istiod).
 # Needs `bash scripts/peers.sh up` first (the API server with Istio's CRDs), and again after each
 # such `up`: it recreates the API server's tokens. Minimal istiod: no webhooks, no Gateway API
 # controllers, no analysis; its CA is the self-signed one istiod makes at start (it needs one to
@@ -19,7 +23,8 @@ LOG_TAG=istiod
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PEERS_ENV="$ENV_FILE"
-ISTIOD_ENV="$CACHE_DIR/istiod.env"
+ISTIOD_ENV="${RB_ISTIOD_ENV_FILE:-$CACHE_DIR/istiod.env}"
+: "${RB_ISTIOD_ECHO_NETNS:=1}"
 ISTIOD_DIR="$RUN_DIR/istiod"
 
 # ---- fixed loopback ports, each overridable (istiod's defaults + 20000, clear of other peers) --
@@ -81,7 +86,7 @@ do_down() {
   # istiod drains for --shutdownDuration (1s below) before it exits
   stop_peers istiod
   rm -f "$ISTIOD_ENV"
-  echo_netns_down
+  [ "$RB_ISTIOD_ECHO_NETNS" = 0 ] || echo_netns_down
 }
 
 probe_ready() { curl -sf -o /dev/null "http://$HOST:$RB_ISTIOD_HTTP_PORT/ready"; }
@@ -123,9 +128,11 @@ EOF
 }
 
 do_up() {
-  [ -f "$PEERS_ENV" ] || die "no $PEERS_ENV: start the API server first: bash scripts/peers.sh up"
-  local kubeconfig
-  kubeconfig="$(sed -n 's/^RB_KUBECONFIG_ADMIN=//p' "$PEERS_ENV" | tr -d "\"'")"
+  local kubeconfig="${RB_ISTIOD_KUBECONFIG:-}"
+  if [ -z "$kubeconfig" ]; then
+    [ -f "$PEERS_ENV" ] || die "no $PEERS_ENV: start the API server first: bash scripts/peers.sh up"
+    kubeconfig="$(sed -n 's/^RB_KUBECONFIG_ADMIN=//p' "$PEERS_ENV" | tr -d "\"'")"
+  fi
   [ -f "$kubeconfig" ] || die "admin kubeconfig missing: bash scripts/peers.sh up"
   kubectl --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1 \
     || die "the local API server does not answer: bash scripts/peers.sh up"
@@ -166,7 +173,7 @@ do_up() {
     sleep 0.2
   done
   local ready_s; ready_s="$(elapsed "$t0")"
-  echo_netns_up || die "could not create the network namespace $RB_ECHO_NETNS for the e2e's echo servers"
+  [ "$RB_ISTIOD_ECHO_NETNS" = 0 ] || echo_netns_up || die "could not create the network namespace $RB_ECHO_NETNS for the e2e's echo servers"
   umask 077
   cat > "$ISTIOD_ENV" <<EOF
 # written by scripts/peers/istiod.sh up; read by e2e/istio

@@ -7,6 +7,7 @@
 #                                       server binary and the registries, and scripts/peers/registry.sh up)
 #   bash scripts/peers/node.sh down     stop the pods' containers and what `up` started (by pid)
 #   bash scripts/peers/node.sh env      RB_NODE_KUBECONFIG=<the node's admin kubeconfig>
+#   bash scripts/peers/node.sh istiod-env   the env file of the node's istiod (xDS address, xds-probe)
 #
 # The binaries come from k8s.io/kubernetes at the version of tools/kube-apiserver (v1.35.4),
 # through the module tools/kube-node, and are cached like the API server under
@@ -303,7 +304,23 @@ up() {
     --hostname-override=rb-node --node-ip="$HOST" --root-dir="$RUN_DIR/kubelet" --v=1
   wait_until "the node" 120 node_ready
   nat_rules -A
-  log "node Ready: KUBECONFIG=$PKI/admin.kubeconfig"
+  istiod up
+  log "node Ready: KUBECONFIG=$PKI/admin.kubeconfig; istiod: bash $0 istiod-env"
+}
+
+# istiod for this node: the peers' pilot-discovery and its script (scripts/peers/istiod.sh) as a
+# second instance, watching this node's API server, on its own ports, without the echo servers'
+# network namespace (the peers' istiod owns that one).
+ISTIOD_ENV_FILE="$RUN_DIR/istiod.env"
+istiod() { # up | down
+  if [ "$1" = up ]; then
+    kubectl --kubeconfig "$PKI/admin.kubeconfig" create namespace istio-system >/dev/null 2>&1 || true
+  fi
+  RB_PEER_DIR="$RUN_DIR/istiod" RB_ISTIOD_KUBECONFIG="$PKI/admin.kubeconfig" RB_ISTIOD_ENV_FILE="$ISTIOD_ENV_FILE" RB_ISTIOD_ECHO_NETNS=0 \
+    RB_ISTIOD_XDS_PORT="${RB_NODE_ISTIOD_XDS_PORT:-26010}" RB_ISTIOD_XDS_TLS_PORT="${RB_NODE_ISTIOD_XDS_TLS_PORT:-26012}" \
+    RB_ISTIOD_HTTP_PORT="${RB_NODE_ISTIOD_HTTP_PORT:-28081}" RB_ISTIOD_MONITORING_PORT="${RB_NODE_ISTIOD_MONITORING_PORT:-26014}" \
+    RB_ISTIOD_HTTPS_PORT="${RB_NODE_ISTIOD_HTTPS_PORT:-26017}" \
+    bash "$SCRIPT_DIR/istiod.sh" "$1" || { [ "$1" = down ] || die "istiod for the node did not start (log: $RUN_DIR/istiod/logs/istiod.log)"; }
 }
 
 # The pods' containers outlive containerd (their shims are separate processes): stop them first.
@@ -322,6 +339,7 @@ stop_containers() {
 
 down() {
   local name pid
+  istiod down >/dev/null 2>&1 || true
   if [ -f "$PID_DIR/kubelet.pid" ]; then kill "$(cat "$PID_DIR/kubelet.pid")" 2>/dev/null || true; rm -f "$PID_DIR/kubelet.pid"; fi
   stop_containers
   for name in scheduler controller-manager containerd apiserver; do
@@ -348,5 +366,6 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   env) echo "RB_NODE_KUBECONFIG=$PKI/admin.kubeconfig" ;;
-  *) echo "usage: $0 build|up|down|env" >&2; exit 2 ;;
+  istiod-env) cat "$ISTIOD_ENV_FILE" ;;
+  *) echo "usage: $0 build|up|down|env|istiod-env" >&2; exit 2 ;;
 esac

@@ -245,6 +245,36 @@ describe('the chart on a real node', () => {
     expect(canWrite(`system:serviceaccount:${NS}:${RELEASE}-registry-bridge-collector-consul`)).toBe('no');
   });
 
+  it('has istiod, watching the node, give a sidecar the cluster and endpoint of every registry from those ServiceEntries', async () => {
+    // The node's own istiod (scripts/peers/node.sh runs the peers' pilot-discovery against the
+    // node's API server); tools/xds-probe connects as a sidecar in the mesh namespace would.
+    const env = Object.fromEntries(
+      sh(['scripts/peers/node.sh', 'istiod-env'])
+        .split('\n')
+        .filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    // host, the one instance's address, its port (consulRegister's 8080 + instance number)
+    const want: Array<[string, string, number]> = [
+      [`${CONSUL_SERVICE}.service.consul`, '192.0.2.30', 8081],
+      [`${EUREKA_APP.toLowerCase()}.eureka`, '192.0.2.20', 8080],
+      [CLOUDMAP_HOST, '192.0.2.60', 8080],
+    ];
+    type View = { clusters: Array<{ host: string; port: number; endpoints: Array<{ address: string }> }> };
+    const probe = (): View =>
+      JSON.parse(
+        execFileSync(env['RB_XDS_PROBE_BIN'], ['-addr', env['RB_ISTIOD_XDS_ADDR'], '-namespace', MESH_NS, '-match', want.map(([h]) => h).join(','), '-timeout', '20s'], {
+          encoding: 'utf8',
+          maxBuffer: 64 << 20,
+        }),
+      ) as View;
+    const view = await until('istiod serving each registry\'s cluster with its endpoint', () => {
+      const v = probe();
+      return want.every(([h, a]) => v.clusters.some((c) => c.host === h && c.endpoints.some((e) => e.address === a))) && v;
+    });
+    for (const [h, a, port] of want) expect(view.clusters.filter((c) => c.host === h).map((c) => [c.port, c.endpoints.map((e) => e.address)])).toEqual([[port, [a]]]);
+  });
+
   it('upgrades the Eureka collector on its own: the other pods and every ServiceEntry stay as they were', async () => {
     const before = await until('every pod Ready', () => {
       const p = pods();
