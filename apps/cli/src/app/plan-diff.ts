@@ -1,5 +1,5 @@
 import { describeIssues, parseServiceKey, serviceKey, serviceRecordSchema } from '@registry-bridge/contract';
-import { ANNOTATIONS, canonicalJson, isOwnedBy, LABELS, matches, ServiceEntryObject, SourceRules, translateRecord, WorkloadEntryObject } from '@registry-bridge/translation';
+import { ANNOTATIONS, canonicalJson, deletionBudget, isOwnedBy, LABELS, matches, ServiceEntryObject, SourceRules, translateRecord, WorkloadEntryObject } from '@registry-bridge/translation';
 import type { SourceRead } from '@registry-bridge/source-kit';
 import { FieldChange, fieldDiff } from './field-diff';
 
@@ -251,7 +251,7 @@ export function planDiff(input: PlanInput): DiffReport {
   }
   for (const [source, { deletes, known }] of perSource) {
     const total = Math.max(known.size, 1);
-    const budget = Math.max(input.deletion.maxDeletes, Math.floor((total * input.deletion.maxDeletePercent) / 100));
+    const budget = deletionBudget(input.deletion, total);
     if (deletes > budget) {
       report.warnings.push(`source ${source}: ${deletes} of ${total} services would be removed at once, over the deletion budget of ${budget}: the writer's guard would hold them all`);
     }

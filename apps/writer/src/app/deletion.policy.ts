@@ -1,4 +1,4 @@
-import type { WriterConfig } from '@registry-bridge/translation';
+import { deletionBudget, type WriterConfig } from '@registry-bridge/translation';
 import type { SnapshotState, SourceState } from './state-store.service';
 
 /** The limits of DESIGN section 4, as configured (`deletion.*`). */
@@ -61,7 +61,7 @@ export class DeletionPolicy {
 
   /** Deletions allowed per window: `maxDeletes` or `maxDeletePercent` of the source's services, whichever is larger. */
   budget(total: number): number {
-    return Math.max(this.limits.maxDeletes, Math.floor((Math.max(total, 0) * this.limits.maxDeletePercent) / 100));
+    return deletionBudget(this.limits, total);
   }
 
   /** Why a deletion waits, or undefined when it may go ahead. */

@@ -173,6 +173,14 @@ export const writerConfigSchema = writerConfigObject.superRefine(checkWriterConf
 
 export type WriterConfig = z.infer<typeof writerConfigSchema>;
 
+/**
+ * Deletions allowed per window (DESIGN section 4): `maxDeletes` or `maxDeletePercent` of the
+ * source's services, whichever is larger. One formula for the writer's guard and the CLI's preview.
+ */
+export function deletionBudget(limits: Pick<WriterConfig['deletion'], 'maxDeletes' | 'maxDeletePercent'>, total: number): number {
+  return Math.max(limits.maxDeletes, Math.floor((Math.max(total, 0) * limits.maxDeletePercent) / 100));
+}
+
 /** Resolved translation rules of every configured source. */
 export function sourceRules(cfg: Pick<WriterConfig, 'installation' | 'defaults' | 'sources'> & { kubernetes?: Pick<WriterConfig['kubernetes'], 'clusterDomain'> }): Map<string, SourceRules> {
   const out = new Map<string, SourceRules>();
