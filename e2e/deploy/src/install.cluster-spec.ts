@@ -23,8 +23,10 @@ const RELEASE = 'rb';
 const BRIDGE = '10.244.0.1';
 const CONSUL_SERVICE = `deploy${id}-orders`;
 const EUREKA_APP = `DEPLOY${id.toUpperCase()}-BILLING`;
-// More Consul services, for the replicas of a scaled-out collector to share.
-const SPREAD = Array.from({ length: 8 }, (_, i) => `deploy${id}-s${i}`);
+// More Consul services, for the replicas of a scaled-out collector to share. Owners are chosen by
+// rendezvous hashing over random pod names: with 9 services one of 3 replicas owned none in about
+// 8% of runs (3·(2/3)^9) and the spread assertion waited forever; with 25 it is about 1 in 10,000.
+const SPREAD = Array.from({ length: 24 }, (_, i) => `deploy${id}-s${i}`);
 // Registered while the writer's leader is gone.
 const LATE = `deploy${id}-late`;
 // A second installation, for helm uninstall with uninstall.deleteWrittenResources.
@@ -169,7 +171,7 @@ beforeAll(async () => {
   helmFromRegistry('install');
 }, 600_000);
 
-afterAll(() => {
+afterAll(async () => {
   if (!kubeconfig) return;
   // A failed drain test must not leave the node unschedulable for the next suite.
   spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'uncordon', 'rb-node']);
@@ -177,18 +179,24 @@ afterAll(() => {
   for (const [release, ns] of [[RELEASE, NS], [RELEASE_B, NS_B]]) spawnSync(helm, ['uninstall', release, '--kubeconfig', kubeconfig, '-n', ns, '--wait', '--no-hooks']);
   spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'namespace', NS, MESH_NS, NS_B, MESH_NS_B, '--wait=false']);
   spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'delete', 'clusterrole,clusterrolebinding', '-l', `app.kubernetes.io/instance=${RELEASE_B}`, '--ignore-not-found']);
-  for (const name of [CONSUL_SERVICE, ...SPREAD, LATE, DRAINED]) void consulDeregister(name);
-  for (const name of CHURN) for (const n of [1, 2, 3]) void consulDeregister(name, n);
-  void eurekaDeregister(EUREKA_APP, `${EUREKA_APP}-1`);
+  // Awaited: a request still in flight when this file's environment is torn down fails ("other side
+  // closed") unhandled, and Jest charged each such failure to the next file's running test.
+  const cleanups: Promise<unknown>[] = [];
+  for (const name of [CONSUL_SERVICE, ...SPREAD, LATE, DRAINED]) cleanups.push(consulDeregister(name));
+  for (const name of CHURN) for (const n of [1, 2, 3]) cleanups.push(consulDeregister(name, n));
+  cleanups.push(eurekaDeregister(EUREKA_APP, `${EUREKA_APP}-1`));
   // moto: the instance, then its service, then the namespace.
   if (cloudMapIds.service) {
     const { service, namespace } = cloudMapIds;
-    void cloudMap('DeregisterInstance', { ServiceId: service, InstanceId: 'payments-1' })
-      .then(() => cloudMap('DeleteService', { Id: service }))
-      .then(() => cloudMap('DeleteNamespace', { Id: namespace }))
-      .catch(() => undefined);
+    cleanups.push(
+      cloudMap('DeregisterInstance', { ServiceId: service, InstanceId: 'payments-1' })
+        .then(() => cloudMap('DeleteService', { Id: service }))
+        .then(() => cloudMap('DeleteNamespace', { Id: namespace })),
+    );
   }
-  for (const n of [1, 2, 3]) void eurekaDeregister(CHURN_APP, `${CHURN_APP}-${n}`);
+  for (const n of [1, 2, 3]) cleanups.push(eurekaDeregister(CHURN_APP, `${CHURN_APP}-${n}`));
+  // Best effort: a registry that is gone by now must not fail the suite.
+  await Promise.allSettled(cleanups);
 });
 
 describe('the chart on a real node', () => {
