@@ -10,7 +10,7 @@ import { SourceRules } from './source-rules';
 import { withHash } from './spec-hash.util';
 import type { Drop, DropReason, ServiceEntryObject, TranslationResult, WorkloadEntryObject } from './translation.types';
 
-// Re-exported where writer-config.schema.ts and live-match.ts import them from.
+// Re-exported for writer-config.schema.ts and live-match.ts, which import them from here.
 export { HOST_TEMPLATE_VARIABLES } from './host-template.util';
 export { canonicalJson } from './spec-hash.util';
 
