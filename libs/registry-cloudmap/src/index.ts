@@ -5,6 +5,8 @@ export * from './lib/request-budget.service';
 export * from './lib/redis-request-budget.service';
 export * from './lib/cloudmap-api.client';
 export * from './lib/cloudmap-reader.service';
+export * from './lib/cloudmap-watcher.ports';
+export type { ChangeKind } from './lib/cloudmap-service.poller';
 export * from './lib/cloudmap-watcher.service';
 export * from './lib/cloudmap-read';
 export * from './lib/cloudmap-adapter';

@@ -1,80 +1,17 @@
-import { LIMITS, serviceKey } from '@registry-bridge/contract';
-import { SourceEmitter, SourceEmitterOptions, SourceHealth } from '@registry-bridge/source-kit';
+import { serviceKey } from '@registry-bridge/contract';
+import type { SourceHealth } from '@registry-bridge/source-kit';
 import type { CloudMapSourceConfig } from './cloudmap-config.schema';
-import { buildServiceRecord, CloudMapServiceRef, DropCounts } from './cloudmap-normalize.util';
-import { CloudMapReader } from './cloudmap-reader.service';
+import { describeError, isNotFound, SinkError } from './cloudmap-errors.util';
+import type { CloudMapServiceRef } from './cloudmap-normalize.util';
+import { mapPool } from './cloudmap-reader.service';
+import { CloudMapServicePoller } from './cloudmap-service.poller';
+import { CloudMapSourceHealth } from './cloudmap-source.health';
+import { NOOP_WATCHER_OBSERVER, SINGLE_REPLICA, WatcherCoordination, WatcherDeps, WatcherObserver } from './cloudmap-watcher.ports';
 import { NameFilter } from './name-filter.util';
 
-/** Sharing work between replicas; collector-core's MembershipService fits. */
-export interface WatcherCoordination {
-  owns(serviceKey: string): boolean;
-  /** Takes or renews the named lease; true while this replica holds it. */
-  leaseFor(name: string): Promise<boolean>;
-}
-
-export type ChangeKind = 'added' | 'revision' | 'health' | 'removed';
-
-export interface WatcherObserver {
-  onDrops(drops: DropCounts): void;
-  onChange(kind: ChangeKind): void;
-  onSkip(reason: 'revision-unchanged' | 'content-unchanged'): void;
-  onServices(total: number, owned: number): void;
-  onSuccess(at: number): void;
-  onError(phase: 'inventory' | 'poll', error: unknown): void;
-  onCycle(phase: 'inventory' | 'poll', seconds: number): void;
-}
-
-export const NOOP_WATCHER_OBSERVER: WatcherObserver = {
-  onDrops: () => undefined,
-  onChange: () => undefined,
-  onSkip: () => undefined,
-  onServices: () => undefined,
-  onSuccess: () => undefined,
-  onError: () => undefined,
-  onCycle: () => undefined,
-};
-
-/** Single replica: owns everything, always holds the lease. */
-export const SINGLE_REPLICA: WatcherCoordination = { owns: () => true, leaseFor: async () => true };
-
-interface ServiceState {
-  ref: CloudMapServiceRef;
-  /** Last InstancesRevision compared against DiscoverInstancesRevision. */
-  seenRevision?: number;
-  nextHealthAt: number;
-}
-
-export interface WatcherDeps {
-  reader: CloudMapReader;
-  /** Records, snapshots and status of this source. Without a status port of its own, the watcher re-sends its status every `intervals.statusSeconds`. */
-  emitter: SourceEmitter;
-  /** The emitter's status port re-sends on its own timer (collector-core's SourceStatusReporter). */
-  statusHeartbeats?: boolean;
-  coordination?: WatcherCoordination;
-  observer?: WatcherObserver;
-  now?: () => number;
-  /** Called with messages worth a log line (never secrets: AWS error names and messages only). */
-  log?: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
-}
-
-/** The emitter of a Cloud Map source: a removal carries the last revision sent (the writer breaks the tie by observedAt). */
-export function cloudMapEmitter(source: string, options: Omit<SourceEmitterOptions, 'removalRevision'>): SourceEmitter {
-  return new SourceEmitter({ name: source, kind: 'cloudmap' }, { ...options, removalRevision: (_registry, last) => last });
-}
-
-const NOT_FOUND = new Set(['ServiceNotFound', 'NamespaceNotFound']);
-
-class SinkError extends Error {
-  constructor(override readonly cause: unknown) {
-    super('sink failed');
-  }
-}
-
-export function describeError(err: unknown): string {
-  const e = err as { name?: string; message?: string };
-  const text = e && typeof e === 'object' ? `${e.name ?? 'Error'}: ${e.message ?? ''}` : String(err);
-  return text.slice(0, LIMITS.error);
-}
+// cloudmap-read.ts and cloudmap-adapter.ts import these from here.
+export { describeError } from './cloudmap-errors.util';
+export { cloudMapEmitter, NOOP_WATCHER_OBSERVER, SINGLE_REPLICA, type WatcherCoordination, type WatcherObserver } from './cloudmap-watcher.ports';
 
 /**
  * Watches one Cloud Map source. Inventory (ListNamespaces + ListServices, fully paginated) at a
@@ -83,10 +20,8 @@ export function describeError(err: unknown): string {
  */
 export class CloudMapWatcher {
   private inventory?: Map<string, CloudMapServiceRef>;
-  private readonly states = new Map<string, ServiceState>();
-  private health: { reachable: boolean; inventoryReady: boolean; lastSuccessAt?: number; error?: string } = { reachable: false, inventoryReady: false };
-  private inventoryFailed = false;
-  private pollFailed = false;
+  private readonly health = new CloudMapSourceHealth();
+  private readonly poller: CloudMapServicePoller;
   private readonly filter: NameFilter;
   private readonly coordination: WatcherCoordination;
   private readonly observer: WatcherObserver;
@@ -105,6 +40,7 @@ export class CloudMapWatcher {
     this.coordination = deps.coordination ?? SINGLE_REPLICA;
     this.observer = deps.observer ?? NOOP_WATCHER_OBSERVER;
     this.now = deps.now ?? Date.now;
+    this.poller = new CloudMapServicePoller(config, deps.reader, deps.emitter, this.observer, this.now);
   }
 
   get source(): string {
@@ -112,13 +48,7 @@ export class CloudMapWatcher {
   }
 
   sourceHealth(): SourceHealth {
-    const h = this.health;
-    return {
-      reachable: h.reachable,
-      ...(h.lastSuccessAt !== undefined && { lastSuccessAt: h.lastSuccessAt }),
-      ...(h.error && { error: h.error }),
-      conditions: { inventoryReady: h.inventoryReady, services: this.inventory?.size ?? 0 },
-    };
+    return this.health.view(this.inventory?.size ?? 0);
   }
 
   private keyOf(ref: Pick<CloudMapServiceRef, 'namespaceName' | 'name'>): string {
@@ -143,7 +73,7 @@ export class CloudMapWatcher {
    */
   resendAll(): void {
     this.deps.emitter.resendAll();
-    this.states.clear();
+    this.poller.clear();
     this.inventoryDue = 0;
     for (const wake of this.wakers) wake();
   }
@@ -195,7 +125,7 @@ export class CloudMapWatcher {
   private async statusLoop(): Promise<void> {
     while (!this.stopped) {
       await this.pause(this.config.intervals.statusSeconds * 1000);
-      if (!this.stopped && (this.inventory || this.inventoryFailed)) await this.sendStatus();
+      if (!this.stopped && (this.inventory || this.health.inventoryFailed)) await this.sendStatus();
     }
   }
 
@@ -208,16 +138,9 @@ export class CloudMapWatcher {
     }
   }
 
-  private updateHealth(error?: unknown, notify = true): void {
-    const wasReachable = this.health.reachable;
-    const reachable = !this.inventoryFailed && !this.pollFailed && this.health.inventoryReady;
-    this.health = { ...this.health, reachable, ...(error ? { error: describeError(error) } : {}) };
-    if (notify && wasReachable !== reachable) void this.sendStatus();
-  }
-
   private markSuccess(): void {
     const at = this.now();
-    this.health.lastSuccessAt = at;
+    this.health.success(at);
     this.observer.onSuccess(at);
   }
 
@@ -228,37 +151,19 @@ export class CloudMapWatcher {
     try {
       refs = await this.deps.reader.inventory(this.filter);
     } catch (err) {
-      this.inventoryFailed = true;
       this.observer.onError('inventory', err);
       this.deps.log?.('warn', 'Cloud Map inventory failed; nothing removed, no snapshot', { source: this.source, error: describeError(err) });
-      this.updateHealth(err, false);
+      this.health.inventoryFailedWith(err);
       await this.sendStatus();
       return false;
     }
     const next = new Map(refs.map((r) => [this.keyOf(r), r]));
     const previous = this.inventory;
     this.inventory = next;
-    this.inventoryFailed = false;
-    this.health.inventoryReady = true;
     this.markSuccess();
-    this.updateHealth(undefined, false);
+    this.health.inventoryListed();
     await this.sendStatus();
-    if (previous) {
-      for (const [key, ref] of previous) {
-        if (next.has(key)) continue;
-        const state = this.states.get(key);
-        this.states.delete(key);
-        if (!state || !this.coordination.owns(key)) {
-          this.deps.emitter.forget(key);
-          continue;
-        }
-        try {
-          if (await this.deps.emitter.remove({ service: ref.name, scope: ref.namespaceName, lineage: ref.id }, state.seenRevision ?? 0)) this.observer.onChange('removed');
-        } catch (err) {
-          this.deps.log?.('warn', 'could not send a removal', { source: this.source, key, error: describeError(err) });
-        }
-      }
-    }
+    if (previous) await this.removeGone(previous, next);
     // Only after every page of every selected namespace was read: the one message that may delete.
     if (await this.coordination.leaseFor(`inventory:${this.source}`).catch(() => false)) {
       try {
@@ -275,6 +180,23 @@ export class CloudMapWatcher {
     return true;
   }
 
+  /** Services of the last inventory missing from this one: removed by the replica that polled them. */
+  private async removeGone(previous: Map<string, CloudMapServiceRef>, next: Map<string, CloudMapServiceRef>): Promise<void> {
+    for (const [key, ref] of previous) {
+      if (next.has(key)) continue;
+      const state = this.poller.take(key);
+      if (!state || !this.coordination.owns(key)) {
+        this.deps.emitter.forget(key);
+        continue;
+      }
+      try {
+        if (await this.deps.emitter.remove({ service: ref.name, scope: ref.namespaceName, lineage: ref.id }, state.seenRevision ?? 0)) this.observer.onChange('removed');
+      } catch (err) {
+        this.deps.log?.('warn', 'could not send a removal', { source: this.source, key, error: describeError(err) });
+      }
+    }
+  }
+
   /** One pass over the owned services; public for tests. */
   async runPollCycle(): Promise<void> {
     const inventory = this.inventory;
@@ -284,95 +206,36 @@ export class CloudMapWatcher {
     for (const key of inventory.keys()) if (this.coordination.owns(key)) owned.push(key);
     const ownedSet = new Set(owned);
     // Keys that moved to another replica: forget them, so a later return re-reads and re-sends.
-    for (const key of [...this.states.keys()]) {
-      if (!ownedSet.has(key) || !inventory.has(key)) {
-        this.states.delete(key);
-        this.deps.emitter.forget(key);
-      }
-    }
+    this.poller.keepOnly((key) => ownedSet.has(key) && inventory.has(key));
     this.observer.onServices(inventory.size, owned.length);
     let ok = 0;
     let failed = 0;
     let lastError: unknown;
-    let next = 0;
-    const worker = async () => {
-      while (!this.stopped) {
-        const key = owned[next++];
-        if (key === undefined) return;
-        const ref = inventory.get(key) as CloudMapServiceRef;
-        try {
-          await this.pollService(key, ref);
+    await mapPool(owned, this.config.concurrency, async (key) => {
+      if (this.stopped) return;
+      try {
+        await this.poller.poll(key, inventory.get(key) as CloudMapServiceRef);
+        ok++;
+      } catch (err) {
+        if (err instanceof SinkError) {
+          // The registry answered; the queue did not. Not a registry failure.
           ok++;
-        } catch (err) {
-          const name = (err as { name?: string })?.name ?? '';
-          if (err instanceof SinkError) {
-            // The registry answered; the queue did not. Not a registry failure.
-            ok++;
-            this.deps.log?.('warn', 'could not send a record; it is re-read next cycle', { source: this.source, key, error: describeError(err.cause) });
-          } else if (NOT_FOUND.has(name)) {
-            // Deleted since the inventory: the next inventory says so; never a removal from here.
-            this.inventoryDue = Math.min(this.inventoryDue, this.now() + 1000);
-            ok++;
-          } else {
-            failed++;
-            lastError = err;
-            this.observer.onError('poll', err);
-          }
+          this.deps.log?.('warn', 'could not send a record; it is re-read next cycle', { source: this.source, key, error: describeError(err.cause) });
+        } else if (isNotFound(err)) {
+          // Deleted since the inventory: the next inventory says so; never a removal from here.
+          this.inventoryDue = Math.min(this.inventoryDue, this.now() + 1000);
+          ok++;
+        } else {
+          failed++;
+          lastError = err;
+          this.observer.onError('poll', err);
         }
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.config.concurrency, Math.max(1, owned.length)) }, worker));
-    if (ok > 0) this.markSuccess();
-    this.pollFailed = failed > 0 && ok === 0;
-    if (failed > 0) this.deps.log?.('warn', 'Cloud Map reads failed for some services; they keep their last state', { source: this.source, failed, ok, error: describeError(lastError) });
-    this.updateHealth(this.pollFailed ? lastError : undefined);
-    this.observer.onCycle('poll', (this.now() - start) / 1000);
-  }
-
-  private async pollService(key: string, ref: CloudMapServiceRef): Promise<void> {
-    let state = this.states.get(key);
-    if (!state || state.ref.id !== ref.id) {
-      state = { ref, nextHealthAt: 0 };
-      this.states.set(key, state);
-    }
-    state.ref = ref;
-    const now = this.now();
-    const healthDue = now >= state.nextHealthAt;
-    let dir: number | undefined;
-    if (state.seenRevision !== undefined && !healthDue) {
-      dir = await this.deps.reader.revision(ref);
-      if (dir === state.seenRevision) {
-        this.observer.onSkip('revision-unchanged');
-        return;
-      }
-    }
-    const read = await this.deps.reader.instances(ref, this.config.discoverMaxResults);
-    // Cloud Map's revisions only grow, but if one ever steps back (moto's does on deregistration),
-    // the emitter keeps a real change above what it sent, or the writer would drop it as stale.
-    const registryRevision = Math.max(read.revision, dir ?? 0);
-    const { record, drops } = buildServiceRecord(ref, read.instances, registryRevision, {
-      source: this.source,
-      region: this.config.region,
-      protocolAttribute: this.config.protocolAttribute,
-      observedAt: new Date(this.now()).toISOString(),
     });
-    this.observer.onDrops(drops);
-    const firstRead = state.seenRevision === undefined;
-    state.seenRevision = dir ?? read.revision;
-    // Jittered so a few hundred services do not all re-read health in the same second.
-    state.nextHealthAt = this.now() + this.config.intervals.healthSeconds * 1000 * (0.9 + Math.random() * 0.2);
-    let sent: number | undefined;
-    try {
-      sent = await this.deps.emitter.upsert(record, registryRevision);
-    } catch (err) {
-      // Not sent (the emitter forgot it): the next cycle reads and sends again.
-      state.seenRevision = undefined;
-      throw new SinkError(err);
-    }
-    if (sent === undefined) {
-      this.observer.onSkip('content-unchanged');
-      return;
-    }
-    this.observer.onChange(firstRead ? 'added' : dir !== undefined ? 'revision' : 'health');
+    if (ok > 0) this.markSuccess();
+    const failedAll = failed > 0 && ok === 0;
+    if (failed > 0) this.deps.log?.('warn', 'Cloud Map reads failed for some services; they keep their last state', { source: this.source, failed, ok, error: describeError(lastError) });
+    if (this.health.pollCycled(failedAll, lastError)) void this.sendStatus();
+    this.observer.onCycle('poll', (this.now() - start) / 1000);
   }
 }

@@ -2,26 +2,16 @@ import { messageSchema } from '@registry-bridge/contract';
 import { RecordProducer } from '@registry-bridge/contract';
 import type { EurekaInstanceJson } from './eureka-payload';
 import { EurekaRestClient } from './eureka-rest.client';
-import { EurekaSourceSyncer, nextRevision, type EurekaSyncHooks } from './eureka-source.syncer';
+import { EurekaSourceSyncer, type EurekaSyncHooks } from './eureka-source.syncer';
 import * as normalizer from './eureka-normalizer';
 import * as eurekaPayload from './eureka-payload';
+import { T0, testInstance } from './eureka-instances.testing';
 import { FakeEurekaServer } from './fake-eureka.testing';
 import { reconcileHashCode } from './reconcile-hash';
 
 type Sent = { name: string; data: Record<string, unknown> };
 
-const T0 = 1_800_000_000_000;
-const inst = (app: string, id: string, status = 'UP', over: Partial<EurekaInstanceJson> = {}): EurekaInstanceJson => ({
-  app,
-  instanceId: id,
-  hostName: `${id}.local`,
-  ipAddr: '10.0.0.1',
-  status,
-  port: { $: 8080, '@enabled': 'true' },
-  lastDirtyTimestamp: String(T0 - 1000),
-  lastUpdatedTimestamp: String(T0 - 1000),
-  ...over,
-});
+const inst = testInstance;
 const apps = (instances: EurekaInstanceJson[], hash = reconcileHashCode([instances])) => ({
   applications: {
     versions__delta: '1',
@@ -315,18 +305,6 @@ describe('EurekaSourceSyncer normalizes only what a delta touched', () => {
     expect(await syncer.syncOnce()).toMatchObject({ mode: 'delta', upserts: 0, unchanged: 3 });
     expect(normalized()).toEqual(['ORDERS']);
     expect(sent.map((s) => s.name)).toEqual(['sourceStatus']);
-  });
-});
-
-describe('nextRevision', () => {
-  it.each<[number, number | undefined, number, number]>([
-    [100, undefined, 50, 100],
-    [100, undefined, 500, 500],
-    [700, 600, 650, 700],
-    [500, 600, 550, 601],
-    [500, 600, 900, 900],
-  ])('registry %s, last %s, now %s -> %s', (reg, last, now, expected) => {
-    expect(nextRevision(reg, last, now)).toBe(expected);
   });
 });
 

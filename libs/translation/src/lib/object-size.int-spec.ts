@@ -1,7 +1,9 @@
 import { ServiceRecord } from '@registry-bridge/contract';
 import { KubeAdmin, kubePath, loadPeersEnv } from '@registry-bridge/test-peers';
 import { testRules } from './source-rules.testing';
-import { OBJECT_BYTE_BUDGET, ServiceEntryObject, translateRecord } from './translate';
+import { OBJECT_BYTE_BUDGET } from './object-budget.util';
+import { translateRecord } from './translate';
+import type { ServiceEntryObject } from './translation.types';
 
 // The byte budget against the real API server (bash scripts/peers.sh up): an object written
 // within it is stored, with the managed fields the server adds, and one over the storage limit is

@@ -1,32 +1,15 @@
 import fc from 'fast-check';
 import { ServiceRecord } from '@registry-bridge/contract';
+import { renderHost } from './host-template.util';
 import { isDns1123Label, localAddressKind } from './names';
+import { OBJECT_BYTE_BUDGET } from './object-budget.util';
 import { ANNOTATIONS, isOwnedBy, isReservedLabelKey, LABELS, TLS_MODE_LABEL } from './ownership';
 import { SourceRules } from './source-rules';
-import { testRules } from './source-rules.testing';
-import { OBJECT_BYTE_BUDGET, portsNeedingAddress, specHash, translateRecord, TranslationResult } from './translate';
-
-const rules = testRules;
-
-const ep = (id: string, address: string, over: Partial<ServiceRecord['endpoints'][number]> = {}) => ({
-  id,
-  address,
-  ports: {},
-  labels: {},
-  health: 'healthy' as const,
-  ...over,
-});
-
-const record = (over: Partial<ServiceRecord> = {}): ServiceRecord => ({
-  source: { name: 'consul-dc1', kind: 'consul' },
-  service: 'web',
-  ports: [{ name: 'http', number: 8080, protocol: 'HTTP' }],
-  endpoints: [ep('web-1', '10.0.0.1'), ep('web-2', '10.0.0.2')],
-  metadata: {},
-  revision: 7,
-  observedAt: '2026-11-24T10:00:00.000Z',
-  ...over,
-});
+import { testRules as rules } from './source-rules.testing';
+import { testEndpoint as ep, testRecord as record } from './service-record.testing';
+import { specHash } from './spec-hash.util';
+import { translateRecord } from './translate';
+import type { TranslationResult } from './translation.types';
 
 function ok(r: TranslationResult) {
   if (!r.ok) throw new Error(`expected success, got ${r.reason}: ${r.detail}`);
@@ -34,41 +17,29 @@ function ok(r: TranslationResult) {
 }
 
 describe('translateRecord: hosts', () => {
-  it.each<[string, Partial<ServiceRecord>, Partial<SourceRules>, string]>([
-    ['consul default', {}, {}, 'web.service.consul'],
-    ['consul with datacenter', { metadata: { 'consul.datacenter': 'dc1' } }, { hostTemplate: '{service}.service.{datacenter}.consul' }, 'web.service.dc1.consul'],
-    ['eureka lower-cased, underscore to dash', { source: { name: 'eureka-a', kind: 'eureka' }, service: 'ORDER_SERVICE' }, { source: 'eureka-a', kind: 'eureka', hostTemplate: '{service}.eureka', allowedHostSuffixes: ['eureka'] }, 'order-service.eureka'],
-    ['cloud map service.namespace', { source: { name: 'cm', kind: 'cloudmap' }, service: 'api', scope: 'prod.local' }, { source: 'cm', kind: 'cloudmap', hostTemplate: '{service}.{scope}', allowedHostSuffixes: ['.local'] }, 'api.prod.local'],
-  ])('%s', (_n, rec, rl, host) => {
+  it.each<[string, Partial<ServiceRecord>, Partial<SourceRules>]>([
+    ['consul default', {}, {}],
+    ['cloud map service.namespace', { source: { name: 'cm', kind: 'cloudmap' }, service: 'api', scope: 'prod.local' }, { source: 'cm', kind: 'cloudmap', hostTemplate: '{service}.{scope}', allowedHostSuffixes: ['.local'] }],
+  ])('writes the rendered host as the only host: %s', (_n, rec, rl) => {
     const r = ok(translateRecord(record(rec), rules(rl)));
-    expect(r.host).toBe(host);
-    expect(r.serviceEntry.spec.hosts).toEqual([host]);
+    const rendered = renderHost(record(rec), rules(rl));
+    expect(rendered.ok && rendered.host).toBe(r.host);
+    expect(r.serviceEntry.spec.hosts).toEqual([r.host]);
+  });
+
+  it('refuses what renderHost refuses, with its reason, detail and host', () => {
+    const r = translateRecord(record({ service: 'x' }), rules({ hostTemplate: '*.service.consul' }));
+    expect(r).toEqual({ key: 'consul-dc1//x', ...renderHost(record({ service: 'x' }), rules({ hostTemplate: '*.service.consul' })) });
+    expect(!r.ok && r.reason).toBe('host-wildcard');
   });
 
   it.each<[string, Partial<ServiceRecord>, Partial<SourceRules>, string]>([
-    ['a host outside the allow-list', {}, { allowedHostSuffixes: ['.internal'] }, 'host-not-allowed'],
-    ['an allow-list suffix matched only as a whole label', {}, { allowedHostSuffixes: ['sul'] }, 'host-not-allowed'],
-    ['an empty allow-list', {}, { allowedHostSuffixes: [] }, 'host-not-allowed'],
-    ['a template that claims a foreign host', { service: 'x' }, { hostTemplate: 'api.bank.example', allowedHostSuffixes: ['.consul'] }, 'host-not-allowed'],
-    ['a wildcard host', { service: 'x' }, { hostTemplate: '*.service.consul' }, 'host-wildcard'],
-    ['a name of only symbols', { service: '%%%' }, {}, 'host-invalid'],
-    ['a label over 63 characters', { service: 'a'.repeat(64) }, {}, 'host-invalid'],
     ['no ports', { ports: [] }, {}, 'no-ports'],
     ['rules of another source', { source: { name: 'other', kind: 'consul' } }, {}, 'source-mismatch'],
   ])('refuses %s', (_n, rec, rl, reason) => {
     const r = translateRecord(record(rec), rules(rl));
     expect(r.ok).toBe(false);
     expect(!r.ok && r.reason).toBe(reason);
-  });
-
-  it('allows a wildcard host only when configured', () => {
-    expect(ok(translateRecord(record({ service: 'x' }), rules({ hostTemplate: '*.{service}.consul', allowWildcardHosts: true }))).host).toBe('*.x.consul');
-  });
-
-  it('keeps dots of a service name as host labels and drops slashes and unicode', () => {
-    expect(ok(translateRecord(record({ service: 'api.v2' }), rules())).host).toBe('api.v2.service.consul');
-    expect(ok(translateRecord(record({ service: 'a/b' }), rules())).host).toBe('a-b.service.consul');
-    expect(ok(translateRecord(record({ service: 'café' }), rules())).host).toBe('cafe.service.consul');
   });
 });
 
@@ -123,28 +94,6 @@ describe('translateRecord: names and ownership', () => {
 });
 
 describe('translateRecord: ports and protocols', () => {
-  it.each<[string, ServiceRecord['ports'], Array<{ name: string; number: number; protocol: string }>, string[]]>([
-    ['registry protocol kept', [{ name: 'grpc', number: 9090, protocol: 'grpc' }], [{ name: 'grpc', number: 9090, protocol: 'GRPC' }], []],
-    ['default protocol when none', [{ name: 'db', number: 5432 }], [{ name: 'db', number: 5432, protocol: 'TCP' }], []],
-    ['unknown protocol falls back and is counted', [{ name: 'x', number: 1, protocol: 'SPDY' }], [{ name: 'x', number: 1, protocol: 'TCP' }], ['port-protocol-unknown']],
-    ['duplicate number dropped', [{ name: 'http', number: 80 }, { name: 'web', number: 80 }], [{ name: 'http', number: 80, protocol: 'TCP' }], ['port-duplicate-number']],
-    ['duplicate name renamed', [{ name: 'http', number: 80 }, { name: 'HTTP', number: 81 }], [{ name: 'http', number: 80, protocol: 'TCP' }, { name: 'http-81', number: 81, protocol: 'TCP' }], ['port-duplicate-name']],
-    ['unusable name replaced', [{ name: '!!', number: 7 }], [{ name: 'port-7', number: 7, protocol: 'TCP' }], []],
-    ['a renamed duplicate does not take a name in use', [{ name: 'http', number: 80 }, { name: 'http-81', number: 82 }, { name: 'HTTP', number: 81 }], [{ name: 'http', number: 80, protocol: 'TCP' }, { name: 'http-81', number: 82, protocol: 'TCP' }, { name: 'http-81-2', number: 81, protocol: 'TCP' }], ['port-duplicate-name']],
-    ['a renamed duplicate stays a DNS-1123 label', [{ name: 'a'.repeat(63), number: 80 }, { name: 'A'.repeat(63), number: 65535 }], [{ name: 'a'.repeat(63), number: 80, protocol: 'TCP' }, { name: `${'a'.repeat(57)}-65535`, number: 65535, protocol: 'TCP' }], ['port-duplicate-name']],
-  ])('%s', (_n, ports, expected, reasons) => {
-    const r = ok(translateRecord(record({ ports, endpoints: [] }), rules()));
-    expect(r.serviceEntry.spec.ports).toEqual(expected);
-    expect(r.drops.map((d) => d.reason)).toEqual(reasons);
-  });
-
-  it('caps 300 ports at the CRD limit of 256', () => {
-    const ports = Array.from({ length: 300 }, (_, i) => ({ name: `p${i}`, number: 1000 + i }));
-    const r = ok(translateRecord(record({ ports, endpoints: [] }), rules()));
-    expect(r.serviceEntry.spec.ports).toHaveLength(256);
-    expect(r.dropCounts['port-over-limit']).toBe(44);
-  });
-
   it('maps ports that differ per endpoint', () => {
     const r = ok(
       translateRecord(
@@ -156,7 +105,6 @@ describe('translateRecord: ports and protocols', () => {
     expect(r.dropCounts['endpoint-port-unknown']).toBe(1);
   });
 });
-
 describe('translateRecord: endpoints', () => {
   it.each<[string, ServiceRecord['endpoints'], 'STATIC' | 'DNS', string[]]>([
     ['IPv4', [ep('a', '10.0.0.1')], 'STATIC', ['10.0.0.1']],
@@ -193,13 +141,6 @@ describe('translateRecord: endpoints', () => {
     expect(r.serviceEntry.spec.endpoints).toEqual([
       { address: '10.0.0.1', labels: { 'security.istio.io/tlsMode': 'disabled' }, locality: 'us-east-1/us-east-1a', weight: 3, network: 'vm-net', serviceAccount: 'legacy' },
     ]);
-  });
-
-  it('sanitizes labels: invalid keys and values and reserved keys are dropped and counted', () => {
-    const labels = { version: 'v1', 'bad key': 'x', 'ok/also': 'y', long: 'v'.repeat(64), 'registry-bridge.io/source': 'forged', 'app.kubernetes.io/managed-by': 'me' };
-    const r = ok(translateRecord(record({ endpoints: [ep('a', '10.0.0.1', { labels })] }), rules()));
-    expect(r.serviceEntry.spec.endpoints?.[0].labels).toEqual({ version: 'v1', 'ok/also': 'y' });
-    expect(r.dropCounts).toMatchObject({ 'label-invalid-key': 1, 'label-invalid-value': 1, 'label-reserved': 2 });
   });
 
   it('caps 5,000 inline endpoints at the CRD limit and counts the rest', () => {
@@ -291,25 +232,6 @@ describe('translateRecord: properties', () => {
     fc.constantFrom('*', '*.evil.com', 'a.b.c', 'team/api', 'api.bank.example.com', '{service}', 'сервис-ü', 'x'.repeat(300), 'web.service.consul', '..', 'a..b'),
   );
 
-  it('never claims a host outside the allow-list, a wildcard, or an invalid name, whatever the service is called', () => {
-    fc.assert(
-      fc.property(arbName, fc.constantFrom('{service}.service.consul', '{service}', '{service}.mesh.internal'), (service, hostTemplate) => {
-        const r = translateRecord(record({ service }), rules({ hostTemplate, allowedHostSuffixes: ['.consul', '.mesh.internal'] }));
-        if (!r.ok) {
-          expect(['host-invalid', 'host-not-allowed', 'host-wildcard', 'name-invalid']).toContain(r.reason);
-          return;
-        }
-        for (const h of r.serviceEntry.spec.hosts) {
-          expect(h.endsWith('.consul') || h.endsWith('.mesh.internal')).toBe(true);
-          expect(h).not.toContain('*');
-          expect(h.length).toBeLessThanOrEqual(253);
-          expect(h.split('.').every(isDns1123Label)).toBe(true);
-        }
-      }),
-      { numRuns: 300 },
-    );
-  });
-
   it('gives two different service keys two different object names', () => {
     fc.assert(
       fc.property(arbName, arbName, (a, b) => {
@@ -395,18 +317,6 @@ describe('translateRecord: properties', () => {
 describe('translateRecord: correct for Istio (issue 16)', () => {
   const TLS = 'security.istio.io/tlsMode';
 
-  it('renders {datacenter} from the Consul normalizer metadata key consul.datacenter', () => {
-    const r = ok(translateRecord(record({ metadata: { 'consul.datacenter': 'dc1' } }), rules({ hostTemplate: '{service}.service.{datacenter}.consul' })));
-    expect(r.host).toBe('web.service.dc1.consul');
-  });
-
-  it('refuses a template whose variable is empty for the record, naming the variable', () => {
-    const r = translateRecord(record({ metadata: {} }), rules({ hostTemplate: '{service}.service.{datacenter}.consul' }));
-    expect(r.ok).toBe(false);
-    expect(!r.ok && r.reason).toBe('host-invalid');
-    expect(!r.ok && r.detail).toMatch(/\{datacenter\}/);
-  });
-
   it.each<[string, Partial<SourceRules>, string | undefined]>([
     ['service account without sidecars: plaintext', { serviceAccount: 'legacy' }, 'disabled'],
     ['service account with sidecars: mutual TLS', { serviceAccount: 'legacy', sidecars: true }, 'istio'],
@@ -418,80 +328,6 @@ describe('translateRecord: correct for Istio (issue 16)', () => {
       const labels = endpointMode === 'inline' ? r.serviceEntry.spec.endpoints?.[0].labels : r.workloadEntries[0].spec.labels;
       expect([endpointMode, labels?.[TLS]]).toEqual([endpointMode, mode]);
     }
-  });
-
-  it('never lets registry data set the tlsMode label', () => {
-    const r = ok(translateRecord(record({ endpoints: [ep('a', '10.0.0.1', { labels: { [TLS]: 'istio' } })] }), rules({ serviceAccount: 'legacy' })));
-    expect(r.serviceEntry.spec.endpoints?.[0].labels?.[TLS]).toBe('disabled');
-    expect(r.dropCounts['label-reserved']).toBe(1);
-  });
-
-  it.each([
-    'security.istio.io/tlsMode',
-    'topology.istio.io/network',
-    'topology.istio.io/subzone',
-    'networking.istio.io/gatewayPort',
-    'istio.io/rev',
-    'service.istio.io/canonical-name',
-    'sidecar.istio.io/inject',
-    'istio-locality',
-    'topology.kubernetes.io/zone',
-    'topology.kubernetes.io/region',
-    'kubernetes.io/hostname',
-    'node.kubernetes.io/instance-type',
-    'service.kubernetes.io/headless',
-    'k8s.io/x',
-    'app.kubernetes.io/managed-by',
-    'registry-bridge.io/source',
-    'registry-bridge.io/anything',
-  ])('drops the reserved label %s and counts it', (key) => {
-    const r = ok(translateRecord(record({ endpoints: [ep('a', '10.0.0.1', { labels: { [key]: 'x', version: 'v1' } })] }), rules()));
-    expect(r.serviceEntry.spec.endpoints?.[0].labels).toEqual({ version: 'v1' });
-    expect(r.dropCounts['label-reserved']).toBe(1);
-  });
-
-  it.each(['app.kubernetes.io/name', 'app.kubernetes.io/version', 'example.com/istio.io', 'version', 'app'])('keeps the ordinary label %s', (key) => {
-    const r = ok(translateRecord(record({ endpoints: [ep('a', '10.0.0.1', { labels: { [key]: 'x' } })] }), rules()));
-    expect(r.serviceEntry.spec.endpoints?.[0].labels).toEqual({ [key]: 'x' });
-  });
-
-  it.each<[string, string]>([
-    ['IPv4 loopback', '127.0.0.1'],
-    ['IPv4 loopback elsewhere in 127/8', '127.8.9.10'],
-    ['IPv4 unspecified', '0.0.0.0'],
-    ['IPv4 link-local', '169.254.169.254'],
-    ['IPv6 loopback', '::1'],
-    ['IPv6 unspecified', '::'],
-    ['IPv6 link-local', 'fe80::1'],
-    ['IPv6 link-local upper end of fe80::/10', 'febf::1'],
-    ['IPv4-mapped loopback', '::ffff:127.0.0.1'],
-    ['localhost', 'localhost'],
-    ['localhost with a dot', 'LOCALHOST.'],
-    ['a name under localhost', 'api.localhost'],
-    ['/etc/hosts name localhost.localdomain', 'localhost.localdomain'],
-    ['/etc/hosts name ip6-localhost', 'ip6-localhost'],
-    ['/etc/hosts name ip6-loopback', 'ip6-loopback'],
-  ])('drops the %s address %s and counts it', (_n, address) => {
-    const r = ok(translateRecord(record({ endpoints: [ep('a', address), ep('b', '10.0.0.2')] }), rules()));
-    expect(r.serviceEntry.spec.endpoints?.map((e) => e.address)).toEqual(['10.0.0.2']);
-    expect(r.dropCounts['endpoint-local-address']).toBe(1);
-    expect(r.drops.find((d) => d.reason === 'endpoint-local-address')?.detail).toContain('endpoint a');
-  });
-
-  it.each(['10.0.0.1', '169.253.0.1', 'fec0::1', '2001:db8::1', 'localhost.example.com', 'mylocalhost'])('keeps the ordinary address %s', (address) => {
-    const r = ok(translateRecord(record({ endpoints: [ep('a', address)] }), rules()));
-    expect(r.serviceEntry.spec.endpoints).toHaveLength(1);
-  });
-
-  it.each<[string, Partial<SourceRules>]>([
-    ['a Kubernetes service name', { hostTemplate: '{service}.default.svc.cluster.local', allowedHostSuffixes: ['.local'] }],
-    ['the cluster domain itself', { hostTemplate: 'cluster.local', allowedHostSuffixes: ['.local'] }],
-    ['a name under a configured cluster domain', { hostTemplate: '{service}.svc.corp.internal', allowedHostSuffixes: ['.internal'], deniedHostSuffixes: ['corp.internal'] }],
-  ])('refuses %s even when the allow-list admits it', (_n, rl) => {
-    const r = translateRecord(record(), rules(rl));
-    expect(r.ok).toBe(false);
-    expect(!r.ok && r.reason).toBe('host-not-allowed');
-    expect(!r.ok && r.detail).toMatch(/cluster domain/);
   });
 
   it('refuses workloadEntry mode in istio-system, where Kubernetes Services would select WorkloadEntries by registry labels', () => {
@@ -573,18 +409,5 @@ describe('translateRecord: correct for Istio (issue 16)', () => {
     expect(kept).toBeGreaterThan(0);
     expect(r.dropCounts['endpoint-over-size']).toBe(4096 - kept);
     expect(r.drops.find((d) => d.reason === 'endpoint-over-size')?.detail).toMatch(/byte budget.*workloadEntry/);
-  });
-});
-
-describe('portsNeedingAddress', () => {
-  it.each<[string, Array<{ name: string; number: number; protocol: string }>, string[] | undefined, string[]]>([
-    ['TCP without an address', [{ name: 'db', number: 5432, protocol: 'TCP' }], undefined, ['db']],
-    ['MySQL, Mongo and Redis are matched on the address too', [{ name: 'm', number: 3306, protocol: 'MYSQL' }, { name: 'g', number: 27017, protocol: 'MONGO' }, { name: 'r', number: 6379, protocol: 'REDIS' }], undefined, ['m', 'g', 'r']],
-    ['HTTP and TLS are told apart by Host and SNI', [{ name: 'http', number: 80, protocol: 'HTTP' }, { name: 'tls', number: 443, protocol: 'TLS' }, { name: 'grpc', number: 9090, protocol: 'GRPC' }], undefined, []],
-    ['TCP with an address from istiod', [{ name: 'db', number: 5432, protocol: 'TCP' }], ['240.240.0.1'], []],
-  ])('%s', (_n, ports, allocated, expected) => {
-    const r = ok(translateRecord(record({ ports, endpoints: [] }), rules()));
-    const live = { ...r.serviceEntry, status: allocated ? { addresses: allocated.map((value) => ({ value, host: r.host })) } : undefined };
-    expect(portsNeedingAddress(live)).toEqual(expected);
   });
 });
