@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import type { RecordPort } from '@registry-bridge/source-kit';
 import { CatalogWatch, diffCatalog } from './catalog-watch';
-import { ConsulHttpClient, ConsulResponse } from './consul-http.client';
 import { ConsulLineage } from './consul-lineage';
-import { consulFiltersSchema, consulWatchSchema } from './consul-source.schema';
+import { consulFiltersSchema } from './consul-source.schema';
 import { consulEmitter, ConsulSourceStatus } from './consul-source-health';
-import { ConsulWatchContext, NOOP_CONSUL_METRICS } from './consul-watch.types';
+import { quietLog, ScriptedConsul, watchContext } from './consul-watch.testing';
+import { NOOP_CONSUL_METRICS } from './consul-watch.types';
 import { ServiceFilter } from './service-filter';
 import { ServiceState, ServiceTable } from './service-table';
 
@@ -48,21 +48,6 @@ describe('diffCatalog', () => {
   });
 });
 
-class FakeConsul {
-  catalog: Record<string, string[]> = {};
-  index = 10;
-  filtered = false;
-  trustDomain = 'aaaa-bbbb.consul';
-  async get(path: string): Promise<ConsulResponse<unknown>> {
-    const base = { filteredByAcl: false, knownLeader: true };
-    if (path === '/v1/connect/ca/roots') return { ...base, body: { TrustDomain: this.trustDomain }, index: 1 };
-    return { ...base, body: { ...this.catalog }, index: this.index, filteredByAcl: this.filtered };
-  }
-  close(): void {
-    return undefined;
-  }
-}
-
 class RecordingPort implements RecordPort {
   snapshots: Array<{ complete: boolean; services: Array<{ service: string }> }> = [];
   statuses: Array<{ reachable: boolean }> = [];
@@ -76,12 +61,20 @@ class RecordingPort implements RecordPort {
   }
 }
 
+/** A Consul whose catalog and cluster id the spec sets. */
+function fakeConsul() {
+  const state = { catalog: {} as Record<string, string[]>, index: 10, filtered: false, trustDomain: 'aaaa-bbbb.consul' };
+  const scripted = new ScriptedConsul((path) =>
+    path === '/v1/connect/ca/roots' ? { body: { TrustDomain: state.trustDomain }, index: 1 } : { body: { ...state.catalog }, index: state.index, filteredByAcl: state.filtered },
+  );
+  return { consul: state, client: scripted.client };
+}
+
 function setup() {
-  const consul = new FakeConsul();
+  const { consul, client } = fakeConsul();
   const port = new RecordingPort();
-  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-  const client = consul as unknown as ConsulHttpClient;
-  const ctx: ConsulWatchContext = { source: 'consul-dc1', client, options: consulWatchSchema.parse({}), metrics: NOOP_CONSUL_METRICS, log: quiet, now: Date.now, recoveryTimeout: () => 1000 };
+  const quiet = quietLog;
+  const ctx = watchContext(client);
   const emitter = consulEmitter('consul-dc1', { port });
   const table = new ServiceTable((name) => `consul-dc1//${name}`);
   const seen = { touched: [] as string[], dropped: [] as string[], restarted: 0, rebalanced: 0, progress: 0, lease: true };

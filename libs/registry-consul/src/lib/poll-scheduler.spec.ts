@@ -1,12 +1,5 @@
+import { until } from './consul-watch.testing';
 import { PollScheduler, PollSchedulerOptions } from './poll-scheduler';
-
-const until = async (cond: () => boolean, ms = 3000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
 
 function setup(over: Partial<PollSchedulerOptions> = {}) {
   const reads: string[] = [];
