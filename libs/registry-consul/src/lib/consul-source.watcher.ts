@@ -71,9 +71,11 @@ export class ConsulSourceWatcher {
     this.health = new ConsulSourceStatus(cfg.name, hasToken, emitter, log, metrics, now);
     this.table = new ServiceTable((name) => serviceKey({ source: cfg.name, scope, service: name }));
     this.loops = new ConsulLoops(this.ctx, () => this.health.recovered, (service, message) => this.table.noteError(service, message));
-    this.protocols = new ProtocolEntriesWatch(this.ctx, (moved) => this.rereadWhere((st) => st.sent && moved(st.name)) && this.rebalance());
+    this.protocols = new ProtocolEntriesWatch(this.ctx, (moved) => {
+      if (this.rereadWhere((st) => st.sent && moved(st.name))) this.rebalance();
+    });
     this.reader = new ServiceReader(this.ctx, {
-      ...{ source: this.source, scope, config: cfg, hasToken, filter, emitter, ownership, stopped, progress },
+      source: this.source, scope, config: cfg, hasToken, filter, emitter, ownership, stopped, progress,
       lineage: () => this.lineage.current,
       centralProtocol: (name) => this.protocols.protocolOf(name),
       aclHidden: (name, hidden) => this.health.aclHiddenService(name, hidden),
@@ -87,7 +89,7 @@ export class ConsulSourceWatcher {
       if (st) this.loops.run('service', signal, (sig, failures) => this.reader.read(st, true, sig, failures), { service: name });
     });
     this.scheduler = new PollScheduler({
-      ...{ pollRatePerSecond: options.pollRatePerSecond, pollConcurrency: options.pollConcurrency, now },
+      pollRatePerSecond: options.pollRatePerSecond, pollConcurrency: options.pollConcurrency, now,
       pollable: (name) => this.table.has(name) && !this.pool.has(name),
       read: async (name, signal) => {
         const st = this.table.get(name);
@@ -96,7 +98,7 @@ export class ConsulSourceWatcher {
       failed: (name, err) => this.loops.failed('service', err, name),
     });
     this.catalog = new CatalogWatch(this.ctx, {
-      ...{ scope, hasToken, filter, table: this.table, emitter, ownership, lineage: this.lineage, health: this.health, progress },
+      scope, hasToken, filter, table: this.table, emitter, ownership, lineage: this.lineage, health: this.health, progress,
       touched: (name) => this.scheduler.markUrgent(name),
       dropped: (name) => this.forget(name),
       lineageRestarted: () => this.lineageRestarted(),
