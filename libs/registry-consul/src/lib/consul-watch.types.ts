@@ -1,4 +1,27 @@
+import { ConsulHttpClient } from './consul-http.client';
 import { DropReason } from './consul-normalize';
+import { ConsulSourceConfig } from './consul-source.schema';
+
+/**
+ * The timings and bounds every part of a Consul watch reads, in milliseconds (see the `watch`
+ * block of the source config for each one's meaning).
+ */
+export interface ConsulWatchOptions {
+  waitMs: number;
+  maxBlockingWatches: number;
+  pollRatePerSecond: number;
+  pollConcurrency: number;
+  minLoopIntervalMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  requestTimeoutMs: number;
+  recoveryTimeoutMs: number;
+  recoveryProbeMaxMs: number;
+  snapshotIntervalMs: number;
+}
+
+/** The one place the watch's options are taken from a source's config. */
+export const watchOptionsOf = (cfg: ConsulSourceConfig): ConsulWatchOptions => cfg.watch;
 
 /** Which services this replica watches, and whether it sends the source's snapshots. */
 export interface ConsulOwnership {
@@ -42,4 +65,17 @@ export interface ConsulWatchLog {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
+}
+
+/** What every part of one source's watch shares. */
+export interface ConsulWatchContext {
+  /** The source's name, in every log line. */
+  source: string;
+  client: ConsulHttpClient;
+  options: ConsulWatchOptions;
+  metrics: ConsulWatcherMetrics;
+  log: ConsulWatchLog;
+  now: () => number;
+  /** Timeout of the non-blocking read that follows `failures` failed ones. */
+  recoveryTimeout(failures: number): number;
 }
