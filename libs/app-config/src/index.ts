@@ -1,4 +1,5 @@
 export * from './lib/load-config';
+export * from './lib/config-renames';
 export * from './lib/strict-deep';
 export * from './lib/secret.schema';
 export * from './lib/redis.config';

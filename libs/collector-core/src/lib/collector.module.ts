@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AppConfigModule, APP_CONFIG, RedisConfig } from '@registry-bridge/app-config';
+import { AppConfigModule, APP_CONFIG, LogConfig, RedisConfig } from '@registry-bridge/app-config';
 import { LoggingModule, MetricsModule } from '@registry-bridge/observability';
 import { z } from 'zod';
 import { CollectorRuntimeConfig } from './collector-config.schema';
@@ -10,6 +10,7 @@ import { CollectorAdapter, CollectorSourcesService } from './collector-sources.s
 /** What every collector's config has besides its sources. */
 export interface CollectorAppConfig {
   redis: RedisConfig;
+  log: LogConfig;
   collector: CollectorRuntimeConfig;
 }
 
@@ -24,7 +25,7 @@ export class CollectorModule {
       module: CollectorModule,
       imports: [
         AppConfigModule.forRoot(options.schema),
-        LoggingModule.forRoot({ app: options.app }),
+        LoggingModule.forConfig({ app: options.app, inject: [APP_CONFIG], level: (cfg: CollectorAppConfig) => cfg.log.level }),
         MetricsModule,
         CollectorCoreModule.forRootAsync({
           healthController: true,

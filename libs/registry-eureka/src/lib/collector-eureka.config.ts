@@ -1,4 +1,4 @@
-import { httpConfigSchema, redisConfigSchema } from '@registry-bridge/app-config';
+import { httpConfigSchema, logConfigSchema, redisConfigSchema, seconds } from '@registry-bridge/app-config';
 import { collectorRuntimeConfigSchema } from '@registry-bridge/collector-core';
 import { eurekaSourcesSchema } from './eureka-source.schema';
 import { z } from 'zod';
@@ -7,15 +7,17 @@ import { z } from 'zod';
 export const collectorEurekaConfigSchema = z.strictObject({
   redis: redisConfigSchema,
   http: httpConfigSchema,
+  log: logConfigSchema,
   collector: collectorRuntimeConfigSchema,
-  eureka: z.strictObject({
-    /** One entry per Eureka cluster. */
-    sources: eurekaSourcesSchema,
-    /** A standby replica tries to take a source's lease this often, so takeover happens within seconds. */
-    leaseCheckSeconds: z.number().min(0.2).max(60).default(1),
-    /** Ready while the source was read successfully within this many poll intervals. */
-    readyPolls: z.number().int().min(1).max(100).default(3),
-  }),
+  /** A standby replica tries to take a source's lease this often, so takeover happens within seconds. */
+  leaseCheckSeconds: seconds(0.2, 60).default(1),
+  /**
+   * A source stays ready this long after its last successful read (plus its request timeouts);
+   * unset: three poll intervals of the source.
+   */
+  readinessGraceSeconds: seconds(1, 86400).optional(),
+  /** One entry per Eureka cluster. */
+  sources: eurekaSourcesSchema,
 });
 
 export type CollectorEurekaConfig = z.infer<typeof collectorEurekaConfigSchema>;

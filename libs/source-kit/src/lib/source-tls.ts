@@ -1,20 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { tlsSchema } from '@registry-bridge/app-config';
 import { z } from 'zod';
 
-/** One TLS block for every registry source. */
-export const sourceTlsSchema = z
-  .strictObject({
-    /** PEM CA bundle trusted instead of the system roots. */
-    caFile: z.string().min(1).optional(),
-    /** Client certificate and key for mutual TLS. */
-    certFile: z.string().min(1).optional(),
-    keyFile: z.string().min(1).optional(),
-    /** Name to verify when it differs from the address's host. */
-    serverName: z.string().min(1).optional(),
-    /** Only for tests and emergencies; logged as a warning at start. */
-    insecureSkipVerify: z.boolean().default(false),
-  })
-  .refine((t) => !!t.certFile === !!t.keyFile, { message: 'certFile and keyFile go together' });
+/** The one TLS block of the apps' config (app-config), for every registry source. */
+export const sourceTlsSchema = tlsSchema;
 
 export type SourceTlsConfig = z.infer<typeof sourceTlsSchema>;
 

@@ -1,4 +1,4 @@
-import { httpConfigSchema, redisConfigSchema, secret } from '@registry-bridge/app-config';
+import { httpConfigSchema, logConfigSchema, redisConfigSchema, secret } from '@registry-bridge/app-config';
 import { HEALTH_STATES, REGISTRY_KINDS, sourceNameSchema } from '@registry-bridge/contract';
 import { isDns1123Label, isDns1123Subdomain, isValidLabelKey, isValidLabelValue } from './names';
 import { DEFAULT_ALLOWED_HOST_SUFFIXES, DEFAULT_CLUSTER_DOMAIN, DEFAULT_HOST_TEMPLATES, ISTIO_PROTOCOLS, SourceRules } from './source-rules';
@@ -59,7 +59,7 @@ export const writerConfigObject = z.strictObject({
   /** Installation name: a label on everything written, so two installations never touch each other's objects. */
   installation: dns1123Label.default('default'),
   http: httpConfigSchema,
-  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
+  log: logConfigSchema,
   redis: redisConfigSchema,
   kubernetes: z
     .strictObject({
