@@ -4,10 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { collectorCloudMapConfigSchema } from '@registry-bridge/registry-cloudmap';
-import { collectorConsulConfigSchema } from '@registry-bridge/registry-consul';
-import { collectorEurekaConfigSchema } from '@registry-bridge/registry-eureka';
-import { writerConfigSchema } from '@registry-bridge/translation';
+import { collectorCloudMapConfigSchema, collectorConsulConfigSchema, collectorEurekaConfigSchema, writerConfigSchema } from '@registry-bridge/config';
 import { App, CI_VALUES, configText, K8sObject, materializeSecretFiles, one, podSpec, render, renderError, RenderOptions } from './chart';
 
 // The ConfigMaps the chart renders are loaded exactly as the apps load them at start

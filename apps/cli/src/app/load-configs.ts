@@ -1,8 +1,8 @@
 import { CONFIG_FILE_ENV, ENV_OVERRIDE_PREFIX, loadConfig } from '@registry-bridge/app-config';
-import { collectorCloudMapConfigSchema, CloudMapSourceSettings } from '@registry-bridge/registry-cloudmap';
-import { collectorConsulConfigSchema, ConsulSourceSettings } from '@registry-bridge/registry-consul';
-import { collectorEurekaConfigSchema, EurekaSourceConfig } from '@registry-bridge/registry-eureka';
-import { checkWriterConfig, writerConfigObject } from '@registry-bridge/translation';
+import { CloudMapSourceSettings } from '@registry-bridge/registry-cloudmap';
+import { checkWriterConfig, collectorCloudMapConfigSchema, collectorConsulConfigSchema, collectorEurekaConfigSchema, writerConfigObject } from '@registry-bridge/config';
+import { ConsulSourceSettings } from '@registry-bridge/registry-consul';
+import { EurekaSourceConfig } from '@registry-bridge/registry-eureka';
 import { z } from 'zod';
 
 // Parts the dry run never uses are accepted unchecked: they may hold secrets ({ file } of a

@@ -1,5 +1,6 @@
 import { CollectorAdapter } from '@registry-bridge/collector-core';
-import { BudgetRedis, cloudMapAdapter, CloudMapSourceSettings, CollectorCloudMapConfig, RedisRequestBudget } from '@registry-bridge/registry-cloudmap';
+import { BudgetRedis, cloudMapAdapter, CloudMapSourceSettings, RedisRequestBudget } from '@registry-bridge/registry-cloudmap';
+import { CollectorCloudMapConfig } from '@registry-bridge/config/cloudmap';
 import { CloudMapMetrics } from './cloudmap-metrics';
 
 /** The Cloud Map adapter's watch with Cloud Map's metrics and the request budget in Redis (shared by all replicas). */

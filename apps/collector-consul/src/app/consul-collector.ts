@@ -1,5 +1,6 @@
 import { CollectorAdapter } from '@registry-bridge/collector-core';
-import { CollectorConsulConfig, consulAdapter, ConsulSourceSettings } from '@registry-bridge/registry-consul';
+import { consulAdapter, ConsulSourceSettings } from '@registry-bridge/registry-consul';
+import { CollectorConsulConfig } from '@registry-bridge/config/consul';
 import { ConsulMetrics } from './consul-metrics';
 
 /** The Consul adapter's watch with Consul's metrics and readiness grace. */

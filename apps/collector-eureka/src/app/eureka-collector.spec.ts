@@ -6,7 +6,7 @@ import { CollectorSourcesService, SourceStatusReporter } from '@registry-bridge/
 import type { CollectorAdapter, CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService, RedisResetDetector } from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
 import { EurekaSourceWatch, eurekaSourcesSchema, retryDelayMs } from '@registry-bridge/registry-eureka';
-import type { CollectorEurekaConfig } from '@registry-bridge/registry-eureka';
+import type { CollectorEurekaConfig } from '@registry-bridge/config/eureka';
 import type { Redis } from 'ioredis';
 import { eurekaCollector } from './eureka-collector';
 

@@ -1,5 +1,6 @@
 import { CollectorAdapter } from '@registry-bridge/collector-core';
-import { CollectorEurekaConfig, eurekaAdapter, EurekaSourceConfig } from '@registry-bridge/registry-eureka';
+import { eurekaAdapter, EurekaSourceConfig } from '@registry-bridge/registry-eureka';
+import { CollectorEurekaConfig } from '@registry-bridge/config/eureka';
 import { EurekaMetrics } from './eureka-metrics';
 
 /** The Eureka adapter's watch with Eureka's metrics and lease cadence. */

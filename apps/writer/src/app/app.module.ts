@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfigModule } from '@registry-bridge/app-config';
 import { LoggingModule, MetricsModule, RedisHealthModule } from '@registry-bridge/observability';
-import { WriterConfig, writerConfigSchema } from '@registry-bridge/translation';
+import { WriterConfig, writerConfigSchema } from '@registry-bridge/config/writer';
 import { DeadLetterService } from './dead-letter.service';
 import { HealthController } from './health.controller';
 import { HostIndex } from './host-index.service';

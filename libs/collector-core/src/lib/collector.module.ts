@@ -2,16 +2,15 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfigModule, APP_CONFIG, LogConfig, RedisConfig } from '@registry-bridge/app-config';
 import { LoggingModule, MetricsModule } from '@registry-bridge/observability';
 import { z } from 'zod';
-import { CollectorRuntimeConfig } from './collector-config.schema';
 import { CollectorCoreModule } from './collector-core.module';
 import { COLLECTOR_ADAPTER } from './collector-core.tokens';
 import { CollectorAdapter, CollectorSourcesService } from './collector-sources.service';
 
-/** What every collector's config has besides its sources. */
+/** What the runtime reads of every collector's config (its schemas are in libs/config). */
 export interface CollectorAppConfig {
   redis: RedisConfig;
   log: LogConfig;
-  collector: CollectorRuntimeConfig;
+  collector: { heartbeatSeconds: number; memberTtlSeconds: number };
 }
 
 /**

@@ -1,16 +1,9 @@
-import { ConfigError, loadConfig } from '@registry-bridge/app-config';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { toSourceOptions } from './cloudmap-config.schema';
+import { loadConfig } from '@registry-bridge/app-config';
+import { toSourceOptions } from '@registry-bridge/registry-cloudmap';
 import { collectorCloudMapConfigSchema } from './collector-cloudmap.config';
+import { configError, configFile } from './config-file.testing';
 
-const dir = mkdtempSync(join(tmpdir(), 'rb-cloudmap-cfg-'));
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
+const file = (_name: string, text: string) => configFile(text);
 
 // The example of docs/collectors/cloudmap.md.
 const example = `
@@ -73,13 +66,7 @@ describe('collector-cloudmap config', () => {
     ['duplicate source names', example.replace('cloudmap-shared-use1', 'cloudmap-prod-euw1'), /sources: source names must be unique/],
     ['an upper-case source name', example.replace('cloudmap-prod-euw1', 'CloudMap'), /sources\.0\.name/],
   ])('names the key for %s', (_name, text, message) => {
-    let err: unknown;
-    try {
-      loadConfig(collectorCloudMapConfigSchema, { RB_CONFIG_FILE: file('bad.yaml', text) });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toMatch(message);
+    const error = configError(() => loadConfig(collectorCloudMapConfigSchema, { RB_CONFIG_FILE: file('bad.yaml', text) }));
+    expect(error.message).toMatch(message);
   });
 });

@@ -1,14 +1,11 @@
-import { httpConfigSchema, logConfigSchema, redisConfigSchema, seconds } from '@registry-bridge/app-config';
-import { collectorRuntimeConfigSchema } from '@registry-bridge/collector-core';
-import { eurekaSourcesSchema } from './eureka-source.schema';
+import { seconds } from '@registry-bridge/app-config';
+import { eurekaSourcesSchema } from '@registry-bridge/registry-eureka';
 import { z } from 'zod';
+import { collectorAppShape } from './collector-config.schema';
 
 /** The Eureka collector's config file (RB_CONFIG_FILE) plus RB__a__b=value overrides. */
 export const collectorEurekaConfigSchema = z.strictObject({
-  redis: redisConfigSchema,
-  http: httpConfigSchema,
-  log: logConfigSchema,
-  collector: collectorRuntimeConfigSchema,
+  ...collectorAppShape,
   /** A standby replica tries to take a source's lease this often, so takeover happens within seconds. */
   leaseCheckSeconds: seconds(0.2, 60).default(1),
   /**

@@ -1,16 +1,9 @@
-import { ConfigError, loadConfig } from '@registry-bridge/app-config';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadConfig } from '@registry-bridge/app-config';
 import { collectorConsulConfigSchema } from './collector-consul.config';
-import { toWatchOptions } from './consul-source.schema';
+import { toWatchOptions } from '@registry-bridge/registry-consul';
+import { configError, configFile } from './config-file.testing';
 
-const dir = mkdtempSync(join(tmpdir(), 'rb-consul-cfg-'));
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
+const file = (_name: string, text: string) => configFile(text);
 
 const example = `
 redis: { url: redis://127.0.0.1:6379 }
@@ -79,14 +72,8 @@ describe('collector-consul config', () => {
   ])('names the key for %s, never the secret', (_name, text, message) => {
     const env: NodeJS.ProcessEnv = { RB_CONFIG_FILE: file('bad.yaml', text) };
     if (!/is not set/.test(String(message))) env['CONSUL_TOKEN'] = 's3cret';
-    let err: unknown;
-    try {
-      loadConfig(collectorConsulConfigSchema, env);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toMatch(message);
-    expect((err as Error).message).not.toMatch(/s3cret|plain-token/);
+    const error = configError(() => loadConfig(collectorConsulConfigSchema, env));
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toMatch(/s3cret|plain-token/);
   });
 });

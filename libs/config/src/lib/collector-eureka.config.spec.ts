@@ -1,16 +1,9 @@
-import { ConfigError, loadConfig } from '@registry-bridge/app-config';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadConfig } from '@registry-bridge/app-config';
 import { collectorEurekaConfigSchema } from './collector-eureka.config';
-import { toSyncOptions } from './eureka-source.schema';
+import { toSyncOptions } from '@registry-bridge/registry-eureka';
+import { configError, configFile } from './config-file.testing';
 
-const dir = mkdtempSync(join(tmpdir(), 'collector-eureka-config-'));
-const file = (yaml: string) => {
-  const path = join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(path, yaml);
-  return path;
-};
+const file = configFile;
 
 const valid = `
 redis: { url: redis://127.0.0.1:6379 }
@@ -63,13 +56,7 @@ describe('collector-eureka config', () => {
     ['the old readiness count', valid + 'eureka: { readyPolls: 3 }\n', { EUREKA_B_PASSWORD: 'pw' }, /eureka\.readyPolls: renamed to readinessGraceSeconds/],
     ['the old app filter', valid.replace("apps: { deny: ['*-canary'] }", "apps: { exclude: ['*-canary'] }"), { EUREKA_B_PASSWORD: 'pw' }, /sources\.1\.apps\.exclude: renamed to sources\.1\.apps\.deny/],
   ])('refuses %s with a message naming the key', (_name, yaml, env, message) => {
-    let err: unknown;
-    try {
-      loadConfig(collectorEurekaConfigSchema, { RB_CONFIG_FILE: file(yaml), ...env });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toMatch(message);
+    const error = configError(() => loadConfig(collectorEurekaConfigSchema, { RB_CONFIG_FILE: file(yaml), ...env }));
+    expect(error.message).toMatch(message);
   });
 });
