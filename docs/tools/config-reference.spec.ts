@@ -1,4 +1,4 @@
-import { CONFIG_RENAMES } from '@registry-bridge/app-config';
+import { CONFIG_RENAMES, ENV_RENAMES } from '@registry-bridge/app-config';
 import { collectorCloudMapConfigSchema, collectorConsulConfigSchema, collectorEurekaConfigSchema, writerConfigSchema } from '@registry-bridge/config';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,6 +36,7 @@ function render(): string {
     '| old key | new key | note |',
     '| --- | --- | --- |',
     ...CONFIG_RENAMES.map((r) => `| \`${r.from}\` | \`${r.to}\` | ${r.note ?? ''} |`),
+    ...Object.entries(ENV_RENAMES).map(([name, to]) => `| env \`${name}\` | \`${to.split(' ')[0]}\` | ${to.split(' ').slice(1).join(' ')} |`),
   );
   return `${parts.join('\n')}\n`;
 }

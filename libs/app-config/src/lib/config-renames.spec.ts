@@ -51,6 +51,11 @@ describe('loadConfig with an old key', () => {
     expect((error as Error).message).toBe(`config: sources.0.watch.waitMs: renamed to sources.0.watch.waitSeconds (seconds) (from file ${file})`);
   });
 
+  it('names the key that replaced an old environment variable', () => {
+    expect(() => loadConfig(z.object({}), { RB_LOG_LEVEL: 'debug' })).toThrow('config: (root): replaced by log.level (RB__log__level) (from env RB_LOG_LEVEL)');
+    expect(loadConfig(z.object({ log: z.object({ level: z.string() }) }), { RB__log__level: 'debug', LOG_LEVEL: 'warn' })).toEqual({ log: { level: 'debug' } });
+  });
+
   it('names an env override too', () => {
     expect(() => loadConfig(z.object({ redis: z.object({}).optional() }), { RB__redis__connectTimeoutMs: '5' })).toThrow(
       'config: redis.connectTimeoutMs: renamed to redis.connectTimeoutSeconds (seconds) (from env RB__redis__connectTimeoutMs)',

@@ -29,6 +29,18 @@ export const CONFIG_RENAMES: readonly ConfigRename[] = [
   { from: 'sources.*.apps.exclude', to: 'sources.*.apps.deny' },
 ];
 
+/** Environment variables that once set what a config key sets now; set, they stop the app naming the key. */
+export const ENV_RENAMES: Readonly<Record<string, string>> = {
+  RB_LOG_LEVEL: 'log.level (RB__log__level)',
+};
+
+/** Every old environment variable set in `env`, with the key that replaced it. */
+export function findRenamedEnv(env: NodeJS.ProcessEnv): Array<{ name: string; message: string }> {
+  return Object.entries(ENV_RENAMES)
+    .filter(([name]) => env[name] !== undefined)
+    .map(([name, to]) => ({ name, message: `replaced by ${to}` }));
+}
+
 type Tree = Record<string, unknown>;
 const isTree = (v: unknown): v is Tree => typeof v === 'object' && v !== null;
 

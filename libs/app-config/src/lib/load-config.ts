@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { withActiveEnv } from './active-env';
-import { findRenamedKeys } from './config-renames';
+import { findRenamedEnv, findRenamedKeys } from './config-renames';
 import { strictDeep } from './strict-deep';
 
 export const CONFIG_FILE_ENV = 'RB_CONFIG_FILE';
@@ -174,8 +174,11 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
   }
 
   // An old key would otherwise read as "unknown key" (or, moved, as a missing one): name its new key.
-  const renamed = findRenamedKeys(data);
-  if (renamed.length) throw new ConfigError(renamed.map((r) => ({ ...r, source: provenance.lookup(r.path.split('.')) })));
+  const renamed = [
+    ...findRenamedKeys(data).map((r) => ({ ...r, source: provenance.lookup(r.path.split('.')) })),
+    ...findRenamedEnv(env).map((r) => ({ path: '', message: r.message, source: `env ${r.name}` })),
+  ];
+  if (renamed.length) throw new ConfigError(renamed);
 
   const effective = options.strict === false ? schema : strictDeep(schema);
   const parse = (input: unknown) => withActiveEnv(env, () => effective.safeParse(input));
