@@ -1,10 +1,10 @@
 import { DEFAULT_QUEUE_PREFIX } from '@registry-bridge/contract';
 import { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { z } from 'zod';
 import { seconds, switchableTlsSchema, toMs } from './common.config';
 import { secret } from './secret.schema';
+import { loadTls, TlsFileError } from './tls-files';
 
 const hostPortSchema = z.strictObject({
   host: z.string().min(1),
@@ -67,27 +67,14 @@ export interface RedisConnectionOptions {
   connectionName?: string;
 }
 
-function readPem(file: string | undefined, key: string): Buffer | undefined {
-  if (!file) return undefined;
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new Error(`redis.tls.${key}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-}
-
 export function redisTlsOptions(cfg: RedisConfig): TlsOptions | undefined {
-  const t = cfg.tls;
-  if (!t.enabled && !cfg.url?.startsWith('rediss://')) return undefined;
-  const tls: TlsOptions = { rejectUnauthorized: !t.insecureSkipVerify };
-  const ca = readPem(t.caFile, 'caFile');
-  const cert = readPem(t.certFile, 'certFile');
-  const key = readPem(t.keyFile, 'keyFile');
-  if (ca) tls.ca = ca;
-  if (cert) tls.cert = cert;
-  if (key) tls.key = key;
-  if (t.serverName) tls.servername = t.serverName;
-  return tls;
+  if (!cfg.tls.enabled && !cfg.url?.startsWith('rediss://')) return undefined;
+  try {
+    return loadTls(cfg.tls);
+  } catch (err) {
+    if (err instanceof TlsFileError) throw new Error(`redis.${err.message}`);
+    throw err;
+  }
 }
 
 /** ioredis options shared by all three modes (in cluster mode: per-node options). */
