@@ -1,6 +1,6 @@
 import { CONFIG_FILE_ENV, ENV_OVERRIDE_PREFIX, loadConfig } from '@registry-bridge/app-config';
-import { CloudMapSourceSettings } from '@registry-bridge/registry-cloudmap';
 import { checkWriterConfig, collectorCloudMapConfigSchema, collectorConsulConfigSchema, collectorEurekaConfigSchema, writerConfigObject } from '@registry-bridge/config';
+import { CloudMapSourceSettings } from '@registry-bridge/registry-cloudmap';
 import { ConsulSourceSettings } from '@registry-bridge/registry-consul';
 import { EurekaSourceConfig } from '@registry-bridge/registry-eureka';
 import { z } from 'zod';
