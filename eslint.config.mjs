@@ -13,10 +13,10 @@ const registryClients = Object.values(registries).flat();
 const registryScopes = Object.keys(registries).map((name) => `scope:${name}`);
 const kubeClients = ['@kubernetes/client-node'];
 
-/** A registry's lib and app: shared libs (the kit among them), the collector runtime and their own registry only. */
+/** A registry's app and lib: shared libs (the kit among them), the collector runtime, the config lib and their own registry only (the lib is narrowed below). */
 const registryConstraint = (name) => ({
   sourceTag: `scope:${name}`,
-  onlyDependOnLibsWithTags: ['scope:shared', 'scope:collector', `scope:${name}`, 'scope:test'],
+  onlyDependOnLibsWithTags: ['scope:shared', 'scope:collector', 'scope:config', `scope:${name}`, 'scope:test'],
   bannedExternalImports: [...Object.entries(registries).flatMap(([other, clients]) => (other === name ? [] : clients)), ...kubeClients],
 });
 
@@ -44,9 +44,18 @@ export default [
             // the writer and its libs: never a registry client
             {
               sourceTag: 'scope:writer',
-              onlyDependOnLibsWithTags: ['scope:shared', 'scope:writer', 'scope:test'],
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:writer', 'scope:config', 'scope:test'],
               bannedExternalImports: registryClients,
             },
+            // the config lib: every app's config schema, from the shared vocabulary (app-config), the registries'
+            // source schemas and translation's validators; it talks to nothing
+            {
+              sourceTag: 'scope:config',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:writer', ...registryScopes, 'scope:test'],
+              bannedExternalImports: [...registryClients, ...kubeClients],
+            },
+            // the pure translation lib never depends on the config lib (the config lib uses its validators)
+            { sourceTag: 'type:translation', notDependOnLibsWithTags: ['scope:config'] },
             // only the Kubernetes lib talks to the API server
             { sourceTag: 'type:app', bannedExternalImports: kubeClients },
             { sourceTag: 'type:translation', bannedExternalImports: kubeClients },
@@ -57,18 +66,17 @@ export default [
               bannedExternalImports: [...registryClients, ...kubeClients],
             },
             ...Object.keys(registries).map(registryConstraint),
-            // a registry lib: shared libs and the kit, never its app; the collector runtime only for its
-            // app's config schema (collectorRuntimeConfigSchema), until collector configs move to the config lib
-            { sourceTag: 'type:registry', onlyDependOnLibsWithTags: ['scope:shared', 'scope:collector', 'scope:test'] },
+            // a registry lib: shared libs and the kit only (never the collector runtime, the config lib or its app)
+            { sourceTag: 'type:registry', onlyDependOnLibsWithTags: ['scope:shared', 'scope:test'] },
             // the operator CLI (dry-run diff) reads registries through their adapters and the cluster through the libs
             {
               sourceTag: 'scope:cli',
-              onlyDependOnLibsWithTags: ['scope:shared', 'scope:writer', 'scope:collector', ...registryScopes, 'scope:test'],
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:writer', 'scope:collector', 'scope:config', ...registryScopes, 'scope:test'],
             },
             // cross-lib contract specs (e2e/contract): each normalizer's output through the translator, nothing else
             {
               sourceTag: 'scope:contract-test',
-              onlyDependOnLibsWithTags: ['scope:shared', 'scope:writer', ...registryScopes, 'scope:test'],
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:writer', 'scope:config', ...registryScopes, 'scope:test'],
               bannedExternalImports: [...registryClients, ...kubeClients],
             },
             // apps import registry clients only through their registry lib

@@ -72,11 +72,10 @@ YAML
 cat > "$RUN/collector-eureka.yaml" <<YAML
 http: { port: 18082, host: 127.0.0.1 }
 redis: { url: $RB_REDIS_URL }
-eureka:
-  sources:
-    - name: eureka-local
-      serviceUrls: [$RB_EUREKA_URL]
-      pollIntervalSeconds: 2
+sources:
+  - name: eureka-local
+    serviceUrls: [$RB_EUREKA_URL]
+    pollIntervalSeconds: 2
 YAML
 cat > "$RUN/collector-cloudmap.yaml" <<YAML
 http: { port: 18083, host: 127.0.0.1 }

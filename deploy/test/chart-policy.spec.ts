@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { writerConfigSchema } from '@registry-bridge/translation';
+import { writerConfigSchema } from '@registry-bridge/config';
 import { CHART, CI_VALUES, find, K8sObject, one, PodSpec, podSpec, readText, render, renderError, WORKSPACE } from './chart';
 
 // Chart rules that need no cluster: values schema, hardening, RBAC shape, docs, generated files.

@@ -4,10 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { collectorCloudMapConfigSchema } from '@registry-bridge/registry-cloudmap';
-import { collectorConsulConfigSchema } from '@registry-bridge/registry-consul';
-import { collectorEurekaConfigSchema } from '@registry-bridge/registry-eureka';
-import { writerConfigSchema } from '@registry-bridge/translation';
+import { collectorCloudMapConfigSchema, collectorConsulConfigSchema, collectorEurekaConfigSchema, writerConfigSchema } from '@registry-bridge/config';
 import { App, CI_VALUES, configText, K8sObject, materializeSecretFiles, one, podSpec, render, renderError, RenderOptions } from './chart';
 
 // The ConfigMaps the chart renders are loaded exactly as the apps load them at start
@@ -82,13 +79,13 @@ describe('mapping of values to app config', () => {
       username: 'registry-bridge',
       password: { file: '/var/run/secrets/registry-bridge/redis/password' },
       prefix: '{rb}',
-      connectTimeoutMs: 10000,
+      connectTimeoutSeconds: 10,
       tls: {
         enabled: true,
         caFile: '/var/run/secrets/registry-bridge/redis-tls/ca.crt',
         certFile: '/var/run/secrets/registry-bridge/redis-tls/tls.crt',
         keyFile: '/var/run/secrets/registry-bridge/redis-tls/tls.key',
-        servername: 'redis.internal',
+        serverName: 'redis.internal',
       },
     });
     // The secret was read from the mounted file, not inlined anywhere in the chart output.
@@ -105,8 +102,10 @@ describe('mapping of values to app config', () => {
     expect(writer.dashboard.password).toBe('not-a-real-secret');
     expect(writer.deletion.gracePeriodSeconds).toBe(120);
     const eureka = loadAppConfig(objs, 'rb', 'collector-eureka') as z.infer<typeof collectorEurekaConfigSchema>;
-    expect(eureka.eureka.leaseCheckSeconds).toBe(2);
-    expect(eureka.eureka.sources[0].password).toBe('not-a-real-secret');
+    expect(eureka.leaseCheckSeconds).toBe(2);
+    expect(eureka.sources[0].password).toBe('not-a-real-secret');
+    // The log level comes from the config file of every app, not from the environment.
+    for (const app of ['writer', 'collector-consul', 'collector-eureka', 'collector-cloudmap'] as const) expect(parse(configText(objs, 'rb', app)).log).toEqual({ level: 'info' });
     const consul = loadAppConfig(objs, 'rb', 'collector-consul') as z.infer<typeof collectorConsulConfigSchema>;
     expect(consul.readinessGraceSeconds).toBe(120);
     expect(consul.sources[0].token).toBe('not-a-real-secret');

@@ -1,7 +1,5 @@
-import { collectorCloudMapConfigSchema } from '@registry-bridge/registry-cloudmap';
-import { collectorConsulConfigSchema } from '@registry-bridge/registry-consul';
-import { collectorEurekaConfigSchema } from '@registry-bridge/registry-eureka';
-import { writerConfigSchema } from '@registry-bridge/translation';
+import { CONFIG_RENAMES, ENV_RENAMES } from '@registry-bridge/app-config';
+import { collectorCloudMapConfigSchema, collectorConsulConfigSchema, collectorEurekaConfigSchema, writerConfigSchema } from '@registry-bridge/config';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -29,6 +27,17 @@ function render(): string {
     'under each app; this page is the exhaustive list of keys, types, defaults and limits.',
   ];
   for (const [app, schema, doc] of APPS) parts.push('', `## ${app}`, '', `Described in [${doc}](${doc.startsWith('docs/') ? doc.slice(5) : `../${doc}`}).`, '', table(schema));
+  parts.push(
+    '',
+    '## Renamed keys',
+    '',
+    'An old key stops the app with a message naming its new key (`*` is any source); it is never read.',
+    '',
+    '| old key | new key | note |',
+    '| --- | --- | --- |',
+    ...CONFIG_RENAMES.map((r) => `| \`${r.from}\` | \`${r.to}\` | ${r.note ?? ''} |`),
+    ...Object.entries(ENV_RENAMES).map(([name, to]) => `| env \`${name}\` | \`${to.split(' ')[0]}\` | ${to.split(' ').slice(1).join(' ')} |`),
+  );
   return `${parts.join('\n')}\n`;
 }
 
@@ -41,6 +50,11 @@ describe('configuration reference', () => {
     }
     const writerKeys = rows(writerConfigSchema).map((r) => r.key);
     expect(writerKeys).toEqual(expect.arrayContaining(['redis.url', 'deletion.maxDeletes', 'sources.<name>.kind', 'defaults.allowedHostSuffixes']));
+  });
+
+  it('every new key of the renames exists in some app schema', () => {
+    const keys = new Set(APPS.flatMap(([, schema]) => rows(schema).map((r) => r.key.replace(/\[\]/g, '.*'))));
+    for (const r of CONFIG_RENAMES) expect([r.from, keys.has(r.to)]).toEqual([r.from, true]);
   });
 
   it('docs/configuration.md is current (RB_UPDATE_DOCS=1 rewrites it)', () => {

@@ -1,8 +1,5 @@
 import { CONFIG_FILE_ENV, loadConfig } from '@registry-bridge/app-config';
-import { collectorCloudMapConfigSchema } from '@registry-bridge/registry-cloudmap';
-import { collectorConsulConfigSchema } from '@registry-bridge/registry-consul';
-import { collectorEurekaConfigSchema } from '@registry-bridge/registry-eureka';
-import { writerConfigSchema } from '@registry-bridge/translation';
+import { collectorCloudMapConfigSchema, collectorConsulConfigSchema, collectorEurekaConfigSchema, writerConfigSchema } from '@registry-bridge/config';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -136,7 +136,7 @@ describe('registry-bridge diff against the real peers', () => {
       }),
       // Filters keep other suites' services on the shared peers out of this run.
       consul: write('consul.yaml', { sources: [{ name: 'consul-dc1', address: peers.consul.addr, filters: { allow: [`${p}-*`] }, watch: { maxBlockingWatches: 4 } }] }),
-      eureka: write('eureka.yaml', { eureka: { sources: [{ name: 'eureka-a', serviceUrls: [peers.eureka.url], apps: { include: [`${p}*`] }, dashboard: { enabled: false } }] } }),
+      eureka: write('eureka.yaml', { sources: [{ name: 'eureka-a', serviceUrls: [peers.eureka.url], apps: { allow: [`${p}*`] }, dashboard: { enabled: false } }] }),
       cloudmap: write('cloudmap.yaml', {
         sources: [
           {
@@ -249,7 +249,7 @@ describe('registry-bridge diff against the real peers', () => {
   it('exits 1 and says why when a registry is unreachable, still writing nothing', async () => {
     const before = await state();
     const bad = join(dir, 'consul-down.yaml');
-    writeFileSync(bad, stringify({ sources: [{ name: 'consul-dc1', address: 'http://127.0.0.1:1', watch: { backoffMaxMs: 100 } }] }));
+    writeFileSync(bad, stringify({ sources: [{ name: 'consul-dc1', address: 'http://127.0.0.1:1', watch: { backoffMaxSeconds: 0.1 } }] }));
     const r = await cli(diffArgs('text', bad));
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/x source consul-dc1 \(consul\): .*ECONNREFUSED/);

@@ -85,7 +85,7 @@ describe('collector-cloudmap process', () => {
   - name: ${dead}
     region: ${peers.cloudMap.region}
     endpoint: http://127.0.0.1:9
-    requestTimeoutMs: 1000
+    requestTimeoutSeconds: 1
     intervals: { inventorySeconds: 2 }
 `;
     const a = await startCollector(config(18941, sources), 18941, awsEnv());

@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { APP_CONFIG } from '@registry-bridge/app-config';
 import { createLogger, useJsonLogger } from '@registry-bridge/observability';
 import { AppModule, APP_NAME } from './app/app.module';
-import { CollectorCloudMapConfig } from '@registry-bridge/registry-cloudmap';
+import { CollectorCloudMapConfig } from '@registry-bridge/config/cloudmap';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule, { bufferLogs: true });

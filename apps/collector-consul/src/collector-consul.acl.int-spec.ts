@@ -38,7 +38,7 @@ sources:
   - name: ${source}
     address: ${peers.consul.aclAddr}
     token: { env: RB_IT_CONSUL_TOKEN }
-    watch: { waitMs: 5000 }
+    watch: { waitSeconds: 5 }
 `);
     const port = 19600 + Math.floor(Math.random() * 300);
     const p = await startCollector(config, port, { RB__http__port: String(port), RB__http__host: '127.0.0.1', RB_IT_CONSUL_TOKEN: token });

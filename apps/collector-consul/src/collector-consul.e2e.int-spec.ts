@@ -42,7 +42,7 @@ sources:
   - name: ${source}
     address: ${peers.consul.addr}
     filters: { allow: ["e2e${id}-*"] }
-    watch: { waitMs: 10000, snapshotIntervalMs: 5000 }
+    watch: { waitSeconds: 10, snapshotIntervalSeconds: 5 }
 `);
     collector = await startCollector(collectorCfg, port + 1);
   });

@@ -63,7 +63,7 @@ sources:
   - name: consul-rep
     address: ${peers.consul.addr}
     filters: { allow: ["${run}-*"] }
-    watch: { waitMs: 5000, snapshotIntervalMs: 5000, maxBlockingWatches: 8, pollRatePerSecond: 50 }
+    watch: { waitSeconds: 5, snapshotIntervalSeconds: 5, maxBlockingWatches: 8, pollRatePerSecond: 50 }
 `);
     const basePort = 19000 + Math.floor(Math.random() * 500);
     const a = await startCollector(config, basePort, { RB__http__port: String(basePort), RB__http__host: '127.0.0.1' });

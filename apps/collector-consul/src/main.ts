@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { APP_CONFIG } from '@registry-bridge/app-config';
 import { createLogger, useJsonLogger } from '@registry-bridge/observability';
 import { AppModule, APP_NAME } from './app/app.module';
-import { CollectorConsulConfig } from '@registry-bridge/registry-consul';
+import { CollectorConsulConfig } from '@registry-bridge/config/consul';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule, { bufferLogs: true });

@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { APP_CONFIG } from '@registry-bridge/app-config';
 import { useJsonLogger } from '@registry-bridge/observability';
 import { AppModule } from './app/app.module';
-import type { CollectorEurekaConfig } from '@registry-bridge/registry-eureka';
+import type { CollectorEurekaConfig } from '@registry-bridge/config/eureka';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule, { bufferLogs: true });

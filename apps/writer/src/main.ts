@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { APP_CONFIG, ConfigError } from '@registry-bridge/app-config';
 import { useJsonLogger } from '@registry-bridge/observability';
-import { WriterConfig } from '@registry-bridge/translation';
+import { WriterConfig } from '@registry-bridge/config/writer';
 import { uninstallMain } from './uninstall/uninstall';
 
 async function bootstrap(): Promise<void> {

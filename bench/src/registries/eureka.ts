@@ -89,7 +89,7 @@ export class EurekaDriver implements RegistryDriver {
   }
 
   collectorConfig(redis: Record<string, unknown>): Record<string, unknown> {
-    return { redis, eureka: { sources: [{ name: this.source, serviceUrls: [this.url], apps: { include: [`${this.prefix}-*`] }, ...this.tuning }] } };
+    return { redis, sources: [{ name: this.source, serviceUrls: [this.url], apps: { allow: [`${this.prefix}-*`] }, ...this.tuning }] };
   }
 
   writerSource() {

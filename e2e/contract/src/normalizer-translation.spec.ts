@@ -2,7 +2,8 @@ import { RegistryKind, ServiceRecord, serviceRecordSchema, ServiceRecordInput } 
 import { buildServiceRecord, CloudMapServiceRef, RawInstance } from '@registry-bridge/registry-cloudmap';
 import { ConsulHealthEntry, consulNormalizeSchema, normalizeService } from '@registry-bridge/registry-consul';
 import { DEFAULT_NORMALIZE_OPTIONS, EurekaInstanceJson, normalizeApp } from '@registry-bridge/registry-eureka';
-import { HOST_TEMPLATE_VARIABLES, sourceRules, TLS_MODE_LABEL, translateRecord, TranslationResult, writerConfigSchema } from '@registry-bridge/translation';
+import { HOST_TEMPLATE_VARIABLES, sourceRules, TLS_MODE_LABEL, translateRecord, TranslationResult } from '@registry-bridge/translation';
+import { writerConfigSchema } from '@registry-bridge/config';
 
 // The translator reads record fields and metadata keys that the normalizers write; the two sides
 // live in libs that may not import each other, so only a test that holds both can see a mismatch

@@ -44,7 +44,7 @@ function appConfig(app: AppName, peers: PeersEnv, port: number, dir: string): { 
     case 'collector-consul':
       return { config: { ...base, sources: [{ name: 'consul-img', address: peers.consul.addr }] }, env: {} };
     case 'collector-eureka':
-      return { config: { ...base, eureka: { sources: [{ name: 'eureka-img', serviceUrls: [peers.eureka.url] }] } }, env: {} };
+      return { config: { ...base, sources: [{ name: 'eureka-img', serviceUrls: [peers.eureka.url] }] }, env: {} };
     case 'collector-cloudmap':
       return {
         config: { ...base, sources: [{ name: 'cloudmap-img', region: peers.cloudMap.region, endpoint: peers.cloudMap.endpoint }] },

@@ -165,7 +165,7 @@ beforeAll(async () => {
             { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: 'aws-credentials', key: 'secret-access-key' } } },
           ],
         },
-        eureka: { ...image, enabled: true, replicas: 1, sources: [{ name: 'eureka-a', serviceUrls: [`http://${BRIDGE}:18761/eureka`], apps: { include: [EUREKA_APP, CHURN_APP] } }] },
+        eureka: { ...image, enabled: true, replicas: 1, sources: [{ name: 'eureka-a', serviceUrls: [`http://${BRIDGE}:18761/eureka`], apps: { allow: [EUREKA_APP, CHURN_APP] } }] },
       },
   };
   helmFromRegistry('install');

@@ -93,7 +93,7 @@ describe('registry unreachable for longer than every timeout', () => {
     const writer = await sc.app('writer', sc.writerConfig({ [source]: { kind: 'consul' } }));
     const cfg = consulCollectorConfig(sc, { source, address: consul.addr });
     const [src] = cfg['sources'] as Array<Record<string, unknown>>;
-    src['watch'] = { snapshotIntervalMs: 4000 }; // the rest at the defaults: waitMs 60 s, backoffMaxMs 30 s, requestTimeoutMs 10 s
+    src['watch'] = { snapshotIntervalSeconds: 4 }; // the rest at the defaults: waitSeconds 60, backoffMaxSeconds 30, requestTimeoutSeconds 10
     const collector = await sc.app('collector-consul', cfg);
     await converged(sc, names, 2);
     await until('source reachable at the writer', async () => (await writer.metric('registry_bridge_source_reachable', { source })) === 1);
@@ -174,7 +174,8 @@ describe('registry unreachable for longer than every timeout', () => {
     const collector = await sc.app('collector-eureka', {
       redis: { url: sc.peers.redisUrl, prefix: sc.prefix },
       collector: { heartbeatSeconds: 2 },
-      eureka: { readyPolls: 1, sources: [{ name: source, serviceUrls: [e.url], pollIntervalSeconds: 10, timeoutSeconds: 2 }] },
+      readinessGraceSeconds: 10,
+      sources: [{ name: source, serviceUrls: [e.url], pollIntervalSeconds: 10, timeoutSeconds: 2 }],
     });
     // the registry-native service names, as the collector reports them
     const names = await until('eureka services with both instances', async () => {

@@ -99,7 +99,7 @@ describe('registry returns empty after having many services', () => {
     await sc.app('collector-eureka', {
       redis: { url: sc.peers.redisUrl, prefix: sc.prefix },
       collector: { heartbeatSeconds: 2 },
-      eureka: { sources: [{ name: source, serviceUrls: [e.url], pollIntervalSeconds: 2 }] },
+      sources: [{ name: source, serviceUrls: [e.url], pollIntervalSeconds: 2 }],
     });
     const names = apps.map((a) => a.toLowerCase());
     const services = await until('eureka services', async () => {

@@ -69,7 +69,7 @@ describe('security', () => {
       RB_TEST_CONSUL_TOKEN: secrets.consulAclToken,
       RB_TEST_WRONG_TOKEN: secrets.wrongToken,
       RB_TEST_DASHBOARD_PASSWORD: secrets.dashboardPassword,
-      LOG_LEVEL: 'debug',
+      RB__log__level: 'debug',
     };
     const id = sc.id;
     const ok = `api-${id}.mesh.internal`;
@@ -97,7 +97,7 @@ describe('security', () => {
     const cm = new CloudMap(sc.peers, motoTls.endpoint, certs.ca);
     sc.onCleanup(() => cm.close());
 
-    const watch = { waitMs: 5000, requestTimeoutMs: 2000, snapshotIntervalMs: 4000 };
+    const watch = { waitSeconds: 5, requestTimeoutSeconds: 2, snapshotIntervalSeconds: 4 };
     const writer = await sc.app(
       'writer',
       {
@@ -141,21 +141,19 @@ describe('security', () => {
     await sc.app('collector-cloudmap', { ...cmCfg, redis }, { ...awsEnv(sc.peers, secrets.awsSecret), NODE_EXTRA_CA_CERTS: certs.ca, ...env });
 
     const euTls = { caFile: eurekaTls.caFile, certFile: eurekaTls.certFile, keyFile: eurekaTls.keyFile };
-    const euSource = (name: string, tls: Record<string, unknown>) => ({ name, serviceUrls: [eurekaTls.url], tls, pollIntervalSeconds: 2, timeoutSeconds: 2, apps: { include: [euApp] } });
+    const euSource = (name: string, tls: Record<string, unknown>) => ({ name, serviceUrls: [eurekaTls.url], tls, pollIntervalSeconds: 2, timeoutSeconds: 2, apps: { allow: [euApp] } });
     const euCollector = await sc.app(
       'collector-eureka',
       {
         redis,
         collector: { heartbeatSeconds: 2 },
-        eureka: {
-          sources: [
-            euSource(eu.ok, euTls),
-            // this test's own CA, which did not sign the server's certificate
-            euSource(eu.wrongCa, { ...euTls, caFile: certs.ca }),
-            // the server requires a client certificate
-            euSource(eu.noCert, { caFile: eurekaTls.caFile }),
-          ],
-        },
+        sources: [
+          euSource(eu.ok, euTls),
+          // this test's own CA, which did not sign the server's certificate
+          euSource(eu.wrongCa, { ...euTls, caFile: certs.ca }),
+          // the server requires a client certificate
+          euSource(eu.noCert, { caFile: eurekaTls.caFile }),
+        ],
       },
       env,
     );

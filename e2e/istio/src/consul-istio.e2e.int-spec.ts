@@ -90,7 +90,7 @@ describe('Consul -> registry-bridge -> istiod: what a sidecar receives', () => {
       address: peers.consul.addr,
       filters: { allow: [`e2e${id}-${kind}-*`] },
       normalize: { zoneMetaKey: 'zone' },
-      watch: { waitMs: 10000, snapshotIntervalMs: 5000 },
+      watch: { waitSeconds: 10, snapshotIntervalSeconds: 5 },
     });
     collector = await startApp('collector-consul', base + 1, {
       redis: { url: peers.redisUrl, prefix },

@@ -64,11 +64,11 @@ describe('Eureka -> registry-bridge -> istiod: what a sidecar receives', () => {
       ...writerBase(peers, `istio-e2e-eu-${id}`, prefix, ns),
       sources: { [src.inline]: { kind: 'eureka' }, [src.we]: { kind: 'eureka', endpointMode: 'workloadEntry' } },
     });
-    const source = (name: string, app: string) => ({ name, serviceUrls: [peers.eureka.url], pollIntervalSeconds: 1, apps: { include: [app] } });
+    const source = (name: string, app: string) => ({ name, serviceUrls: [peers.eureka.url], pollIntervalSeconds: 1, apps: { allow: [app] } });
     collector = await startApp('collector-eureka', base + 1, {
       redis: { url: peers.redisUrl, prefix },
       collector: { heartbeatSeconds: 2 },
-      eureka: { sources: [source(src.inline, APP), source(src.we, WE_APP)] },
+      sources: [source(src.inline, APP), source(src.we, WE_APP)],
     });
     watch = new XdsWatch(istiod, { match, namespace: probeNs, pod: 'xds-watch' });
   });

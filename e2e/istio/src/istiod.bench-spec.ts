@@ -93,11 +93,11 @@ describe('istiod measurements', () => {
             address: peers.consul.aclAddr,
             token: { env: TOKEN_ENV },
             filters: { allow: [allow] },
-            watch: { waitMs: 30000, snapshotIntervalMs: 10000, maxBlockingWatches: 128, pollRatePerSecond: 50 },
+            watch: { waitSeconds: 30, snapshotIntervalSeconds: 10, maxBlockingWatches: 128, pollRatePerSecond: 50 },
           },
         ],
       },
-      { [TOKEN_ENV]: peers.consul.aclToken, LOG_LEVEL: 'warn' },
+      { [TOKEN_ENV]: peers.consul.aclToken, RB__log__level: 'warn' },
     );
     return {
       ns,

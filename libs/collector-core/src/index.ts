@@ -8,7 +8,6 @@ export * from './lib/collector-readiness';
 export * from './lib/start-each-source';
 export * from './lib/collector-health.controller';
 export * from './lib/collector-core.tokens';
-export * from './lib/collector-config.schema';
 export * from './lib/collector-core.module';
 export * from './lib/collector-sources.service';
 export * from './lib/collector.module';

@@ -11,4 +11,3 @@ export * from './lib/cloudmap-watcher.service';
 export * from './lib/cloudmap-read';
 export * from './lib/cloudmap-adapter';
 export * from './lib/cloudmap-fixture.testing';
-export * from './lib/collector-cloudmap.config';

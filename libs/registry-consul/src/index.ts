@@ -9,4 +9,3 @@ export * from './lib/consul-source-health';
 export * from './lib/consul-source.watcher';
 export * from './lib/consul-read';
 export * from './lib/consul-adapter';
-export * from './lib/collector-consul.config';

@@ -12,4 +12,3 @@ export * from './lib/eureka-read';
 export * from './lib/eureka-watch';
 export * from './lib/eureka-adapter';
 export * from './lib/eureka-source.schema';
-export * from './lib/collector-eureka.config';

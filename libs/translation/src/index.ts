@@ -7,5 +7,5 @@ export { canonicalJson, specHash } from './lib/spec-hash.util';
 export { OBJECT_BYTE_BUDGET } from './lib/object-budget.util';
 export * from './lib/ports-needing-address.util';
 export * from './lib/translate';
-export * from './lib/writer-config.schema';
+export * from './lib/writer-rules';
 export * from './lib/live-match';

@@ -38,7 +38,7 @@ describe('loadWriterConfig', () => {
 describe('loadCollectorSources', () => {
   it.each([
     ['consul', 'sources: [{ name: consul-dc1, address: "http://127.0.0.1:8500" }]\nredis: { url: "redis://x:1" }\n', 'consul-dc1'],
-    ['eureka', 'eureka: { sources: [{ name: eureka-a, serviceUrls: ["http://127.0.0.1:8761/eureka"] }] }\n', 'eureka-a'],
+    ['eureka', 'sources: [{ name: eureka-a, serviceUrls: ["http://127.0.0.1:8761/eureka"] }]\n', 'eureka-a'],
     ['cloudmap', 'sources: [{ name: cloudmap-a, region: us-east-1 }]\n', 'cloudmap-a'],
   ] as const)('reads the sources of a %s collector config', (kind, text, name) => {
     const sources = loadCollectorSources(kind, file(`${kind}.yaml`, text), {});

@@ -1,8 +1,8 @@
 import { CONFIG_FILE_ENV, ENV_OVERRIDE_PREFIX, loadConfig } from '@registry-bridge/app-config';
-import { collectorCloudMapConfigSchema, CloudMapSourceConfig } from '@registry-bridge/registry-cloudmap';
-import { collectorConsulConfigSchema, ConsulSourceConfig } from '@registry-bridge/registry-consul';
-import { collectorEurekaConfigSchema, EurekaSourceConfig } from '@registry-bridge/registry-eureka';
-import { checkWriterConfig, writerConfigObject } from '@registry-bridge/translation';
+import { checkWriterConfig, collectorCloudMapConfigSchema, collectorConsulConfigSchema, collectorEurekaConfigSchema, writerConfigObject } from '@registry-bridge/config';
+import { CloudMapSourceSettings } from '@registry-bridge/registry-cloudmap';
+import { ConsulSourceSettings } from '@registry-bridge/registry-consul';
+import { EurekaSourceConfig } from '@registry-bridge/registry-eureka';
 import { z } from 'zod';
 
 // Parts the dry run never uses are accepted unchecked: they may hold secrets ({ file } of a
@@ -18,9 +18,9 @@ const eurekaSchema = collectorEurekaConfigSchema.extend({ redis: unused, http: u
 const cloudMapSchema = collectorCloudMapConfigSchema.extend({ redis: unused, http: unused, collector: unused });
 
 export type CollectorSource =
-  | { kind: 'consul'; file: string; config: ConsulSourceConfig }
+  | { kind: 'consul'; file: string; config: ConsulSourceSettings }
   | { kind: 'eureka'; file: string; config: EurekaSourceConfig }
-  | { kind: 'cloudmap'; file: string; config: CloudMapSourceConfig };
+  | { kind: 'cloudmap'; file: string; config: CloudMapSourceSettings };
 
 /**
  * The env a config file is loaded with: the file, and the process env for `{ env: NAME }`
@@ -41,6 +41,6 @@ export function loadWriterConfig(file: string, env: NodeJS.ProcessEnv = process.
 export function loadCollectorSources(kind: CollectorSource['kind'], file: string, env: NodeJS.ProcessEnv = process.env): CollectorSource[] {
   const e = envFor(file, env);
   if (kind === 'consul') return loadConfig(consulSchema, e).sources.map((config) => ({ kind, file, config }));
-  if (kind === 'eureka') return loadConfig(eurekaSchema, e).eureka.sources.map((config) => ({ kind, file, config }));
+  if (kind === 'eureka') return loadConfig(eurekaSchema, e).sources.map((config) => ({ kind, file, config }));
   return loadConfig(cloudMapSchema, e).sources.map((config) => ({ kind, file, config }));
 }

@@ -1,5 +1,6 @@
 import { ServiceRecordInput, serviceRecordSchema } from '@registry-bridge/contract';
-import { SourceRules, sourceRules, translateRecord, writerConfigSchema } from '@registry-bridge/translation';
+import { SourceRules, sourceRules, translateRecord } from '@registry-bridge/translation';
+import { writerConfigSchema } from '@registry-bridge/config';
 import { DiffReport, exitCodeOf, LiveObject, planDiff, PlanInput, SourceRead } from './plan-diff';
 
 const NS = 'mesh';

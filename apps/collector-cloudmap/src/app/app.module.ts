@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CollectorModule } from '@registry-bridge/collector-core';
-import { collectorCloudMapConfigSchema } from '@registry-bridge/registry-cloudmap';
+import { collectorCloudMapConfigSchema } from '@registry-bridge/config/cloudmap';
 import { cloudMapCollector } from './cloudmap-collector';
 
 export const APP_NAME = 'collector-cloudmap';

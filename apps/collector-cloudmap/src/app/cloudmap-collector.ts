@@ -1,9 +1,10 @@
 import { CollectorAdapter } from '@registry-bridge/collector-core';
-import { BudgetRedis, cloudMapAdapter, CloudMapSourceConfig, CollectorCloudMapConfig, RedisRequestBudget } from '@registry-bridge/registry-cloudmap';
+import { BudgetRedis, cloudMapAdapter, CloudMapSourceSettings, RedisRequestBudget } from '@registry-bridge/registry-cloudmap';
+import { CollectorCloudMapConfig } from '@registry-bridge/config/cloudmap';
 import { CloudMapMetrics } from './cloudmap-metrics';
 
 /** The Cloud Map adapter's watch with Cloud Map's metrics and the request budget in Redis (shared by all replicas). */
-export const cloudMapCollector: CollectorAdapter<CollectorCloudMapConfig, CloudMapSourceConfig> = {
+export const cloudMapCollector: CollectorAdapter<CollectorCloudMapConfig, CloudMapSourceSettings> = {
   kind: 'cloudmap',
   sources: (cfg) => cfg.sources,
   watch: (src, ctx, cfg, runtime) =>

@@ -1,6 +1,6 @@
 import { CollectorMetrics } from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
-import { budgetFor, CLOUDMAP_APIS, CloudMapApi, CloudMapApiObserver, CloudMapSourceConfig, DropReason, WatcherObserver } from '@registry-bridge/registry-cloudmap';
+import { budgetFor, CLOUDMAP_APIS, CloudMapApi, CloudMapApiObserver, CloudMapSourceSettings, DropReason, WatcherObserver } from '@registry-bridge/registry-cloudmap';
 import { Counter, Gauge, Histogram } from 'prom-client';
 
 /** Cloud Map series next to the shared collector ones; `source` on every series. */
@@ -40,7 +40,7 @@ export class CloudMapMetrics {
   }
 
   /** Observers for one source; the returned stop() ends its used-ratio sampler. */
-  forSource(src: CloudMapSourceConfig): { api: CloudMapApiObserver; watcher: WatcherObserver; stop: () => void } {
+  forSource(src: CloudMapSourceSettings): { api: CloudMapApiObserver; watcher: WatcherObserver; stop: () => void } {
     const source = src.name;
     const windowSeconds = 10;
     const taken = new Map<CloudMapApi, number>();

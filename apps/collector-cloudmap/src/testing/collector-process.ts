@@ -9,5 +9,5 @@ export type CollectorProcess = AppProcess;
 export const writeConfig = (text: string): string => writeTempFile('rb-collector-cloudmap-', text);
 
 export function startCollector(configFile: string, port: number, env: NodeJS.ProcessEnv = {}): Promise<CollectorProcess> {
-  return new AppProcess({ name: 'collector-cloudmap', main: MAIN_JS, port, configFile, env: { LOG_LEVEL: 'info', ...env } }).start();
+  return new AppProcess({ name: 'collector-cloudmap', main: MAIN_JS, port, configFile, env: { RB__log__level: 'info', ...env } }).start();
 }

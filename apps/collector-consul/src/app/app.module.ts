@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CollectorModule } from '@registry-bridge/collector-core';
-import { collectorConsulConfigSchema } from '@registry-bridge/registry-consul';
+import { collectorConsulConfigSchema } from '@registry-bridge/config/consul';
 import { consulCollector } from './consul-collector';
 
 export const APP_NAME = 'collector-consul';

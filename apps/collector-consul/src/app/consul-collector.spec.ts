@@ -1,17 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
-import {
-  CollectorAdapter,
-  CollectorMetrics,
-  CollectorReadiness,
-  CollectorSourcesService,
-  IngestProducer,
-  MembershipService,
-  RedisResetDetector,
-  SourceStatusReporter,
-} from '@registry-bridge/collector-core';
+import { CollectorAdapter, CollectorMetrics, CollectorReadiness, CollectorSourcesService, IngestProducer, MembershipService, RedisResetDetector, SourceStatusReporter } from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
-import { collectorConsulConfigSchema } from '@registry-bridge/registry-consul';
+import { collectorConsulConfigSchema } from '@registry-bridge/config/consul';
 import type { Redis } from 'ioredis';
 import { consulCollector } from './consul-collector';
 

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CollectorModule } from '@registry-bridge/collector-core';
-import { collectorEurekaConfigSchema } from '@registry-bridge/registry-eureka';
+import { collectorEurekaConfigSchema } from '@registry-bridge/config/eureka';
 import { eurekaCollector } from './eureka-collector';
 
 export const APP_NAME = 'collector-eureka';

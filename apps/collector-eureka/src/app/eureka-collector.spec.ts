@@ -6,7 +6,7 @@ import { CollectorSourcesService, SourceStatusReporter } from '@registry-bridge/
 import type { CollectorAdapter, CollectorMetrics, CollectorReadiness, IngestProducer, MembershipService, RedisResetDetector } from '@registry-bridge/collector-core';
 import { MetricsService } from '@registry-bridge/observability';
 import { EurekaSourceWatch, eurekaSourcesSchema, retryDelayMs } from '@registry-bridge/registry-eureka';
-import type { CollectorEurekaConfig } from '@registry-bridge/registry-eureka';
+import type { CollectorEurekaConfig } from '@registry-bridge/config/eureka';
 import type { Redis } from 'ioredis';
 import { eurekaCollector } from './eureka-collector';
 
@@ -55,12 +55,9 @@ describe('the Eureka collector', () => {
     membership = new FakeMembership();
     resets = new EventEmitter();
     config = {
-      eureka: {
-        // A port nobody listens on: every read fails at once, which is enough to see who reads.
-        sources: eurekaSourcesSchema.parse([{ name: 'eureka-a', serviceUrls: ['http://127.0.0.1:9/eureka'], dashboard: { enabled: false } }]),
-        leaseCheckSeconds: 3600,
-        readyPolls: 3,
-      },
+      // A port nobody listens on: every read fails at once, which is enough to see who reads.
+      sources: eurekaSourcesSchema.parse([{ name: 'eureka-a', serviceUrls: ['http://127.0.0.1:9/eureka'], dashboard: { enabled: false } }]),
+      leaseCheckSeconds: 3600,
       collector: { heartbeatSeconds: 10, memberTtlSeconds: 6 },
     } as unknown as CollectorEurekaConfig;
     // The status heartbeat on the test's clock (Date.now is replaced below).
@@ -112,7 +109,7 @@ describe('the Eureka collector', () => {
   });
 
   it('a source whose TLS file is missing is reported for itself and the other sources still run', async () => {
-    (config.eureka as { sources: unknown[] }).sources = eurekaSourcesSchema.parse([
+    (config as { sources: unknown[] }).sources = eurekaSourcesSchema.parse([
       { name: 'eureka-broken', serviceUrls: ['https://127.0.0.1:9/eureka'], tls: { caFile: 'missing-ca.pem' }, dashboard: { enabled: false } },
       { name: 'eureka-a', serviceUrls: ['http://127.0.0.1:9/eureka'], dashboard: { enabled: false } },
     ]);
@@ -147,7 +144,7 @@ describe('the Eureka collector', () => {
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/eureka`;
-      (config.eureka as { sources: unknown[] }).sources = eurekaSourcesSchema.parse([
+      (config as { sources: unknown[] }).sources = eurekaSourcesSchema.parse([
         { name: 'eureka-a', serviceUrls: [url], pollIntervalSeconds: 1, dashboard: { enabled: false } },
       ]);
       now = realNow();
@@ -195,7 +192,7 @@ describe('the Eureka collector', () => {
     });
 
     it('re-sends the last status between polls slower than the heartbeat, without reading Eureka', async () => {
-      (config.eureka as { sources: Array<{ pollIntervalSeconds: number }> }).sources[0].pollIntervalSeconds = 60;
+      (config as { sources: Array<{ pollIntervalSeconds: number }> }).sources[0].pollIntervalSeconds = 60;
       await service.onApplicationBootstrap();
       await tick();
       const syncOnce = jest.spyOn(syncerOf('eureka-a') as NonNullable<ReturnType<typeof syncerOf>>, 'syncOnce');
@@ -215,7 +212,7 @@ describe('the Eureka collector', () => {
     // Issue 15.2: after a failed read the next one came a whole poll interval later, so a registry
     // that answered again stayed "unreachable" at the writer (and not ready) for that long.
     it('after a failed read, reads again within seconds, not a poll interval later', async () => {
-      (config.eureka as { sources: Array<{ pollIntervalSeconds: number }> }).sources[0].pollIntervalSeconds = 60;
+      (config as { sources: Array<{ pollIntervalSeconds: number }> }).sources[0].pollIntervalSeconds = 60;
       await service.onApplicationBootstrap();
       await tick();
       answer = 500;

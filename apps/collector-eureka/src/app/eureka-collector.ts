@@ -1,18 +1,19 @@
 import { CollectorAdapter } from '@registry-bridge/collector-core';
-import { CollectorEurekaConfig, eurekaAdapter, EurekaSourceConfig } from '@registry-bridge/registry-eureka';
+import { eurekaAdapter, EurekaSourceConfig } from '@registry-bridge/registry-eureka';
+import { CollectorEurekaConfig } from '@registry-bridge/config/eureka';
 import { EurekaMetrics } from './eureka-metrics';
 
 /** The Eureka adapter's watch with Eureka's metrics and lease cadence. */
 export const eurekaCollector: CollectorAdapter<CollectorEurekaConfig, EurekaSourceConfig> = {
   kind: 'eureka',
-  sources: (cfg) => cfg.eureka.sources,
+  sources: (cfg) => cfg.sources,
   watch: (src, ctx, cfg, runtime) => {
     const metrics = runtime.once('metrics', () => new EurekaMetrics(runtime.metrics));
     const shared = runtime.collectorMetrics;
     const source = src.name;
     return eurekaAdapter.watch(src, ctx, {
-      leaseCheckSeconds: cfg.eureka.leaseCheckSeconds,
-      readyPolls: cfg.eureka.readyPolls,
+      leaseCheckSeconds: cfg.leaseCheckSeconds,
+      readinessGraceSeconds: cfg.readinessGraceSeconds,
       hooks: metrics.hooksFor(source, (op) => shared.error(source, op)),
       observer: {
         leader: (held) => metrics.leader.set({ source }, held ? 1 : 0),

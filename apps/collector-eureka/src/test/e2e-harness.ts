@@ -74,16 +74,14 @@ export class E2eHarness {
       redis: { url: this.peers.redisUrl, prefix: this.prefix },
       http: { port: 8080, host: '127.0.0.1' },
       collector: { heartbeatSeconds: 5, memberTtlSeconds: 3 },
-      eureka: {
-        leaseCheckSeconds: 0.5,
-        sources: [{ name: this.source, serviceUrls, pollIntervalSeconds: 1, timeoutSeconds: 2, emptyRegistryHoldSeconds: 2, apps: { include: [`${this.appPrefix}-*`] } }],
-      },
+      leaseCheckSeconds: 0.5,
+      sources: [{ name: this.source, serviceUrls, pollIntervalSeconds: 1, timeoutSeconds: 2, emptyRegistryHoldSeconds: 2, apps: { allow: [`${this.appPrefix}-*`] } }],
     });
   }
 
   start(name: string, main: string, configFile: string, port: number): ChildProcess {
     const proc = spawn(process.execPath, [main], {
-      env: { ...process.env, RB_CONFIG_FILE: configFile, RB__http__port: String(port), LOG_LEVEL: 'info' },
+      env: { ...process.env, RB_CONFIG_FILE: configFile, RB__http__port: String(port), RB__log__level: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const tag = `[${name}:${port}]`;

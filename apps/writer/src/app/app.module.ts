@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { AppConfigModule } from '@registry-bridge/app-config';
+import { APP_CONFIG, AppConfigModule } from '@registry-bridge/app-config';
 import { LoggingModule, MetricsModule, RedisHealthModule } from '@registry-bridge/observability';
-import { writerConfigSchema } from '@registry-bridge/translation';
+import { WriterConfig, writerConfigSchema } from '@registry-bridge/config/writer';
 import { DeadLetterService } from './dead-letter.service';
 import { HealthController } from './health.controller';
 import { HostIndex } from './host-index.service';
@@ -24,7 +24,7 @@ import { WriterMetrics } from './writer-metrics.service';
 
 /** The writer's composition root: one provider per job (docs/architecture.md has the record's path through them). */
 @Module({
-  imports: [AppConfigModule.forRoot(writerConfigSchema), LoggingModule.forRoot({ app: 'writer', level: process.env['RB_LOG_LEVEL'] ?? 'info' }), MetricsModule, RedisHealthModule],
+  imports: [AppConfigModule.forRoot(writerConfigSchema), LoggingModule.forConfig({ app: 'writer', inject: [APP_CONFIG], level: (cfg: WriterConfig) => cfg.log.level }), MetricsModule, RedisHealthModule],
   controllers: [HealthController, StatusController],
   providers: [
     ...writerProviders,

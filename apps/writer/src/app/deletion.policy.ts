@@ -1,4 +1,5 @@
-import { deletionBudget, type WriterConfig } from '@registry-bridge/translation';
+import { deletionBudget } from '@registry-bridge/translation';
+import { type WriterConfig } from '@registry-bridge/config/writer';
 import type { SnapshotState, SourceState } from './state-store.service';
 
 /** The limits of DESIGN section 4, as configured (`deletion.*`). */

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '@registry-bridge/app-config';
 import { parseMessage, QUEUES, serviceKey } from '@registry-bridge/contract';
-import { SourceRules, WriterConfig } from '@registry-bridge/translation';
+import { SourceRules } from '@registry-bridge/translation';
+import { WriterConfig } from '@registry-bridge/config/writer';
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { DeadLetterService } from './dead-letter.service';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, createRedisConnection } from '@registry-bridge/app-config';
-import { WriterConfig } from '@registry-bridge/translation';
+import { WriterConfig } from '@registry-bridge/config/writer';
 import type { Logger } from 'pino';
 import { IngestWorker } from './ingest.worker';
 import { LeaderDuties, LeadershipService } from './leadership.service';

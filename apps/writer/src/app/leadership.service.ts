@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG } from '@registry-bridge/app-config';
 import { KubeClient, LeaseElector } from '@registry-bridge/kube';
-import { WriterConfig } from '@registry-bridge/translation';
+import { WriterConfig } from '@registry-bridge/config/writer';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { KUBE, LOGGER } from './writer.tokens';

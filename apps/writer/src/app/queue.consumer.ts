@@ -1,4 +1,4 @@
-import type { WriterConfig } from '@registry-bridge/translation';
+import type { WriterConfig } from '@registry-bridge/config/writer';
 import type { Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';

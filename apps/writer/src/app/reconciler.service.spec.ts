@@ -1,7 +1,8 @@
 import { ServiceRecord } from '@registry-bridge/contract';
 import { KubeClient, KubeError, KubeObject } from '@registry-bridge/kube';
 import { MetricsService } from '@registry-bridge/observability';
-import { ANNOTATIONS, LABELS, sourceRules, writerConfigSchema } from '@registry-bridge/translation';
+import { ANNOTATIONS, LABELS, sourceRules } from '@registry-bridge/translation';
+import { writerConfigSchema } from '@registry-bridge/config/writer';
 import pino from 'pino';
 import { FakeEvents, FakeKube, FakeState } from '../testing/writer-fakes';
 import { DeletionLimits, DeletionPolicy } from './deletion.policy';

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { APP_CONFIG } from '@registry-bridge/app-config';
-import { WriterConfig } from '@registry-bridge/translation';
+import { WriterConfig } from '@registry-bridge/config/writer';
 import { HostIndex } from './host-index.service';
 import { LeadershipService } from './leadership.service';
 import { ResyncService } from './resync.service';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG } from '@registry-bridge/app-config';
 import { QUEUES } from '@registry-bridge/contract';
-import { WriterConfig } from '@registry-bridge/translation';
+import { WriterConfig } from '@registry-bridge/config/writer';
 import { JobType, Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { REDIS } from './writer.tokens';

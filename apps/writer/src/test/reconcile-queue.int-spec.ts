@@ -1,6 +1,6 @@
 import { createRedisConnection, redisConfigSchema } from '@registry-bridge/app-config';
 import { loadPeersEnv } from '@registry-bridge/test-peers';
-import { WriterConfig } from '@registry-bridge/translation';
+import { WriterConfig } from '@registry-bridge/config/writer';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ReconcileQueue } from '../app/reconcile-queue.service';

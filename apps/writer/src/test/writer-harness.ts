@@ -65,7 +65,7 @@ export class WriterHarness {
 
   startWriter(configFile: string, port: number): { proc: ChildProcess; port: number } {
     const proc = spawn(process.execPath, [WRITER_MAIN], {
-      env: { ...process.env, RB_CONFIG_FILE: configFile, RB__http__port: String(port), RB_LOG_LEVEL: 'info', RB_TEST_DASHBOARD_PASSWORD: this.dashboardPassword },
+      env: { ...process.env, RB_CONFIG_FILE: configFile, RB__http__port: String(port), RB__log__level: 'info', RB_TEST_DASHBOARD_PASSWORD: this.dashboardPassword },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const tag = `[writer:${port}]`;

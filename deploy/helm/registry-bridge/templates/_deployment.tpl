@@ -90,8 +90,6 @@ spec:
           env:
             - name: RB_CONFIG_FILE
               value: {{ include "rb.configDir" $root }}/config.yaml
-            - name: RB_LOG_LEVEL
-              value: {{ $root.Values.logLevel | quote }}
             {{- if .writer }}
             # Each replica competes for the Lease under its own pod name.
             - name: RB__leaderElection__identity

@@ -66,7 +66,7 @@ app.kubernetes.io/component: {{ .app }}
 {{/* The apps' `redis:` config block from externalRedis (secrets by file, never inline). */}}
 {{- define "rb.redisConfig" -}}
 {{- $r := .Values.externalRedis -}}
-{{- $c := dict "mode" $r.mode "prefix" $r.prefix "connectTimeoutMs" $r.connectTimeoutMs -}}
+{{- $c := dict "mode" $r.mode "prefix" $r.prefix "connectTimeoutSeconds" $r.connectTimeoutSeconds -}}
 {{- if eq $r.mode "standalone" -}}
 {{- if not $r.url }}{{ fail "externalRedis.url is required when externalRedis.mode is standalone" }}{{ end -}}
 {{- $_ := set $c "url" $r.url -}}
@@ -95,7 +95,7 @@ app.kubernetes.io/component: {{ .app }}
 {{- if $r.tls.certKey }}{{ $_ := set $tls "certFile" (printf "%s/%s" (include "rb.redisTlsDir" .) $r.tls.certKey) }}{{ end -}}
 {{- if $r.tls.keyKey }}{{ $_ := set $tls "keyFile" (printf "%s/%s" (include "rb.redisTlsDir" .) $r.tls.keyKey) }}{{ end -}}
 {{- end -}}
-{{- if $r.tls.servername }}{{ $_ := set $tls "servername" $r.tls.servername }}{{ end -}}
+{{- if $r.tls.serverName }}{{ $_ := set $tls "serverName" $r.tls.serverName }}{{ end -}}
 {{- $_ := set $c "tls" $tls -}}
 {{- toYaml $c -}}
 {{- end -}}

@@ -56,5 +56,5 @@ export function writeConfig(name: string, cfg: Record<string, unknown>): string 
 export async function startApp(name: AppName, cfg: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<App> {
   const p = port();
   const file = writeConfig(name, { ...cfg, http: { port: p, host: '127.0.0.1' } });
-  return new App(name, p, file, { LOG_LEVEL: 'info', ...env }).start();
+  return new App(name, p, file, { RB__log__level: 'info', ...env }).start();
 }

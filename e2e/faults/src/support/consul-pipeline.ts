@@ -27,7 +27,7 @@ export function consulCollectorConfig(sc: Scenario, o: ConsulCollectorOptions): 
         ...(o.token && { token: o.token }),
         ...(o.tls && { tls: o.tls }),
         filters: { allow: o.allow ?? ['*'] },
-        watch: { waitMs: 5000, requestTimeoutMs: 2000, backoffMaxMs: 2000, snapshotIntervalMs: 4000 },
+        watch: { waitSeconds: 5, requestTimeoutSeconds: 2, backoffMaxSeconds: 2, snapshotIntervalSeconds: 4 },
       },
     ],
   };

@@ -71,7 +71,7 @@ export function consulDriver(id: string): RegistryDriver {
       config: {
         redis: { url: peers.redisUrl, prefix },
         collector: { heartbeatSeconds: 2 },
-        sources: sources.map((s) => ({ name: s.name, address: peers.consul.addr, filters: { allow: [`e2e${id}-${s.tag}-*`] }, watch: { waitMs: 10000, snapshotIntervalMs: 5000 } })),
+        sources: sources.map((s) => ({ name: s.name, address: peers.consul.addr, filters: { allow: [`e2e${id}-${s.tag}-*`] }, watch: { waitSeconds: 10, snapshotIntervalSeconds: 5 } })),
       },
     }),
     async register(tag, svc, i) {
@@ -120,7 +120,7 @@ export function eurekaDriver(id: string): RegistryDriver {
       config: {
         redis: { url: peers.redisUrl, prefix },
         collector: { heartbeatSeconds: 2 },
-        eureka: { sources: sources.map((s) => ({ name: s.name, serviceUrls: [peers.eureka.url], pollIntervalSeconds: 1, apps: { include: [`E2E${id.toUpperCase()}-${s.tag.toUpperCase()}-*`] } })) },
+        sources: sources.map((s) => ({ name: s.name, serviceUrls: [peers.eureka.url], pollIntervalSeconds: 1, apps: { allow: [`E2E${id.toUpperCase()}-${s.tag.toUpperCase()}-*`] } })),
       },
     }),
     async register(tag, svc, i) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { httpConfigSchema } from './common.config';
 import { ConfigError, loadConfig } from './load-config';
-import { secret, secretSchema } from './secret.schema';
+import { secret } from './secret.schema';
 
 const dir = mkdtempSync(join(tmpdir(), 'rb-config-'));
 const file = (name: string, text: string) => {
@@ -17,7 +17,7 @@ const schema = z.object({
   http: httpConfigSchema,
   reconcile: z.object({ concurrency: z.number().int().min(1).default(4), name: z.string().default('r') }).prefault({}),
   sources: z.array(z.object({ name: z.string(), labels: z.record(z.string(), z.string()).default({}) })).default([]),
-  token: secretSchema.optional(),
+  token: secret().optional(),
 });
 
 function errorOf(fn: () => unknown): ConfigError {

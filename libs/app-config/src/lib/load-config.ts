@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { withActiveEnv } from './active-env';
+import { findRenamedEnv, findRenamedKeys } from './config-renames';
 import { strictDeep } from './strict-deep';
 
 export const CONFIG_FILE_ENV = 'RB_CONFIG_FILE';
@@ -159,7 +160,8 @@ function describe(issue: z.core.$ZodIssue, raw: unknown, provenance: Provenance)
 /**
  * Loads an app's config: the YAML file named by `RB_CONFIG_FILE` (optional), then overrides
  * from `RB__a__b__c=value` env vars (JSON when the value parses as JSON, else a string), then
- * validation. Throws `ConfigError` naming every bad key and where it came from.
+ * validation. Throws `ConfigError` naming every bad key and where it came from, and every renamed
+ * key (`CONFIG_RENAMES`) with its new name.
  */
 export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): z.infer<S> {
   const provenance = new Provenance();
@@ -170,6 +172,13 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
     setPath(data, o.path, parseEnvValue(o.raw), o.name);
     provenance.set(o.path.join('.'), `env ${o.name}`);
   }
+
+  // An old key would otherwise read as "unknown key" (or, moved, as a missing one): name its new key.
+  const renamed = [
+    ...findRenamedKeys(data).map((r) => ({ ...r, source: provenance.lookup(r.path.split('.')) })),
+    ...findRenamedEnv(env).map((r) => ({ path: '', message: r.message, source: `env ${r.name}` })),
+  ];
+  if (renamed.length) throw new ConfigError(renamed);
 
   const effective = options.strict === false ? schema : strictDeep(schema);
   const parse = (input: unknown) => withActiveEnv(env, () => effective.safeParse(input));

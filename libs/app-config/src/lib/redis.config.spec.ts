@@ -16,8 +16,8 @@ describe('redisConfigSchema', () => {
       mode: 'standalone',
       url: 'redis://127.0.0.1:6379',
       prefix: '{rb}',
-      connectTimeoutMs: 10000,
-      tls: { enabled: false, rejectUnauthorized: true },
+      connectTimeoutSeconds: 10,
+      tls: { enabled: false, insecureSkipVerify: false },
     });
   });
 
@@ -28,6 +28,8 @@ describe('redisConfigSchema', () => {
     ['a password in the url', { RB__redis__url: 'redis://:hunter2@h:6379' }, /redis\.url: must not carry a password/],
     ['a literal password', { RB__redis__url: 'redis://h', RB__redis__password: 'hunter2' }, /redis\.password: expected a secret/],
     ['a typo', { RB__redis__url: 'redis://h', RB__redis__tls__enable: 'true' }, /redis\.tls\.enable: unknown key/],
+    ['a certificate without its key', { RB__redis__url: 'redis://h', RB__redis__tls__certFile: '/c.pem' }, /redis\.tls: certFile and keyFile go together/],
+    ['insecureSkipVerify that is no boolean', { RB__redis__url: 'redis://h', RB__redis__tls__insecureSkipVerify: 'yes' }, /redis\.tls\.insecureSkipVerify: expected boolean/],
   ])('rejects %s', (_name, env, message) => {
     let error: unknown;
     try {
@@ -49,7 +51,7 @@ describe('createRedisConnection', () => {
     const ca = join(dir, 'ca.pem');
     writeFileSync(pw, 'hunter2\n');
     writeFileSync(ca, 'CA PEM');
-    const cfg = load({ RB__redis__url: 'rediss://redis.example:6380/2', RB__redis__password__file: pw, RB__redis__tls__caFile: ca, RB__redis__tls__servername: 'redis.internal' });
+    const cfg = load({ RB__redis__url: 'rediss://redis.example:6380/2', RB__redis__password__file: pw, RB__redis__tls__caFile: ca, RB__redis__tls__serverName: 'redis.internal', RB__redis__connectTimeoutSeconds: '2.5' });
     const conn = createRedisConnection(cfg, { forWorker: true, lazyConnect: true }) as Redis;
     expect(conn).toBeInstanceOf(Redis);
     expect(conn.options).toMatchObject({
@@ -60,6 +62,7 @@ describe('createRedisConnection', () => {
       maxRetriesPerRequest: null,
       enableReadyCheck: true,
       tls: { servername: 'redis.internal', rejectUnauthorized: true },
+      connectTimeout: 2500,
     });
     expect(String(conn.options.tls?.ca)).toBe('CA PEM');
     close(conn);
@@ -84,6 +87,12 @@ describe('createRedisConnection', () => {
     const conn = createRedisConnection(cfg, { forWorker: true, lazyConnect: true }) as Cluster;
     expect(conn).toBeInstanceOf(Cluster);
     expect(conn.options.redisOptions).toMatchObject({ username: 'rb', maxRetriesPerRequest: null });
+    close(conn);
+  });
+
+  it('insecureSkipVerify turns verification off', () => {
+    const conn = createRedisConnection(load({ RB__redis__url: 'rediss://h', RB__redis__tls__insecureSkipVerify: 'true' }), { lazyConnect: true }) as Redis;
+    expect(conn.options.tls).toMatchObject({ rejectUnauthorized: false });
     close(conn);
   });
 

@@ -1,28 +1,17 @@
 import { DEFAULT_QUEUE_PREFIX } from '@registry-bridge/contract';
 import { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { z } from 'zod';
-import { secretSchema } from './secret.schema';
+import { seconds, switchableTlsSchema, toMs } from './common.config';
+import { secret } from './secret.schema';
+import { loadTls, TlsFileError } from './tls-files';
 
 const hostPortSchema = z.strictObject({
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535),
 });
 
-export const redisTlsSchema = z
-  .strictObject({
-    enabled: z.boolean().default(false),
-    /** PEM CA bundle to trust instead of the system store. */
-    caFile: z.string().min(1).optional(),
-    /** Client certificate and key for mutual TLS. */
-    certFile: z.string().min(1).optional(),
-    keyFile: z.string().min(1).optional(),
-    /** SNI / name to verify when it differs from the host dialled. */
-    servername: z.string().min(1).optional(),
-    rejectUnauthorized: z.boolean().default(true),
-  })
-  .prefault({});
+export const redisTlsSchema = switchableTlsSchema;
 
 export const redisConfigSchema = z
   .strictObject({
@@ -33,16 +22,16 @@ export const redisConfigSchema = z
     sentinels: z.array(hostPortSchema).min(1).optional(),
     name: z.string().min(1).optional(),
     sentinelUsername: z.string().min(1).optional(),
-    sentinelPassword: secretSchema.optional(),
+    sentinelPassword: secret().optional(),
     /** cluster: seed nodes. */
     nodes: z.array(hostPortSchema).min(1).optional(),
     username: z.string().min(1).optional(),
-    password: secretSchema.optional(),
+    password: secret().optional(),
     tls: redisTlsSchema,
     /** BullMQ key prefix; must be a `{hash tag}` in cluster mode so a queue's keys share a slot. */
     prefix: z.string().min(1).default(DEFAULT_QUEUE_PREFIX),
     db: z.number().int().min(0).max(15).optional(),
-    connectTimeoutMs: z.number().int().min(100).default(10000),
+    connectTimeoutSeconds: seconds(0.1, 600).default(10),
   })
   .superRefine((cfg, ctx) => {
     const need = (ok: unknown, path: string, message: string) => ok || ctx.addIssue({ code: 'custom', path: [path], message });
@@ -59,9 +48,6 @@ export const redisConfigSchema = z
     // A password inside the URL would end up in logs and process listings.
     if (cfg.url && /^rediss?:\/\/[^@/]*:[^@/]+@/.test(cfg.url)) {
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'must not carry a password; use redis.password ({ file } or { env })' });
-    }
-    if (Boolean(cfg.tls.certFile) !== Boolean(cfg.tls.keyFile)) {
-      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'certFile and keyFile go together' });
     }
   });
 
@@ -81,27 +67,14 @@ export interface RedisConnectionOptions {
   connectionName?: string;
 }
 
-function readPem(file: string | undefined, key: string): Buffer | undefined {
-  if (!file) return undefined;
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new Error(`redis.tls.${key}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-}
-
 export function redisTlsOptions(cfg: RedisConfig): TlsOptions | undefined {
-  const t = cfg.tls;
-  if (!t.enabled && !cfg.url?.startsWith('rediss://')) return undefined;
-  const tls: TlsOptions = { rejectUnauthorized: t.rejectUnauthorized };
-  const ca = readPem(t.caFile, 'caFile');
-  const cert = readPem(t.certFile, 'certFile');
-  const key = readPem(t.keyFile, 'keyFile');
-  if (ca) tls.ca = ca;
-  if (cert) tls.cert = cert;
-  if (key) tls.key = key;
-  if (t.servername) tls.servername = t.servername;
-  return tls;
+  if (!cfg.tls.enabled && !cfg.url?.startsWith('rediss://')) return undefined;
+  try {
+    return loadTls(cfg.tls);
+  } catch (err) {
+    if (err instanceof TlsFileError) throw new Error(`redis.${err.message}`);
+    throw err;
+  }
 }
 
 /** ioredis options shared by all three modes (in cluster mode: per-node options). */
@@ -110,7 +83,7 @@ export function redisClientOptions(cfg: RedisConfig, opts: RedisConnectionOption
   const options: RedisOptions = {
     enableReadyCheck: true,
     maxRetriesPerRequest: opts.forWorker ? null : 3,
-    connectTimeout: cfg.connectTimeoutMs,
+    connectTimeout: toMs(cfg.connectTimeoutSeconds),
     lazyConnect: opts.lazyConnect ?? false,
     // Reconnect forever with a capped backoff: Redis coming back must heal the app by itself.
     retryStrategy: (times) => Math.min(200 * 2 ** Math.min(times, 6), 5000),

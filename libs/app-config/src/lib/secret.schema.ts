@@ -60,5 +60,3 @@ export function secret(options: { allowLiteral?: boolean } = {}): z.ZodType<stri
     // Lets generated references (docs/configuration.md) name the accepted forms.
     .meta({ description: options.allowLiteral ? 'secret: { file } | { env } | string' : 'secret: { file } | { env }' });
 }
-
-export const secretSchema = secret();

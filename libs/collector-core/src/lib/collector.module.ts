@@ -1,16 +1,16 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AppConfigModule, APP_CONFIG, RedisConfig } from '@registry-bridge/app-config';
+import { AppConfigModule, APP_CONFIG, LogConfig, RedisConfig } from '@registry-bridge/app-config';
 import { LoggingModule, MetricsModule } from '@registry-bridge/observability';
 import { z } from 'zod';
-import { CollectorRuntimeConfig } from './collector-config.schema';
 import { CollectorCoreModule } from './collector-core.module';
 import { COLLECTOR_ADAPTER } from './collector-core.tokens';
 import { CollectorAdapter, CollectorSourcesService } from './collector-sources.service';
 
-/** What every collector's config has besides its sources. */
+/** What the runtime reads of every collector's config (its schemas are in libs/config). */
 export interface CollectorAppConfig {
   redis: RedisConfig;
-  collector: CollectorRuntimeConfig;
+  log: LogConfig;
+  collector: { heartbeatSeconds: number; memberTtlSeconds: number };
 }
 
 /**
@@ -24,7 +24,7 @@ export class CollectorModule {
       module: CollectorModule,
       imports: [
         AppConfigModule.forRoot(options.schema),
-        LoggingModule.forRoot({ app: options.app }),
+        LoggingModule.forConfig({ app: options.app, inject: [APP_CONFIG], level: (cfg: CollectorAppConfig) => cfg.log.level }),
         MetricsModule,
         CollectorCoreModule.forRootAsync({
           healthController: true,

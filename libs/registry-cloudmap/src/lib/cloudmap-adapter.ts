@@ -1,6 +1,6 @@
 import { RegistryAdapter } from '@registry-bridge/source-kit';
 import { CloudMapApiObserver, createCloudMapClient } from './cloudmap-api.client';
-import type { CloudMapSourceConfig } from './cloudmap-config.schema';
+import { CloudMapSourceSettings, toSourceOptions } from './cloudmap-config.schema';
 import { readCloudMapSource } from './cloudmap-read';
 import { CloudMapReader } from './cloudmap-reader.service';
 import { cloudMapEmitter, CloudMapWatcher, WatcherObserver } from './cloudmap-watcher.service';
@@ -16,10 +16,11 @@ export interface CloudMapWatchExtras {
 }
 
 /** The Cloud Map registry adapter: read() for one-shot reads, watch() for the collector. */
-export const cloudMapAdapter: RegistryAdapter<CloudMapSourceConfig, CloudMapWatchExtras> = {
+export const cloudMapAdapter: RegistryAdapter<CloudMapSourceSettings, CloudMapWatchExtras> = {
   kind: 'cloudmap',
-  read: (config, options) => readCloudMapSource(config, options),
-  watch: (src, ctx, extras) => {
+  read: (config, options) => readCloudMapSource(toSourceOptions(config), options),
+  watch: (settings, ctx, extras) => {
+    const src = toSourceOptions(settings);
     const client = createCloudMapClient(src, { budget: extras.budget, observer: extras.observers?.api });
     const watcher = new CloudMapWatcher(src, {
       reader: new CloudMapReader(client, src),

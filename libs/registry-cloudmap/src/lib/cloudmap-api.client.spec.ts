@@ -1,7 +1,7 @@
 import { ListNamespacesCommand } from '@aws-sdk/client-servicediscovery';
 import { createServer, Server, Socket } from 'node:net';
 import { createCloudMapClient } from './cloudmap-api.client';
-import { cloudMapSourceSchema } from './cloudmap-config.schema';
+import { cloudMapSourceSchema, toSourceOptions } from './cloudmap-config.schema';
 
 describe('createCloudMapClient', () => {
   let server: Server;
@@ -16,9 +16,9 @@ describe('createCloudMapClient', () => {
     await new Promise((r) => server.close(r));
   });
 
-  it('fails a request that gets no answer within requestTimeoutMs, so the source reads as unreachable', async () => {
+  it('fails a request that gets no answer within requestTimeoutSeconds, so the source reads as unreachable', async () => {
     const port = (server.address() as { port: number }).port;
-    const source = cloudMapSourceSchema.parse({ name: 'cm', region: 'eu-west-1', endpoint: `http://127.0.0.1:${port}`, requestTimeoutMs: 300 });
+    const source = toSourceOptions(cloudMapSourceSchema.parse({ name: 'cm', region: 'eu-west-1', endpoint: `http://127.0.0.1:${port}`, requestTimeoutSeconds: 0.3 }));
     const client = createCloudMapClient(source, {
       budget: { take: async () => ({ waitedMs: 0, factor: 1 }), penalize: async () => 1 },
       credentials: { accessKeyId: 'a', secretAccessKey: 'b' },

@@ -1,3 +1,4 @@
+import { seconds, toMs } from '@registry-bridge/app-config';
 import { sourceNameSchema } from '@registry-bridge/contract';
 import { z } from 'zod';
 
@@ -98,19 +99,21 @@ export const cloudMapSourceSchema = z
     discoverMaxResults: z.number().int().min(1).max(1000).default(1000),
     /** Services polled at once (the budget, not this, bounds the request rate). */
     concurrency: z.number().int().min(1).max(256).default(8),
-    requestTimeoutMs: z.number().int().min(100).max(120000).default(10000),
+    requestTimeoutSeconds: seconds(0.1, 120).default(10),
     throttle: z
       .object({
         maxRetries: z.number().int().min(0).max(20).default(5),
-        baseDelayMs: z.number().int().min(1).max(60000).default(200),
-        maxDelayMs: z.number().int().min(1).max(600000).default(20000),
+        /** Backoff of a throttled request: from this... */
+        baseDelaySeconds: seconds(0.001, 60).default(0.2),
+        /** ...doubling per retry up to this. */
+        maxDelaySeconds: seconds(0.001, 600).default(20),
         /** Each ThrottlingException halves the shared rate down to this fraction of the budget... */
         minFactor: z.number().min(0.01).max(1).default(0.05),
         /** ...and it climbs back by this fraction of the budget per second. */
         recoveryPerSecond: z.number().min(0.001).max(10).default(0.05),
       })
       .strict()
-      .default({ maxRetries: 5, baseDelayMs: 200, maxDelayMs: 20000, minFactor: 0.05, recoveryPerSecond: 0.05 }),
+      .default({ maxRetries: 5, baseDelaySeconds: 0.2, maxDelaySeconds: 20, minFactor: 0.05, recoveryPerSecond: 0.05 }),
     /**
      * Resolve every service's namespace with GetService (cached; a service never changes namespace)
      * instead of trusting the ListServices NAMESPACE_ID filter. Only for API implementations that
@@ -122,10 +125,30 @@ export const cloudMapSourceSchema = z
   })
   .strict();
 
-export type CloudMapSourceConfig = z.infer<typeof cloudMapSourceSchema>;
+/** A source as configured (durations in seconds). */
+export type CloudMapSourceSettings = z.infer<typeof cloudMapSourceSchema>;
 export type CloudMapSourceInput = z.input<typeof cloudMapSourceSchema>;
 
-export function budgetFor(config: Pick<CloudMapSourceConfig, 'budget'>, api: CloudMapApi): Required<BudgetEntry> {
+/** What the client and the watcher run on: the request timeout and the throttle backoff in milliseconds. */
+export type CloudMapSourceConfig = Omit<CloudMapSourceSettings, 'requestTimeoutSeconds' | 'throttle'> & {
+  requestTimeoutMs: number;
+  throttle: Omit<CloudMapSourceSettings['throttle'], 'baseDelaySeconds' | 'maxDelaySeconds'> & { baseDelayMs: number; maxDelayMs: number };
+};
+
+/** What a request budget reads of a source (either shape). */
+export interface BudgetSettings {
+  budget: CloudMapSourceSettings['budget'];
+  throttle: Pick<CloudMapSourceSettings['throttle'], 'minFactor' | 'recoveryPerSecond'>;
+}
+
+/** The one place a configured source's seconds become the client's milliseconds. */
+export function toSourceOptions(s: CloudMapSourceSettings): CloudMapSourceConfig {
+  const { requestTimeoutSeconds, throttle, ...rest } = s;
+  const { baseDelaySeconds, maxDelaySeconds, ...limits } = throttle;
+  return { ...rest, requestTimeoutMs: toMs(requestTimeoutSeconds), throttle: { ...limits, baseDelayMs: toMs(baseDelaySeconds), maxDelayMs: toMs(maxDelaySeconds) } };
+}
+
+export function budgetFor(config: Pick<BudgetSettings, 'budget'>, api: CloudMapApi): Required<BudgetEntry> {
   const entry = config.budget[api] ?? DEFAULT_BUDGET[api];
   return { rps: entry.rps, burst: entry.burst ?? Math.max(1, entry.rps) };
 }

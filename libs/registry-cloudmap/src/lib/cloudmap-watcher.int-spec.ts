@@ -2,7 +2,7 @@ import { Message, RecordProducer } from '@registry-bridge/contract';
 import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
 import { Redis } from 'ioredis';
 import { createCloudMapClient } from './cloudmap-api.client';
-import { CloudMapApi, cloudMapSourceSchema, CloudMapSourceInput } from './cloudmap-config.schema';
+import { CloudMapApi, cloudMapSourceSchema, CloudMapSourceInput, toSourceOptions } from './cloudmap-config.schema';
 import { CloudMapFixture } from './cloudmap-fixture.testing';
 import { CloudMapReader } from './cloudmap-reader.service';
 import { cloudMapEmitter, CloudMapWatcher, WatcherCoordination } from './cloudmap-watcher.service';
@@ -38,14 +38,16 @@ afterAll(async () => {
 });
 
 function harness(over: Partial<CloudMapSourceInput>, coordination?: WatcherCoordination): Harness {
-  const config = cloudMapSourceSchema.parse({
-    name: `cm-${fx.suffix}`,
-    region: peers.cloudMap.region,
-    endpoint: peers.cloudMap.endpoint,
-    verifyServiceNamespace: true,
-    budget: { GetService: { rps: 500 }, ListInstances: { rps: 100 }, GetInstancesHealthStatus: { rps: 100 } },
-    ...over,
-  });
+  const config = toSourceOptions(
+    cloudMapSourceSchema.parse({
+      name: `cm-${fx.suffix}`,
+      region: peers.cloudMap.region,
+      endpoint: peers.cloudMap.endpoint,
+      verifyServiceNamespace: true,
+      budget: { GetService: { rps: 500 }, ListInstances: { rps: 100 }, GetInstancesHealthStatus: { rps: 100 } },
+      ...over,
+    }),
+  );
   const messages: Message[] = [];
   const requests: Harness['requests'] = [];
   const client = createCloudMapClient(config, {

@@ -11,7 +11,7 @@ import {
 import { Message, RecordProducer } from '@registry-bridge/contract';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BudgetedServiceDiscoveryClient, CloudMapApiObserver, NOOP_API_OBSERVER } from './cloudmap-api.client';
-import { CloudMapApi, cloudMapSourceSchema, CloudMapSourceInput } from './cloudmap-config.schema';
+import { CloudMapApi, cloudMapSourceSchema, CloudMapSourceInput, toSourceOptions } from './cloudmap-config.schema';
 import { CloudMapReader } from './cloudmap-reader.service';
 import { cloudMapEmitter, CloudMapWatcher, WatcherCoordination } from './cloudmap-watcher.service';
 import { LocalRequestBudget } from './request-budget.service';
@@ -24,13 +24,15 @@ const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'
 
 /** `realClock`: the watcher's own loops run (start()), so time must pass for them. */
 function setup(over: Partial<CloudMapSourceInput> = {}, coordination?: WatcherCoordination, realClock = false) {
-  const config = cloudMapSourceSchema.parse({
-    name: 'cm-test',
-    region: 'eu-west-1',
-    throttle: { baseDelayMs: 1, maxDelayMs: 2, maxRetries: 3 },
-    budget: Object.fromEntries(['ListNamespaces', 'ListServices', 'DiscoverInstancesRevision', 'DiscoverInstances', 'ListInstances', 'GetInstancesHealthStatus'].map((a) => [a, { rps: 10000 }])),
-    ...over,
-  });
+  const config = toSourceOptions(
+    cloudMapSourceSchema.parse({
+      name: 'cm-test',
+      region: 'eu-west-1',
+      throttle: { baseDelaySeconds: 0.001, maxDelaySeconds: 0.002, maxRetries: 3 },
+      budget: Object.fromEntries(['ListNamespaces', 'ListServices', 'DiscoverInstancesRevision', 'DiscoverInstances', 'ListInstances', 'GetInstancesHealthStatus'].map((a) => [a, { rps: 10000 }])),
+      ...over,
+    }),
+  );
   const messages: Message[] = [];
   const sink = new RecordProducer({ add: async (_name, data) => void messages.push(data as Message) });
   const calls: Array<[CloudMapApi, string]> = [];

@@ -1,4 +1,4 @@
-import { CloudMapApi, CloudMapSourceConfig } from './cloudmap-config.schema';
+import { BudgetSettings, CloudMapApi } from './cloudmap-config.schema';
 import { BookingRequestBudget, BucketParams } from './request-budget.service';
 
 /**
@@ -57,7 +57,7 @@ export class RedisRequestBudget extends BookingRequestBudget {
   constructor(
     private readonly redis: BudgetRedis,
     private readonly source: string,
-    config: Pick<CloudMapSourceConfig, 'budget' | 'throttle'>,
+    config: BudgetSettings,
     private readonly keyPrefix = '{rb}:cloudmap:budget',
   ) {
     super(config);

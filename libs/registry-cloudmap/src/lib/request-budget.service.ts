@@ -1,4 +1,4 @@
-import { budgetFor, CloudMapApi, CloudMapSourceConfig } from './cloudmap-config.schema';
+import { budgetFor, BudgetSettings, CloudMapApi } from './cloudmap-config.schema';
 
 export interface BudgetGrant {
   /** Time spent waiting for the token, ms. */
@@ -29,7 +29,7 @@ export interface BucketState {
   factor: number;
 }
 
-export function bucketParams(config: Pick<CloudMapSourceConfig, 'budget' | 'throttle'>, api: CloudMapApi): BucketParams {
+export function bucketParams(config: BudgetSettings, api: CloudMapApi): BucketParams {
   const { rps, burst } = budgetFor(config, api);
   return { rps, burst, minFactor: config.throttle.minFactor, recoveryPerSecond: config.throttle.recoveryPerSecond };
 }
@@ -95,7 +95,7 @@ export abstract class BookingRequestBudget implements RequestBudget {
   private readonly pools = new Map<CloudMapApi, SlotPool>();
 
   constructor(
-    protected readonly config: Pick<CloudMapSourceConfig, 'budget' | 'throttle'>,
+    protected readonly config: BudgetSettings,
     protected readonly now: () => number = Date.now,
   ) {}
 

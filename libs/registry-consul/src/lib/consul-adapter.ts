@@ -1,7 +1,7 @@
 import { RegistryAdapter } from '@registry-bridge/source-kit';
 import { createConsulClient } from './consul-client.factory';
 import { readConsulSource } from './consul-read';
-import { ConsulSourceConfig } from './consul-source.schema';
+import { ConsulSourceSettings, toWatchOptions } from './consul-source.schema';
 import { consulEmitter, sourceReadiness } from './consul-source-health';
 import { ConsulSourceWatcher } from './consul-source.watcher';
 import { ConsulWatcherMetrics } from './consul-watch.types';
@@ -15,10 +15,11 @@ export interface ConsulWatchExtras {
 }
 
 /** The Consul registry adapter: read() for one-shot reads, watch() for the collector. */
-export const consulAdapter: RegistryAdapter<ConsulSourceConfig, ConsulWatchExtras> = {
+export const consulAdapter: RegistryAdapter<ConsulSourceSettings, ConsulWatchExtras> = {
   kind: 'consul',
-  read: (config, options) => readConsulSource(config, options),
-  watch: (src, ctx, extras) => {
+  read: (config, options) => readConsulSource(toWatchOptions(config), options),
+  watch: (settings, ctx, extras) => {
+    const src = toWatchOptions(settings);
     if (src.tls?.insecureSkipVerify) ctx.log.warn({ source: src.name }, 'TLS certificate verification is OFF (tls.insecureSkipVerify)');
     const client = createConsulClient(src);
     // Every catalog answer reports success (several per second under churn): the status port sends

@@ -1,4 +1,4 @@
-import { secretSchema } from '@registry-bridge/app-config';
+import { seconds, secret, toMs } from '@registry-bridge/app-config';
 import { sourceNameSchema } from '@registry-bridge/contract';
 import { sourceTlsSchema } from '@registry-bridge/source-kit';
 import { z } from 'zod';
@@ -57,8 +57,8 @@ export const consulNormalizeSchema = z
 
 export const consulWatchSchema = z
   .object({
-    /** Blocking wait sent to Consul (`wait=`), ms. */
-    waitMs: z.number().int().min(1000).max(600000).default(60000),
+    /** Blocking wait sent to Consul (`wait=`). */
+    waitSeconds: seconds(1, 600).default(60),
     /**
      * Upper bound of concurrent long polls per source. Consul limits HTTP connections per client IP
      * (limits.http_max_conns_per_client, 200 by default); stay well below it.
@@ -68,24 +68,24 @@ export const consulWatchSchema = z
     pollRatePerSecond: z.number().min(0.1).max(1000).default(20),
     /** Concurrency of those short polls. */
     pollConcurrency: z.number().int().min(1).max(64).default(4),
-    /** Minimum spacing of two requests of one loop, ms (churn degrades to polling). */
-    minLoopIntervalMs: z.number().int().min(0).max(60000).default(200),
-    backoffBaseMs: z.number().int().min(10).default(250),
-    backoffMaxMs: z.number().int().min(10).default(30000),
-    /** Non-blocking request timeout, ms. */
-    requestTimeoutMs: z.number().int().min(100).default(10000),
+    /** Minimum spacing of two requests of one loop (churn degrades to polling). */
+    minLoopIntervalSeconds: seconds(0, 60).default(0.2),
+    backoffBaseSeconds: seconds(0.01).default(0.25),
+    backoffMaxSeconds: seconds(0.01).default(30),
+    /** Non-blocking request timeout. */
+    requestTimeoutSeconds: seconds(0.1).default(10),
     /**
      * After a failed read, the next one is non-blocking (a blocking read on an unchanged index
      * would sit out its wait) with this timeout, growing by as much per further failure up to
-     * `requestTimeoutMs`: a registry that answers again is seen within seconds.
+     * `requestTimeoutSeconds`: a registry that answers again is seen within seconds.
      */
-    recoveryTimeoutMs: z.number().int().min(100).default(3000),
-    /** Backoff cap of the catalog read while Consul is unreachable (it decides reachability), ms. */
-    recoveryProbeMaxMs: z.number().int().min(10).default(2000),
+    recoveryTimeoutSeconds: seconds(0.1).default(3),
+    /** Backoff cap of the catalog read while Consul is unreachable (it decides reachability). */
+    recoveryProbeMaxSeconds: seconds(0.01).default(2),
     /** Consistency: `stale` spreads reads over servers (default), `default` goes to the leader, `consistent` checks leadership. */
     consistency: z.enum(['stale', 'default', 'consistent']).default('stale'),
-    /** Complete snapshot re-sent at least this often (ms) by the lease holder. */
-    snapshotIntervalMs: z.number().int().min(1000).default(60000),
+    /** Complete snapshot re-sent at least this often by the lease holder. */
+    snapshotIntervalSeconds: seconds(1).default(60),
   })
   .strict();
 
@@ -100,15 +100,57 @@ export const consulSourceSchema = z
     /** Consul Enterprise admin partition; becomes part of the record scope. */
     partition: z.string().min(1).max(128).optional(),
     /** ACL token as `{ file: path }` or `{ env: NAME }`; resolved at start, never logged. */
-    token: secretSchema.optional(),
+    token: secret().optional(),
     tls: sourceTlsSchema.optional(),
     filters: consulFiltersSchema.default(() => consulFiltersSchema.parse({})),
     normalize: consulNormalizeSchema.default(() => consulNormalizeSchema.parse({})),
     watch: consulWatchSchema.default(() => consulWatchSchema.parse({})),
   })
   .strict();
-export type ConsulSourceConfig = z.infer<typeof consulSourceSchema>;
+/** A source as configured (durations in seconds). */
+export type ConsulSourceSettings = z.infer<typeof consulSourceSchema>;
 export type ConsulSourceInput = z.input<typeof consulSourceSchema>;
+
+/** The watch engine's options: the `watch` block in milliseconds. */
+export interface ConsulWatchOptions {
+  waitMs: number;
+  maxBlockingWatches: number;
+  pollRatePerSecond: number;
+  pollConcurrency: number;
+  minLoopIntervalMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  requestTimeoutMs: number;
+  recoveryTimeoutMs: number;
+  recoveryProbeMaxMs: number;
+  consistency: ConsulSourceSettings['watch']['consistency'];
+  snapshotIntervalMs: number;
+}
+
+/** What the watcher, the reader and the client run on: a source with its `watch` block in milliseconds. */
+export type ConsulSourceConfig = Omit<ConsulSourceSettings, 'watch'> & { watch: ConsulWatchOptions };
+
+/** The one place a configured source's seconds become the engine's milliseconds. */
+export function toWatchOptions(s: ConsulSourceSettings): ConsulSourceConfig {
+  const w = s.watch;
+  return {
+    ...s,
+    watch: {
+      waitMs: toMs(w.waitSeconds),
+      maxBlockingWatches: w.maxBlockingWatches,
+      pollRatePerSecond: w.pollRatePerSecond,
+      pollConcurrency: w.pollConcurrency,
+      minLoopIntervalMs: toMs(w.minLoopIntervalSeconds),
+      backoffBaseMs: toMs(w.backoffBaseSeconds),
+      backoffMaxMs: toMs(w.backoffMaxSeconds),
+      requestTimeoutMs: toMs(w.requestTimeoutSeconds),
+      recoveryTimeoutMs: toMs(w.recoveryTimeoutSeconds),
+      recoveryProbeMaxMs: toMs(w.recoveryProbeMaxSeconds),
+      consistency: w.consistency,
+      snapshotIntervalMs: toMs(w.snapshotIntervalSeconds),
+    },
+  };
+}
 
 export const consulSourcesSchema = z
   .array(consulSourceSchema)

@@ -4,7 +4,7 @@ import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
 import Consul from 'consul';
 import { createConsulClient, socketBudget } from './consul-client.factory';
 import { ConsulHttpClient } from './consul-http.client';
-import { consulSourceSchema, ConsulSourceInput } from './consul-source.schema';
+import { consulSourceSchema, ConsulSourceInput, toWatchOptions } from './consul-source.schema';
 import type { RecordPort } from '@registry-bridge/source-kit';
 import { consulEmitter } from './consul-source-health';
 import { ConsulSourceWatcher } from './consul-source.watcher';
@@ -71,13 +71,15 @@ describe('ConsulSourceWatcher against the real Consul agent', () => {
   });
 
   function watcher(prefix: string, over: Partial<ConsulSourceInput> = {}, client?: ConsulHttpClient) {
-    const cfg = consulSourceSchema.parse({
-      name: 'consul-it',
-      address: peers.consul.addr,
-      filters: { allow: [`${prefix}*`] },
-      watch: { waitMs: 10000, minLoopIntervalMs: 50, pollRatePerSecond: 50 },
-      ...over,
-    });
+    const cfg = toWatchOptions(
+      consulSourceSchema.parse({
+        name: 'consul-it',
+        address: peers.consul.addr,
+        filters: { allow: [`${prefix}*`] },
+        watch: { waitSeconds: 10, minLoopIntervalSeconds: 0.05, pollRatePerSecond: 50 },
+        ...over,
+      }),
+    );
     const sink = new RecordingSink();
     const w = new ConsulSourceWatcher(cfg, client ?? createConsulClient(cfg), consulEmitter(cfg.name, { port: sink }), { owns: () => true, snapshotLease: async () => true }, log);
     started.push(w);
@@ -158,8 +160,8 @@ describe('ConsulSourceWatcher against the real Consul agent', () => {
     for (let i = 0; i < n; i += 25) {
       await Promise.all(Array.from({ length: Math.min(25, n - i) }, (_, j) => register(`${p}svc${i + j}`, `${p}svc${i + j}-1`, { address: `10.2.${(i + j) >> 8}.${(i + j) & 255}` })));
     }
-    const cfgOver = { watch: { waitMs: 10000, minLoopIntervalMs: 50, maxBlockingWatches: pool, pollRatePerSecond: 100, pollConcurrency: 4 } };
-    const parsed = consulSourceSchema.parse({ name: 'consul-it', address: peers.consul.addr, ...cfgOver });
+    const cfgOver = { watch: { waitSeconds: 10, minLoopIntervalSeconds: 0.05, maxBlockingWatches: pool, pollRatePerSecond: 100, pollConcurrency: 4 } };
+    const parsed = toWatchOptions(consulSourceSchema.parse({ name: 'consul-it', address: peers.consul.addr, ...cfgOver }));
     const client = createConsulClient(parsed);
     const { w, sink } = watcher(p, cfgOver, client);
     let maxSockets = 0;
@@ -202,7 +204,7 @@ describe('ConsulSourceWatcher against the real Consul agent', () => {
   }, 600000);
 
   it('an unreachable Consul is reported as such, with nothing that reads as empty', async () => {
-    const { w, sink } = watcher(`${run}-down-`, { address: 'http://127.0.0.1:1', watch: { backoffBaseMs: 20, backoffMaxMs: 50 } });
+    const { w, sink } = watcher(`${run}-down-`, { address: 'http://127.0.0.1:1', watch: { backoffBaseSeconds: 0.02, backoffMaxSeconds: 0.05 } });
     await w.start();
     await until('two failed attempts', () => sink.statuses.filter((s) => !s.reachable).length >= 2);
     expect(sink.statuses.at(-1)).toMatchObject({ reachable: false, error: expect.stringMatching(/ECONNREFUSED/) });

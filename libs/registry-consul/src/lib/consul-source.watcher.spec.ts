@@ -1,7 +1,7 @@
 import { ServiceRecordInput } from '@registry-bridge/contract';
 import { ConsulHttpClient, ConsulRequestError, ConsulResponse } from './consul-http.client';
 import { ConsulHealthEntry } from './consul-normalize';
-import { consulSourceSchema } from './consul-source.schema';
+import { consulSourceSchema, toWatchOptions } from './consul-source.schema';
 import type { RecordPort, SourceHealth } from '@registry-bridge/source-kit';
 import { consulEmitter, sourceReadiness } from './consul-source-health';
 import { ConsulSourceWatcher } from './consul-source.watcher';
@@ -117,12 +117,14 @@ class Observed {
 function setup(watch: object = {}, owns: (key: string) => boolean = () => true, observed?: Observed, source: object = {}) {
   const consul = new FakeConsul();
   const sink = new RecordingSink();
-  const cfg = consulSourceSchema.parse({
-    name: 'consul-dc1',
-    address: 'http://127.0.0.1:8500',
-    watch: { minLoopIntervalMs: 0, backoffBaseMs: 10, backoffMaxMs: 20, pollRatePerSecond: 200, ...watch },
-    ...source,
-  });
+  const cfg = toWatchOptions(
+    consulSourceSchema.parse({
+      name: 'consul-dc1',
+      address: 'http://127.0.0.1:8500',
+      watch: { minLoopIntervalSeconds: 0, backoffBaseSeconds: 0.01, backoffMaxSeconds: 0.02, pollRatePerSecond: 200, ...watch },
+      ...source,
+    }),
+  );
   const w = new ConsulSourceWatcher(cfg, consul as unknown as ConsulHttpClient, consulEmitter(cfg.name, { port: sink }), { owns, snapshotLease: async () => true }, observed?.log ?? quietLog, observed?.metrics);
   return { consul, sink, w };
 }
@@ -145,7 +147,7 @@ describe('ConsulSourceWatcher', () => {
   });
 
   it('resendAll (Redis lost what was sent) re-sends every unchanged service at once, with a higher revision, and a complete snapshot', async () => {
-    const { consul, sink, w } = setup({ waitMs: 60000 });
+    const { consul, sink, w } = setup({ waitSeconds: 60 });
     stop = () => w.stop();
     consul.catalog = { web: [], api: [] };
     consul.health['web'] = { entries: [inst('web-1')], index: 12 };
@@ -229,7 +231,7 @@ describe('ConsulSourceWatcher', () => {
   // Issue 15.2: a Consul restarted with its data answers with the same index; a blocking read on
   // it would only return when its wait ends (a minute), so readiness would lag that long.
   it('after an outage, reads the catalog non-blocking with the short recovery timeout: reachable again on an unchanged index', async () => {
-    const { consul, sink, w } = setup({ waitMs: 600000, backoffBaseMs: 10, backoffMaxMs: 20, recoveryTimeoutMs: 1500, requestTimeoutMs: 9000 });
+    const { consul, sink, w } = setup({ waitSeconds: 600, backoffBaseSeconds: 0.01, backoffMaxSeconds: 0.02, recoveryTimeoutSeconds: 1.5, requestTimeoutSeconds: 9 });
     stop = () => w.stop();
     consul.catalog = { web: [] };
     consul.health['web'] = { entries: [inst('web-1')], index: 12 };

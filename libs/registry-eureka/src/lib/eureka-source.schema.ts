@@ -1,4 +1,4 @@
-import { secret } from '@registry-bridge/app-config';
+import { seconds as duration, secret, toMs } from '@registry-bridge/app-config';
 import { sourceNameSchema } from '@registry-bridge/contract';
 import { loadSourceTls, sourceTlsSchema } from '@registry-bridge/source-kit';
 import { z } from 'zod';
@@ -13,7 +13,7 @@ const serverUrl = z
   .refine((u) => !/^https?:\/\/[^@/]*:[^@/]+@/.test(u), 'must not carry a password; use password ({ file } or { env })');
 
 const glob = z.string().min(1).max(256);
-const seconds = (min: number, max: number, def: number) => z.number().min(min).max(max).default(def);
+const seconds = (min: number, max: number, def: number) => duration(min, max).default(def);
 
 /** One Eureka cluster = one source. */
 export const eurekaSourceSchema = z
@@ -39,9 +39,9 @@ export const eurekaSourceSchema = z
     apps: z
       .strictObject({
         /** Globs (`*`, `?`) on app names, case-insensitive; empty = all. */
-        include: z.array(glob).default([]),
-        /** Globs; exclude wins over include. */
-        exclude: z.array(glob).default([]),
+        allow: z.array(glob).default([]),
+        /** Globs; deny wins over allow. */
+        deny: z.array(glob).default([]),
       })
       .prefault({}),
     /** Eureka statuses reported as healthy. */
@@ -100,7 +100,7 @@ export function toClientOptions(s: EurekaSourceConfig): EurekaClientOptions {
     serviceUrls: s.serviceUrls,
     username: s.username,
     password: s.password,
-    timeoutMs: Math.round(s.timeoutSeconds * 1000),
+    timeoutMs: toMs(s.timeoutSeconds),
     tls: loadSourceTls(s.name, s.tls),
   };
 }
@@ -108,10 +108,10 @@ export function toClientOptions(s: EurekaSourceConfig): EurekaClientOptions {
 export function toSyncOptions(s: EurekaSourceConfig): EurekaSyncOptions {
   return {
     source: s.name,
-    fullFetchIntervalMs: s.fullFetchIntervalSeconds * 1000,
+    fullFetchIntervalMs: toMs(s.fullFetchIntervalSeconds),
     useDelta: s.useDelta,
-    deltaRetentionMs: s.deltaRetentionSeconds * 1000,
-    apps: s.apps,
+    deltaRetentionMs: toMs(s.deltaRetentionSeconds),
+    apps: { include: s.apps.allow, exclude: s.apps.deny },
     normalize: {
       healthyStatuses: s.healthyStatuses,
       preferHostName: s.preferHostName,
@@ -120,7 +120,7 @@ export function toSyncOptions(s: EurekaSourceConfig): EurekaSyncOptions {
       servicePortKey: s.metadataKeys.servicePort,
     },
     dashboardPath: s.dashboard.enabled ? s.dashboard.path : undefined,
-    dashboardIntervalMs: s.dashboard.intervalSeconds * 1000,
-    emptyHoldMs: s.emptyRegistryHoldSeconds * 1000,
+    dashboardIntervalMs: toMs(s.dashboard.intervalSeconds),
+    emptyHoldMs: toMs(s.emptyRegistryHoldSeconds),
   };
 }

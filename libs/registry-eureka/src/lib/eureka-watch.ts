@@ -16,12 +16,15 @@ export function retryDelayMs(failures: number, pollIntervalMs: number): number {
   return Math.min(pollIntervalMs, RETRY_MAX_MS, 1000 * 2 ** Math.min(Math.max(0, failures - 1), 20));
 }
 
+/** Poll intervals a source may miss before it is not ready, when no readiness grace is configured. */
+const DEFAULT_READY_POLLS = 3;
+
 /** What the collector app adds to a Eureka watch. */
 export interface EurekaWatchExtras {
   /** How often the source lease is checked (and a due poll made). */
   leaseCheckSeconds: number;
-  /** Polls a source may miss before it is not ready. */
-  readyPolls: number;
+  /** A source stays ready this long after its last successful read (plus its request timeouts); unset: three poll intervals. */
+  readinessGraceSeconds?: number;
   hooks?: EurekaSyncHooks;
   observer?: { leader(held: boolean): void; success(): void; changes(n: number): void; owned(n: number): void; error(op: string): void };
 }
@@ -96,7 +99,7 @@ export class EurekaSourceWatch implements SourceWatch {
     if (!this.held) return { ready: true, detail: 'standby (another replica holds the source lease)' };
     const last = this.syncer.lastSuccess;
     if (!last) return { ready: false, detail: 'registry not read yet' };
-    const graceMs = (this.cfg.pollIntervalSeconds * this.extras.readyPolls + this.cfg.timeoutSeconds * this.cfg.serviceUrls.length) * 1000;
+    const graceMs = ((this.extras.readinessGraceSeconds ?? this.cfg.pollIntervalSeconds * DEFAULT_READY_POLLS) + this.cfg.timeoutSeconds * this.cfg.serviceUrls.length) * 1000;
     const age = Date.now() - last.getTime();
     return age <= graceMs ? { ready: true } : { ready: false, detail: `last successful read ${Math.round(age / 1000)}s ago` };
   }

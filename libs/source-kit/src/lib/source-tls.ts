@@ -1,31 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { loadTls, TlsFileError, TlsMaterial, tlsSchema } from '@registry-bridge/app-config';
 import { z } from 'zod';
 
-/** One TLS block for every registry source. */
-export const sourceTlsSchema = z
-  .strictObject({
-    /** PEM CA bundle trusted instead of the system roots. */
-    caFile: z.string().min(1).optional(),
-    /** Client certificate and key for mutual TLS. */
-    certFile: z.string().min(1).optional(),
-    keyFile: z.string().min(1).optional(),
-    /** Name to verify when it differs from the address's host. */
-    serverName: z.string().min(1).optional(),
-    /** Only for tests and emergencies; logged as a warning at start. */
-    insecureSkipVerify: z.boolean().default(false),
-  })
-  .refine((t) => !!t.certFile === !!t.keyFile, { message: 'certFile and keyFile go together' });
+/** The one TLS block of the apps' config (app-config), for every registry source. */
+export const sourceTlsSchema = tlsSchema;
 
 export type SourceTlsConfig = z.infer<typeof sourceTlsSchema>;
 
-/** What Node's `https`/`tls` options take. */
-export interface TlsMaterial {
-  ca?: string | Buffer;
-  cert?: string | Buffer;
-  key?: string | Buffer;
-  servername?: string;
-  rejectUnauthorized: boolean;
-}
+export type { TlsMaterial };
 
 /** A source's TLS file that cannot be read; names the key and the file, never the content. */
 export class SourceTlsError extends Error {
@@ -40,23 +21,13 @@ export class SourceTlsError extends Error {
   }
 }
 
-/** Reads a source's TLS files once, at start; a missing file throws a SourceTlsError. */
+/** Reads a source's TLS files once, at start (app-config's one loader); a missing file throws a SourceTlsError. */
 export function loadSourceTls(source: string, tls: SourceTlsConfig | undefined): TlsMaterial | undefined {
   if (!tls) return undefined;
-  const read = (key: 'caFile' | 'certFile' | 'keyFile'): Buffer | undefined => {
-    const file = tls[key];
-    if (!file) return undefined;
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new SourceTlsError(source, key, file, (err as NodeJS.ErrnoException).code ?? 'error');
-    }
-  };
-  return {
-    ca: read('caFile'),
-    cert: read('certFile'),
-    key: read('keyFile'),
-    ...(tls.serverName && { servername: tls.serverName }),
-    rejectUnauthorized: !tls.insecureSkipVerify,
-  };
+  try {
+    return loadTls(tls);
+  } catch (err) {
+    if (err instanceof TlsFileError) throw new SourceTlsError(source, err.key, err.file, err.code);
+    throw err;
+  }
 }

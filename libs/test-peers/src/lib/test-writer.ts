@@ -43,5 +43,5 @@ export function testWriterConfig(o: TestWriterOptions): Record<string, unknown> 
 export function startTestWriter(o: TestWriterOptions): Promise<AppProcess> {
   if (!existsSync(WRITER_MAIN)) throw new Error(`${WRITER_MAIN} is missing: run \`npx nx build writer\` first`);
   const configFile = writeTempFile('rb-test-writer-', stringify(testWriterConfig(o)));
-  return new AppProcess({ name: 'writer', main: WRITER_MAIN, port: o.port, configFile, env: { LOG_LEVEL: 'info' } }).start();
+  return new AppProcess({ name: 'writer', main: WRITER_MAIN, port: o.port, configFile, env: { RB__log__level: 'info' } }).start();
 }

@@ -1,8 +1,15 @@
-import { httpConfigSchema, redisConfigSchema, secret } from '@registry-bridge/app-config';
+import { httpConfigSchema, logConfigSchema, redisConfigSchema, secret } from '@registry-bridge/app-config';
 import { HEALTH_STATES, REGISTRY_KINDS, sourceNameSchema } from '@registry-bridge/contract';
-import { isDns1123Label, isDns1123Subdomain, isValidLabelKey, isValidLabelValue } from './names';
-import { DEFAULT_ALLOWED_HOST_SUFFIXES, DEFAULT_CLUSTER_DOMAIN, DEFAULT_HOST_TEMPLATES, ISTIO_PROTOCOLS, SourceRules } from './source-rules';
-import { HOST_TEMPLATE_VARIABLES, ISTIO_ROOT_NAMESPACE } from './translate';
+import {
+  DEFAULT_CLUSTER_DOMAIN,
+  HOST_TEMPLATE_VARIABLES,
+  isDns1123Label,
+  isDns1123Subdomain,
+  isValidLabelKey,
+  isValidLabelValue,
+  ISTIO_PROTOCOLS,
+  ISTIO_ROOT_NAMESPACE,
+} from '@registry-bridge/translation';
 import { z } from 'zod';
 
 const dns1123Label = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label').max(63);
@@ -59,7 +66,7 @@ export const writerConfigObject = z.strictObject({
   /** Installation name: a label on everything written, so two installations never touch each other's objects. */
   installation: dns1123Label.default('default'),
   http: httpConfigSchema,
-  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
+  log: logConfigSchema,
   redis: redisConfigSchema,
   kubernetes: z
     .strictObject({
@@ -172,39 +179,3 @@ export function checkWriterConfig(cfg: Pick<WriterConfigShape, 'defaults' | 'sou
 export const writerConfigSchema = writerConfigObject.superRefine(checkWriterConfig);
 
 export type WriterConfig = z.infer<typeof writerConfigSchema>;
-
-/**
- * Deletions allowed per window (DESIGN section 4): `maxDeletes` or `maxDeletePercent` of the
- * source's services, whichever is larger. One formula for the writer's guard and the CLI's preview.
- */
-export function deletionBudget(limits: Pick<WriterConfig['deletion'], 'maxDeletes' | 'maxDeletePercent'>, total: number): number {
-  return Math.max(limits.maxDeletes, Math.floor((Math.max(total, 0) * limits.maxDeletePercent) / 100));
-}
-
-/** Resolved translation rules of every configured source. */
-export function sourceRules(cfg: Pick<WriterConfig, 'installation' | 'defaults' | 'sources'> & { kubernetes?: Pick<WriterConfig['kubernetes'], 'clusterDomain'> }): Map<string, SourceRules> {
-  const out = new Map<string, SourceRules>();
-  for (const [source, s] of Object.entries(cfg.sources)) {
-    const d = cfg.defaults;
-    out.set(source, {
-      source,
-      kind: s.kind,
-      installation: cfg.installation,
-      namespace: s.namespace ?? d.namespace,
-      hostTemplate: s.hostTemplate ?? DEFAULT_HOST_TEMPLATES[s.kind],
-      allowedHostSuffixes: s.allowedHostSuffixes ?? d.allowedHostSuffixes ?? DEFAULT_ALLOWED_HOST_SUFFIXES[s.kind],
-      deniedHostSuffixes: [...new Set([DEFAULT_CLUSTER_DOMAIN, cfg.kubernetes?.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN])],
-      allowWildcardHosts: s.allowWildcardHosts ?? d.allowWildcardHosts,
-      endpointMode: s.endpointMode ?? d.endpointMode,
-      location: s.location ?? d.location,
-      exportTo: s.exportTo ?? d.exportTo,
-      defaultProtocol: s.defaultProtocol ?? d.defaultProtocol,
-      includeHealth: s.includeHealth ?? d.includeHealth,
-      network: s.network ?? d.network,
-      serviceAccount: s.serviceAccount ?? d.serviceAccount,
-      sidecars: s.sidecars ?? d.sidecars,
-      labels: { ...d.labels, ...(s.labels ?? {}) },
-    });
-  }
-  return out;
-}

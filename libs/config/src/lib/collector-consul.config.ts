@@ -1,12 +1,10 @@
-import { httpConfigSchema, redisConfigSchema } from '@registry-bridge/app-config';
-import { collectorRuntimeConfigSchema } from '@registry-bridge/collector-core';
-import { consulSourcesSchema } from './consul-source.schema';
+import { consulSourcesSchema } from '@registry-bridge/registry-consul';
 import { z } from 'zod';
+import { collectorAppShape } from './collector-config.schema';
 
+/** The Consul collector's config file (RB_CONFIG_FILE) plus RB__a__b=value overrides. */
 export const collectorConsulConfigSchema = z.strictObject({
-  http: httpConfigSchema,
-  redis: redisConfigSchema,
-  collector: collectorRuntimeConfigSchema,
+  ...collectorAppShape,
   /** A source stays ready this long after its last successful read (rides out a Consul leader election). */
   readinessGraceSeconds: z.number().int().min(1).max(3600).default(60),
   sources: consulSourcesSchema,

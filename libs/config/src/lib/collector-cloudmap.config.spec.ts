@@ -1,15 +1,9 @@
-import { ConfigError, loadConfig } from '@registry-bridge/app-config';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadConfig } from '@registry-bridge/app-config';
+import { toSourceOptions } from '@registry-bridge/registry-cloudmap';
 import { collectorCloudMapConfigSchema } from './collector-cloudmap.config';
+import { configError, configFile } from './config-file.testing';
 
-const dir = mkdtempSync(join(tmpdir(), 'rb-cloudmap-cfg-'));
-const file = (name: string, text: string) => {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
+const file = (_name: string, text: string) => configFile(text);
 
 // The example of docs/collectors/cloudmap.md.
 const example = `
@@ -46,12 +40,23 @@ describe('collector-cloudmap config', () => {
     expect(cfg.readinessGraceSeconds).toBe(150);
   });
 
+  it('hands the client the same milliseconds as before the rename (defaults and fractions)', () => {
+    const cfg = loadConfig(collectorCloudMapConfigSchema, { RB_CONFIG_FILE: file('ok3.yaml', example), RB__sources__1__throttle__baseDelaySeconds: '0.05' });
+    const [first, second] = cfg.sources.map(toSourceOptions);
+    expect(first.requestTimeoutMs).toBe(10000);
+    expect(first.throttle).toEqual({ maxRetries: 5, baseDelayMs: 200, maxDelayMs: 20000, minFactor: 0.05, recoveryPerSecond: 0.05 });
+    expect(second.throttle.baseDelayMs).toBe(50);
+    expect(first).not.toHaveProperty('requestTimeoutSeconds');
+  });
+
   it('takes env overrides', () => {
     const cfg = loadConfig(collectorCloudMapConfigSchema, { RB_CONFIG_FILE: file('ok2.yaml', example), RB__readinessGraceSeconds: '30' });
     expect(cfg.readinessGraceSeconds).toBe(30);
   });
 
   it.each<[string, string, RegExp]>([
+    ['an old millisecond key', example.replace('region: eu-west-1', 'region: eu-west-1\n    requestTimeoutMs: 1000'), /sources\.0\.requestTimeoutMs: renamed to sources\.0\.requestTimeoutSeconds \(seconds\)/],
+    ['an old throttle key', example.replace('region: eu-west-1', 'region: eu-west-1\n    throttle: { baseDelayMs: 5 }'), /sources\.0\.throttle\.baseDelayMs: renamed to sources\.0\.throttle\.baseDelaySeconds/],
     ['a bad region', example.replace('region: eu-west-1', 'region: europe'), /sources\.0\.region/],
     ['a bad role ARN', example.replace('arn:aws:iam::123456789012:role/registry-bridge-read', 'registry-bridge-read'), /sources\.1\.assumeRole\.roleArn/],
     ['a zero budget', example.replace('{ rps: 20 }', '{ rps: 0 }'), /sources\.1\.budget\.DiscoverInstancesRevision\.rps/],
@@ -61,13 +66,7 @@ describe('collector-cloudmap config', () => {
     ['duplicate source names', example.replace('cloudmap-shared-use1', 'cloudmap-prod-euw1'), /sources: source names must be unique/],
     ['an upper-case source name', example.replace('cloudmap-prod-euw1', 'CloudMap'), /sources\.0\.name/],
   ])('names the key for %s', (_name, text, message) => {
-    let err: unknown;
-    try {
-      loadConfig(collectorCloudMapConfigSchema, { RB_CONFIG_FILE: file('bad.yaml', text) });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toMatch(message);
+    const error = configError(() => loadConfig(collectorCloudMapConfigSchema, { RB_CONFIG_FILE: file('bad.yaml', text) }));
+    expect(error.message).toMatch(message);
   });
 });

@@ -1,3 +1,4 @@
+import { httpConfigSchema, logConfigSchema, redisConfigSchema } from '@registry-bridge/app-config';
 import { z } from 'zod';
 
 /** Collector runtime settings for an app's config file (`collector:` block). */
@@ -11,3 +12,11 @@ export const collectorRuntimeConfigSchema = z
   .prefault({});
 
 export type CollectorRuntimeConfig = z.infer<typeof collectorRuntimeConfigSchema>;
+
+/** What every collector's config file has besides its registry's keys and `sources`. */
+export const collectorAppShape = {
+  http: httpConfigSchema,
+  redis: redisConfigSchema,
+  log: logConfigSchema,
+  collector: collectorRuntimeConfigSchema,
+};

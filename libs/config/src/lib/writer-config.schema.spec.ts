@@ -1,14 +1,10 @@
-import { ConfigError, loadConfig } from '@registry-bridge/app-config';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { sourceRules, writerConfigSchema } from './writer-config.schema';
+import { loadConfig } from '@registry-bridge/app-config';
+import { sourceRules } from '@registry-bridge/translation';
+import { writerConfigSchema } from './writer-config.schema';
+import { configError, configFile } from './config-file.testing';
 
-const dir = mkdtempSync(join(tmpdir(), 'rb-writer-cfg-'));
 function load(yaml: string, env: Record<string, string> = {}) {
-  const file = join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(file, yaml);
-  return loadConfig(writerConfigSchema, { RB_CONFIG_FILE: file, ...env });
+  return loadConfig(writerConfigSchema, { RB_CONFIG_FILE: configFile(yaml), ...env });
 }
 const minimal = 'redis: { url: "redis://127.0.0.1:6379" }\nsources: { consul-dc1: { kind: consul } }\n';
 
@@ -74,13 +70,7 @@ describe('writer config', () => {
     ['a workloadEntry source in istio-system, by default', 'redis: { url: "redis://x:1" }\nsources: { e: { kind: eureka, endpointMode: workloadEntry } }\n', {}, /sources\.e\.namespace: .*istio-system.*namespace of its own/],
     ['workloadEntry mode by default with namespace istio-system', 'redis: { url: "redis://x:1" }\ndefaults: { endpointMode: workloadEntry }\nsources: { c: { kind: consul, namespace: istio-system } }\n', {}, /sources\.c\.namespace: .*istio-system/],
   ])('rejects %s naming the key', (_n, yaml, env, message) => {
-    let error: unknown;
-    try {
-      load(yaml, env);
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toMatch(message);
+    const error = configError(() => load(yaml, env));
+    expect(error.message).toMatch(message);
   });
 });
