@@ -3,7 +3,7 @@ export * from './lib/ownership';
 export * from './lib/source-rules';
 export * from './lib/translation.types';
 export * from './lib/host-template.util';
-export { canonicalJson, specHash } from './lib/spec-hash.util';
+export { canonicalJson, specHash, withHash } from './lib/spec-hash.util';
 export { OBJECT_BYTE_BUDGET } from './lib/object-budget.util';
 export * from './lib/ports-needing-address.util';
 export * from './lib/translate';

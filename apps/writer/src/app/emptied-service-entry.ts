@@ -1,4 +1,4 @@
-import { ANNOTATIONS, specHash } from '@registry-bridge/translation';
+import { withHash } from '@registry-bridge/translation';
 import type { CachedObject } from './object-cache.service';
 
 /** Annotation on an object emptied because its key is refused: the reason, for `kubectl get -o yaml`. */
@@ -20,12 +20,10 @@ export function emptiedServiceEntry(live: LiveServiceEntry, reason: string) {
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(live.annotations)) if (k.startsWith('registry-bridge.io/')) annotations[k] = v;
   annotations[REFUSED_ANNOTATION] = reason.slice(0, 1000);
-  const obj = {
+  return withHash({
     apiVersion: 'networking.istio.io/v1',
     kind: 'ServiceEntry',
     metadata: { name: live.name, namespace: live.namespace, labels: { ...live.labels }, annotations },
     spec,
-  };
-  obj.metadata.annotations[ANNOTATIONS.specHash] = specHash(obj);
-  return obj;
+  });
 }

@@ -3,7 +3,8 @@ import { CloudMapApiObserver, createCloudMapClient } from './cloudmap-api.client
 import { CloudMapSourceSettings, toSourceOptions } from './cloudmap-config.schema';
 import { readCloudMapSource } from './cloudmap-read';
 import { CloudMapReader } from './cloudmap-reader.service';
-import { cloudMapEmitter, CloudMapWatcher, WatcherObserver } from './cloudmap-watcher.service';
+import { CloudMapWatcher } from './cloudmap-watcher.service';
+import { cloudMapEmitter, WatcherObserver } from './cloudmap-watcher.ports';
 import { RequestBudget } from './request-budget.service';
 
 /** What the collector app adds to a Cloud Map watch. */

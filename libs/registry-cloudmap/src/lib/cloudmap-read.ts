@@ -2,7 +2,9 @@ import { ReadCapture, ReadDiagnostics, SourceRead } from '@registry-bridge/sourc
 import { createCloudMapClient } from './cloudmap-api.client';
 import type { CloudMapSourceConfig } from './cloudmap-config.schema';
 import { CloudMapReader } from './cloudmap-reader.service';
-import { cloudMapEmitter, CloudMapWatcher, describeError, NOOP_WATCHER_OBSERVER, SINGLE_REPLICA } from './cloudmap-watcher.service';
+import { describeError } from './cloudmap-errors.util';
+import { CloudMapWatcher } from './cloudmap-watcher.service';
+import { cloudMapEmitter, NOOP_WATCHER_OBSERVER, SINGLE_REPLICA } from './cloudmap-watcher.ports';
 import { LocalRequestBudget } from './request-budget.service';
 
 /**

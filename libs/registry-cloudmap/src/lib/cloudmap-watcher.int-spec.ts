@@ -5,7 +5,8 @@ import { createCloudMapClient } from './cloudmap-api.client';
 import { CloudMapApi, cloudMapSourceSchema, CloudMapSourceInput, toSourceOptions } from './cloudmap-config.schema';
 import { CloudMapFixture } from './cloudmap-fixture.testing';
 import { CloudMapReader } from './cloudmap-reader.service';
-import { cloudMapEmitter, CloudMapWatcher, WatcherCoordination } from './cloudmap-watcher.service';
+import { CloudMapWatcher } from './cloudmap-watcher.service';
+import { cloudMapEmitter, WatcherCoordination } from './cloudmap-watcher.ports';
 import { RedisRequestBudget } from './redis-request-budget.service';
 import { sleep } from './request-budget.service';
 

@@ -13,7 +13,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { BudgetedServiceDiscoveryClient, CloudMapApiObserver, NOOP_API_OBSERVER } from './cloudmap-api.client';
 import { CloudMapApi, cloudMapSourceSchema, CloudMapSourceInput, toSourceOptions } from './cloudmap-config.schema';
 import { CloudMapReader } from './cloudmap-reader.service';
-import { cloudMapEmitter, CloudMapWatcher, WatcherCoordination } from './cloudmap-watcher.service';
+import { CloudMapWatcher } from './cloudmap-watcher.service';
+import { cloudMapEmitter, WatcherCoordination } from './cloudmap-watcher.ports';
 import { LocalRequestBudget } from './request-budget.service';
 
 // Prototype-level mock: the budgeted subclass's own send() still runs and calls the mocked super.send().

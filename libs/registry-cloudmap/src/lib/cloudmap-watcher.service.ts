@@ -9,9 +9,6 @@ import { CloudMapSourceHealth } from './cloudmap-source.health';
 import { NOOP_WATCHER_OBSERVER, SINGLE_REPLICA, WatcherCoordination, WatcherDeps, WatcherObserver } from './cloudmap-watcher.ports';
 import { NameFilter } from './name-filter.util';
 
-// cloudmap-read.ts and cloudmap-adapter.ts import these from here.
-export { describeError } from './cloudmap-errors.util';
-export { cloudMapEmitter, NOOP_WATCHER_OBSERVER, SINGLE_REPLICA, type WatcherCoordination, type WatcherObserver } from './cloudmap-watcher.ports';
 
 /**
  * Watches one Cloud Map source. Inventory (ListNamespaces + ListServices, fully paginated) at a

@@ -132,23 +132,24 @@ export type ConsulSourceConfig = Omit<ConsulSourceSettings, 'watch'> & { watch: 
 
 /** The one place a configured source's seconds become the engine's milliseconds. */
 export function toWatchOptions(s: ConsulSourceSettings): ConsulSourceConfig {
-  const w = s.watch;
+  return { ...s, watch: watchBlockInMs(s.watch) };
+}
+
+/** The `watch` block in milliseconds (also what the watch parts' unit specs build their options with). */
+export function watchBlockInMs(w: ConsulSourceSettings['watch']): ConsulWatchOptions {
   return {
-    ...s,
-    watch: {
-      waitMs: toMs(w.waitSeconds),
-      maxBlockingWatches: w.maxBlockingWatches,
-      pollRatePerSecond: w.pollRatePerSecond,
-      pollConcurrency: w.pollConcurrency,
-      minLoopIntervalMs: toMs(w.minLoopIntervalSeconds),
-      backoffBaseMs: toMs(w.backoffBaseSeconds),
-      backoffMaxMs: toMs(w.backoffMaxSeconds),
-      requestTimeoutMs: toMs(w.requestTimeoutSeconds),
-      recoveryTimeoutMs: toMs(w.recoveryTimeoutSeconds),
-      recoveryProbeMaxMs: toMs(w.recoveryProbeMaxSeconds),
-      consistency: w.consistency,
-      snapshotIntervalMs: toMs(w.snapshotIntervalSeconds),
-    },
+    waitMs: toMs(w.waitSeconds),
+    maxBlockingWatches: w.maxBlockingWatches,
+    pollRatePerSecond: w.pollRatePerSecond,
+    pollConcurrency: w.pollConcurrency,
+    minLoopIntervalMs: toMs(w.minLoopIntervalSeconds),
+    backoffBaseMs: toMs(w.backoffBaseSeconds),
+    backoffMaxMs: toMs(w.backoffMaxSeconds),
+    requestTimeoutMs: toMs(w.requestTimeoutSeconds),
+    recoveryTimeoutMs: toMs(w.recoveryTimeoutSeconds),
+    recoveryProbeMaxMs: toMs(w.recoveryProbeMaxSeconds),
+    consistency: w.consistency,
+    snapshotIntervalMs: toMs(w.snapshotIntervalSeconds),
   };
 }
 

@@ -1,5 +1,5 @@
 import { ConsulHttpClient, ConsulResponse } from './consul-http.client';
-import { consulWatchSchema } from './consul-source.schema';
+import { consulWatchSchema, watchBlockInMs } from './consul-source.schema';
 import { ConsulWatchContext, ConsulWatchLog, NOOP_CONSUL_METRICS } from './consul-watch.types';
 
 /** Helpers for the unit specs of the watch's parts (the int specs use the real Consul). */
@@ -35,7 +35,7 @@ export class ScriptedConsul {
 
 /** The shared context of a part under test: default options, no metrics, a quiet log. */
 export function watchContext(client: ConsulHttpClient, over: Partial<ConsulWatchContext> = {}): ConsulWatchContext {
-  return { source: 'consul-dc1', client, options: consulWatchSchema.parse({}), metrics: NOOP_CONSUL_METRICS, log: quietLog, now: Date.now, recoveryTimeout: (f) => 1000 * f, ...over };
+  return { source: 'consul-dc1', client, options: watchBlockInMs(consulWatchSchema.parse({})), metrics: NOOP_CONSUL_METRICS, log: quietLog, now: Date.now, recoveryTimeout: (f) => 1000 * f, ...over };
 }
 
 /** Resolves once `cond` holds; fails the spec when it does not within `ms`. */

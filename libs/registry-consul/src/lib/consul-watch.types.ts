@@ -1,24 +1,6 @@
 import { ConsulHttpClient } from './consul-http.client';
 import { DropReason } from './consul-normalize';
-import { ConsulSourceConfig } from './consul-source.schema';
-
-/**
- * The timings and bounds every part of a Consul watch reads, in milliseconds (see the `watch`
- * block of the source config for each one's meaning).
- */
-export interface ConsulWatchOptions {
-  waitMs: number;
-  maxBlockingWatches: number;
-  pollRatePerSecond: number;
-  pollConcurrency: number;
-  minLoopIntervalMs: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  requestTimeoutMs: number;
-  recoveryTimeoutMs: number;
-  recoveryProbeMaxMs: number;
-  snapshotIntervalMs: number;
-}
+import { ConsulSourceConfig, ConsulWatchOptions } from './consul-source.schema';
 
 /** The one place the watch's options are taken from a source's config. */
 export const watchOptionsOf = (cfg: ConsulSourceConfig): ConsulWatchOptions => cfg.watch;

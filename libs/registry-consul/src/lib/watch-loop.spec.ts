@@ -1,5 +1,5 @@
 import { ConsulHttpClient, ConsulRequestError } from './consul-http.client';
-import { consulWatchSchema } from './consul-source.schema';
+import { consulWatchSchema, watchBlockInMs } from './consul-source.schema';
 import { RecordingLog, until, watchContext } from './consul-watch.testing';
 import { ConsulWatcherMetrics } from './consul-watch.types';
 import { ServiceTable } from './service-table';
@@ -9,7 +9,7 @@ function setup(backoffBaseMs = 10) {
   const log = new RecordingLog();
   const errors: Array<[string, string]> = [];
   const metrics = new Proxy({} as ConsulWatcherMetrics, { get: (_t, k) => (k === 'error' ? (loop: string, kind: string) => void errors.push([loop, kind]) : () => undefined) });
-  const options = consulWatchSchema.parse({ minLoopIntervalMs: 0, backoffBaseMs, backoffMaxMs: Math.max(20, backoffBaseMs) });
+  const options = watchBlockInMs(consulWatchSchema.parse({ minLoopIntervalSeconds: 0, backoffBaseSeconds: backoffBaseMs / 1000, backoffMaxSeconds: Math.max(20, backoffBaseMs) / 1000 }));
   const recovered = { ctl: new AbortController() };
   const table = new ServiceTable((n) => n);
   table.sync(['web'], () => true);

@@ -1,5 +1,5 @@
 import { matches } from './live-match';
-import { canonicalJson } from './translate';
+import { canonicalJson } from './spec-hash.util';
 
 const desired = {
   metadata: { labels: { a: '1' }, annotations: { k: 'v' } },

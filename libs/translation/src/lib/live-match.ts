@@ -1,4 +1,4 @@
-import { canonicalJson } from './translate';
+import { canonicalJson } from './spec-hash.util';
 
 /** What is compared of a live object: its spec as canonical JSON, its labels and annotations. */
 export interface LiveView {

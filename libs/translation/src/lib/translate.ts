@@ -10,9 +10,6 @@ import { SourceRules } from './source-rules';
 import { withHash } from './spec-hash.util';
 import type { Drop, DropReason, ServiceEntryObject, TranslationResult, WorkloadEntryObject } from './translation.types';
 
-// Re-exported for writer-config.schema.ts and live-match.ts, which import them from here.
-export { HOST_TEMPLATE_VARIABLES } from './host-template.util';
-export { canonicalJson } from './spec-hash.util';
 
 /** The mesh's root namespace: Kubernetes Services there (istiod, gateways) select by labels such as `app`. */
 export const ISTIO_ROOT_NAMESPACE = 'istio-system';
