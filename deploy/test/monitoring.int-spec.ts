@@ -41,7 +41,7 @@ beforeAll(async () => {
       sources: { [`consul-${id}`]: { kind: 'consul' }, [`eureka-${id}`]: { kind: 'eureka' }, [`cm-${id}`]: { kind: 'cloudmap' } },
     },
     'collector-consul': { redis, sources: [{ name: `consul-${id}`, address: peers.consul.addr }] },
-    'collector-eureka': { redis, eureka: { sources: [{ name: `eureka-${id}`, serviceUrls: [peers.eureka.url] }] } },
+    'collector-eureka': { redis, sources: [{ name: `eureka-${id}`, serviceUrls: [peers.eureka.url] }] },
     'collector-cloudmap': { redis, sources: [{ name: `cm-${id}`, region: peers.cloudMap.region, endpoint: peers.cloudMap.endpoint }] },
   };
   APPS.forEach((app, i) => {
