@@ -1,7 +1,6 @@
 // End to end on the real peers: Cloud Map API (moto) -> collector-cloudmap (process) -> Redis ->
 // writer (process, least-privilege RBAC of deploy/manifests) -> Kubernetes API server with Istio's CRDs.
-import { CloudMapFixture } from '@registry-bridge/registry-cloudmap';
-import { AdminObject, AppProcess, KubeAdmin, loadPeersEnv, PeersEnv, startTestWriter, waitFor, WRITER_RBAC } from '@registry-bridge/test-peers';
+import { AdminObject, AppProcess, CloudMap, KubeAdmin, loadPeersEnv, PeersEnv, startTestWriter, waitFor, WRITER_RBAC } from '@registry-bridge/test-peers';
 import { Redis } from 'ioredis';
 import { CollectorProcess, startCollector, writeConfig } from './testing/collector-process';
 
@@ -19,7 +18,7 @@ const until = <T>(what: string, fn: () => Promise<T | undefined | false>, ms = 4
 describe('Cloud Map to ServiceEntry, end to end', () => {
   let peers: PeersEnv;
   let kube: KubeAdmin;
-  let fx: CloudMapFixture;
+  let fx: CloudMap;
   let writer: AppProcess | undefined;
   let collector: CollectorProcess | undefined;
   let namespaceName: string;
@@ -30,14 +29,14 @@ describe('Cloud Map to ServiceEntry, end to end', () => {
   beforeAll(async () => {
     peers = await loadPeersEnv({ peers: ['cloudMap', 'redis', 'kube'] });
     kube = KubeAdmin.forPeers(peers);
-    fx = new CloudMapFixture(peers.cloudMap);
+    fx = new CloudMap(peers);
     await kube.writerNamespace(k8sNs, peers.kube.writerUser, WRITER_RBAC);
 
     const port = 19300 + Math.floor(Math.random() * 200);
     writer = await startTestWriter({ peers, namespace: k8sNs, prefix, installation: 'cloudmap-e2e', sources: { [source]: { kind: 'cloudmap' } }, port });
 
     namespaceName = `e2e-${fx.suffix}.local`; // the writer's default host allow-list takes .local
-    const nsId = await fx.namespace('HTTP', namespaceName);
+    const nsId = await fx.namespace(namespaceName, 'HTTP');
     serviceId = await fx.service(nsId, 'orders', 'custom');
     const collectorCfg = writeConfig(`
 http: { port: ${port + 1}, host: 127.0.0.1 }

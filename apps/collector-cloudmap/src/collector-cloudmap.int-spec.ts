@@ -1,6 +1,5 @@
 import { Message, QUEUES } from '@registry-bridge/contract';
-import { CloudMapFixture } from '@registry-bridge/registry-cloudmap';
-import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
+import { CloudMap, loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { existsSync } from 'node:fs';
@@ -11,7 +10,7 @@ import { CollectorProcess, MAIN_JS, startCollector, writeConfig } from './testin
 let peers: PeersEnv;
 let redis: Redis;
 let queue: Queue;
-let fx: CloudMapFixture;
+let fx: CloudMap;
 const procs: CollectorProcess[] = [];
 const prefix = `{rbit-cm-${process.pid}-${Date.now() % 100000}}`;
 
@@ -20,7 +19,7 @@ beforeAll(async () => {
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run \`npx nx build collector-cloudmap\` first`);
   redis = new Redis(peers.redisUrl, { maxRetriesPerRequest: null });
   queue = new Queue(QUEUES.ingest, { connection: redis, prefix });
-  fx = new CloudMapFixture(peers.cloudMap);
+  fx = new CloudMap(peers);
 });
 
 afterAll(async () => {
@@ -64,7 +63,7 @@ ${sources}`);
 describe('collector-cloudmap process', () => {
   it('two replicas split the services, send upserts and one snapshot stream, serve health and metrics; an unreachable source reads as unreachable, never empty', async () => {
     const ns = fx.name('e2e.local');
-    const nsId = await fx.namespace('HTTP', ns);
+    const nsId = await fx.namespace(ns, 'HTTP');
     const count = 12;
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {

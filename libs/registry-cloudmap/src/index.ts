@@ -10,4 +10,3 @@ export type { ChangeKind } from './lib/cloudmap-service.poller';
 export * from './lib/cloudmap-watcher.service';
 export * from './lib/cloudmap-read';
 export * from './lib/cloudmap-adapter';
-export * from './lib/cloudmap-fixture.testing';

@@ -1,7 +1,6 @@
 // Test helper: puts a few services into the real Consul, Eureka and Cloud Map peers (the way
 // scripts/local/seed.mjs does) under names unique to one run, and takes them out again.
-import { CloudMapFixture } from '@registry-bridge/registry-cloudmap';
-import type { PeersEnv } from '@registry-bridge/test-peers';
+import { CloudMap, type PeersEnv } from '@registry-bridge/test-peers';
 
 async function ok(res: Response, what: string): Promise<void> {
   if (!res.ok) throw new Error(`${what}: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
@@ -9,11 +8,11 @@ async function ok(res: Response, what: string): Promise<void> {
 
 export class RegistryFixture {
   private readonly cleanups: Array<() => Promise<unknown>> = [];
-  /** Only a registry lib talks to Cloud Map: its test fixture does the writing. */
-  private readonly cloudMapFixture: CloudMapFixture;
+  /** The one Cloud Map test client of the suites (libs/test-peers). */
+  private readonly cloudMapFixture: CloudMap;
 
   constructor(private readonly peers: PeersEnv) {
-    this.cloudMapFixture = new CloudMapFixture(peers.cloudMap);
+    this.cloudMapFixture = new CloudMap(peers);
   }
 
   async consul(name: string, id: string, address: string, port: number, passing: boolean, extra: Record<string, unknown> = {}): Promise<void> {
@@ -45,7 +44,7 @@ export class RegistryFixture {
   /** An HTTP namespace with one service and its instances (attributes as Cloud Map has them). */
   async cloudMap(namespace: string, service: string, instances: Array<{ id: string; ip: string; port: number }>): Promise<void> {
     const cm = this.cloudMapFixture;
-    const nsId = await cm.namespace('HTTP', namespace);
+    const nsId = await cm.namespace(namespace, 'HTTP');
     const serviceId = await cm.service(nsId, service);
     this.cleanups.push(() => cm.deleteService(serviceId));
     for (const i of instances) {

@@ -1,9 +1,8 @@
 import { Message, RecordProducer } from '@registry-bridge/contract';
-import { loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
+import { CloudMap, loadPeersEnv, PeersEnv } from '@registry-bridge/test-peers';
 import { Redis } from 'ioredis';
 import { createCloudMapClient } from './cloudmap-api.client';
 import { CloudMapApi, cloudMapSourceSchema, CloudMapSourceInput, toSourceOptions } from './cloudmap-config.schema';
-import { CloudMapFixture } from './cloudmap-fixture.testing';
 import { CloudMapReader } from './cloudmap-reader.service';
 import { CloudMapWatcher } from './cloudmap-watcher.service';
 import { cloudMapEmitter, WatcherCoordination } from './cloudmap-watcher.ports';
@@ -19,14 +18,14 @@ interface Harness {
 
 let peers: PeersEnv;
 let redis: Redis;
-let fx: CloudMapFixture;
+let fx: CloudMap;
 const harnesses: Harness[] = [];
 
 beforeAll(async () => {
   // Fails (never skips) with "run `bash scripts/peers.sh up`" when moto or Redis is missing.
   peers = await loadPeersEnv({ peers: ['cloudMap', 'redis'] });
   redis = new Redis(peers.redisUrl, { maxRetriesPerRequest: 1 });
-  fx = new CloudMapFixture(peers.cloudMap);
+  fx = new CloudMap(peers);
 });
 
 afterEach(async () => {
@@ -87,7 +86,7 @@ describe('CloudMapWatcher against moto', () => {
     const http = fx.name('http.local');
     const priv = fx.name('priv.internal');
     const pub = fx.name('pub.example.com');
-    const [nsHttp, nsPriv, nsPub] = await Promise.all([fx.namespace('HTTP', http), fx.namespace('DNS_PRIVATE', priv), fx.namespace('DNS_PUBLIC', pub)]);
+    const [nsHttp, nsPriv, nsPub] = await Promise.all([fx.namespace(http, 'HTTP'), fx.namespace(priv, 'DNS_PRIVATE'), fx.namespace(pub, 'DNS_PUBLIC')]);
     const s1 = await fx.service(nsHttp, 'orders');
     const s2 = await fx.service(nsPriv, 'billing');
     const s3 = await fx.service(nsPub, 'www');
@@ -124,7 +123,7 @@ describe('CloudMapWatcher against moto', () => {
 
   it('follows register, deregister and custom health changes (health by the periodic re-read)', async () => {
     const ns = fx.name('life.local');
-    const nsId = await fx.namespace('HTTP', ns);
+    const nsId = await fx.namespace(ns, 'HTTP');
     const svc = await fx.service(nsId, 'api', 'custom');
     await fx.register(svc, 'a', { AWS_INSTANCE_IPV4: '10.2.0.1', AWS_INSTANCE_PORT: '80' });
     const { watcher, messages, requests } = harness({ namespaces: { names: [ns] }, intervals: { healthSeconds: 2 } });
@@ -155,7 +154,7 @@ describe('CloudMapWatcher against moto', () => {
 
   it('reads past one page of instances (DiscoverInstances full -> paginated ListInstances + GetInstancesHealthStatus)', async () => {
     const ns = fx.name('big.local');
-    const nsId = await fx.namespace('HTTP', ns);
+    const nsId = await fx.namespace(ns, 'HTTP');
     const svc = await fx.service(nsId, 'fleet', 'custom');
     const total = 1005;
     for (let i = 0; i < total; i += 25) {
@@ -177,7 +176,7 @@ describe('CloudMapWatcher against moto', () => {
   it('namespace filter by pattern and type, service deny list', async () => {
     const keep = fx.name('keep.local');
     const skip = fx.name('skip.local');
-    const [k, s] = await Promise.all([fx.namespace('HTTP', keep), fx.namespace('HTTP', skip)]);
+    const [k, s] = await Promise.all([fx.namespace(keep, 'HTTP'), fx.namespace(skip, 'HTTP')]);
     await fx.service(k, 'api');
     await fx.service(k, 'api-canary');
     await fx.service(s, 'other');
@@ -188,7 +187,7 @@ describe('CloudMapWatcher against moto', () => {
 
   it('holds the request budget for the sum of two replicas under many services', async () => {
     const ns = fx.name('many.local');
-    const nsId = await fx.namespace('HTTP', ns);
+    const nsId = await fx.namespace(ns, 'HTTP');
     const count = 40;
     for (let i = 0; i < count; i += 20) {
       await Promise.all(
@@ -240,7 +239,7 @@ describe('CloudMapWatcher against moto', () => {
 
   it('default cadences and budgets: 300 services read, then a change seen within seconds', async () => {
     const ns = fx.name('scale.local');
-    const nsId = await fx.namespace('HTTP', ns);
+    const nsId = await fx.namespace(ns, 'HTTP');
     const count = 300;
     const ids: string[] = [];
     for (let i = 0; i < count; i += 25) {

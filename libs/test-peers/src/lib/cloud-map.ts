@@ -2,7 +2,10 @@
 // the smoke test of the peer.
 import {
   CreateHttpNamespaceCommand,
+  CreatePrivateDnsNamespaceCommand,
+  CreatePublicDnsNamespaceCommand,
   CreateServiceCommand,
+  DeleteServiceCommand,
   DeregisterInstanceCommand,
   GetOperationCommand,
   RegisterInstanceCommand,
@@ -10,6 +13,7 @@ import {
   UpdateInstanceCustomHealthStatusCommand,
 } from '@aws-sdk/client-servicediscovery';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import type { PeersEnv } from './peers-env';
@@ -29,10 +33,19 @@ export function cloudMapClient(peers: PeersEnv, endpoint = peers.cloudMap.endpoi
   });
 }
 
-/** Creates an HTTP namespace in Cloud Map and returns its id. */
-export async function cloudMapNamespace(sd: ServiceDiscoveryClient, name: string): Promise<string> {
-  const op = await sd.send(new CreateHttpNamespaceCommand({ Name: name }));
-  return (await sd.send(new GetOperationCommand({ OperationId: op.OperationId }))).Operation?.Targets?.['NAMESPACE'] as string;
+export type CloudMapNamespaceType = 'HTTP' | 'DNS_PRIVATE' | 'DNS_PUBLIC';
+
+/** Creates a namespace (HTTP unless asked) in Cloud Map and returns its id. */
+export async function cloudMapNamespace(sd: ServiceDiscoveryClient, name: string, type: CloudMapNamespaceType = 'HTTP'): Promise<string> {
+  const op =
+    type === 'HTTP'
+      ? await sd.send(new CreateHttpNamespaceCommand({ Name: name }))
+      : type === 'DNS_PRIVATE'
+        ? await sd.send(new CreatePrivateDnsNamespaceCommand({ Name: name, Vpc: `vpc-${randomBytes(8).toString('hex')}` }))
+        : await sd.send(new CreatePublicDnsNamespaceCommand({ Name: name }));
+  const id = (await sd.send(new GetOperationCommand({ OperationId: op.OperationId }))).Operation?.Targets?.['NAMESPACE'];
+  if (!id) throw new Error(`operation ${op.OperationId} names no namespace`);
+  return id;
 }
 
 /** Creates a service, by default with custom health checks (so a test can flip an instance's health). */
@@ -43,20 +56,29 @@ export async function cloudMapService(sd: ServiceDiscoveryClient, namespaceId: s
 export const cloudMapHealth = (sd: ServiceDiscoveryClient, serviceId: string, instanceId: string, status: 'HEALTHY' | 'UNHEALTHY') =>
   sd.send(new UpdateInstanceCustomHealthStatusCommand({ ServiceId: serviceId, InstanceId: instanceId, Status: status }));
 
-/** The calls above on one client of its own. */
+/**
+ * The calls above on one client of its own, for every suite that writes into Cloud Map (the
+ * registry lib's int specs, the collector's, the CLI's, the fault suite). Names can carry a
+ * per-client suffix (`name()`): the peer is shared.
+ */
 export class CloudMap {
   readonly client: ServiceDiscoveryClient;
+  readonly suffix = randomBytes(4).toString('hex');
   constructor(peers: PeersEnv, endpoint = peers.cloudMap.endpoint, caFile?: string) {
     this.client = cloudMapClient(peers, endpoint, caFile);
   }
 
-  namespace(name: string): Promise<string> {
-    return cloudMapNamespace(this.client, name);
+  name(base: string): string {
+    return `${base}-${this.suffix}`;
   }
 
-  /** A service without custom health checks: its instances are healthy. */
-  service(namespaceId: string, name: string): Promise<string> {
-    return cloudMapService(this.client, namespaceId, name, false);
+  namespace(name: string, type: CloudMapNamespaceType = 'HTTP'): Promise<string> {
+    return cloudMapNamespace(this.client, name, type);
+  }
+
+  /** By default a service without custom health checks (its instances are healthy); `custom` lets a test flip them. */
+  service(namespaceId: string, name: string, health: 'none' | 'custom' = 'none'): Promise<string> {
+    return cloudMapService(this.client, namespaceId, name, health === 'custom');
   }
 
   async register(serviceId: string, instanceId: string, attributes: Record<string, string>): Promise<void> {
@@ -65,6 +87,14 @@ export class CloudMap {
 
   async deregister(serviceId: string, instanceId: string): Promise<void> {
     await this.client.send(new DeregisterInstanceCommand({ ServiceId: serviceId, InstanceId: instanceId }));
+  }
+
+  async setHealth(serviceId: string, instanceId: string, status: 'HEALTHY' | 'UNHEALTHY'): Promise<void> {
+    await cloudMapHealth(this.client, serviceId, instanceId, status);
+  }
+
+  async deleteService(serviceId: string): Promise<void> {
+    await this.client.send(new DeleteServiceCommand({ Id: serviceId }));
   }
 
   close(): void {
